@@ -1,0 +1,19 @@
+// Builds dist/ with tsc when it is missing or older than any file under src/ (used by `npm start`).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function newest(dir) {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+const marker = 'dist/cli.js';
+if (!existsSync(marker) || statSync(marker).mtimeMs < newest('src')) {
+  console.log('groupgate: building (tsc)...');
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}

@@ -1,0 +1,113 @@
+/**
+ * The groupgate HTTP application: one Fastify instance with the native API, the provider dialects,
+ * health probes and the OpenAPI document, over a wired Container. `server.ts` only starts it.
+ */
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Container } from './container.js';
+import { createAuthFailureLimiter, requireKey } from './http/auth.js';
+import type { HttpDeps } from './http/deps.js';
+import { frameworkErrors, installErrorHandling } from './http/errors.js';
+import { groupRoutes } from './http/native/groups.js';
+import { instanceRoutes } from './http/native/instances.js';
+import { keyRoutes } from './http/native/keys.js';
+import { messageRoutes } from './http/native/messages.js';
+import { participantRoutes } from './http/native/participants.js';
+import { sandboxRoutes } from './http/native/sandbox.js';
+import { sharedSchemas } from './http/native/schemas.js';
+import { ulid } from './core/ids.js';
+
+export interface AppOptions {
+  /** Serve /docs (Swagger UI). Default true. */
+  docs?: boolean;
+}
+
+function makeAjv(coerce: boolean) {
+  const ajv = new Ajv.default({
+    // Bodies are checked strictly (a number is not a string); path and query strings are coerced.
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+/** Builds the Fastify app over a container (not listening). */
+export async function buildApp(core: Container, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: core.logger as FastifyBaseLogger,
+    genReqId: () => `req-${ulid().toLowerCase()}`,
+    requestIdHeader: false,
+    bodyLimit: core.config.bodyLimitBytes,
+    frameworkErrors,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Explicit timeouts: a slow client cannot hold a connection forever.
+    connectionTimeout: 0,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const bodyAjv = makeAjv(false);
+  const otherAjv = makeAjv(true);
+  for (const schema of sharedSchemas) {
+    bodyAjv.addSchema(schema);
+    otherAjv.addSchema(schema);
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema));
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+
+  await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
+  for (const type of ['image/jpeg', 'image/png']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'groupgate', version: '0.1.0', description: 'Self-hosted WhatsApp group-management gateway: the native API.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } } },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+  if (options.docs !== false) await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const database = await core.database.ping();
+    const engines = core.instances.ready();
+    const ready = database && engines;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', database, engines });
+  });
+
+  const limiter = createAuthFailureLimiter(core.config.authFailureLimitPerMinute);
+  const deps: HttpDeps = { core, limiter };
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', requireKey(core.access, limiter));
+      await api.register(instanceRoutes, deps);
+      await api.register(keyRoutes, deps);
+      await api.register(groupRoutes, deps);
+      await api.register(participantRoutes, deps);
+      await api.register(messageRoutes, deps);
+      await api.register(sandboxRoutes, deps);
+    },
+    { prefix: '/api' },
+  );
+
+  return app as unknown as FastifyInstance;
+}

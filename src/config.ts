@@ -1,0 +1,89 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * The one configuration schema. Every setting comes from a `GROUPGATE_*` environment variable and
+ * has a default that works on a laptop.
+ */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'GROUPGATE_PORT' }),
+  host: Type.String({ default: '127.0.0.1', description: 'GROUPGATE_HOST' }),
+  dataDir: Type.String({ default: './data', description: 'GROUPGATE_DATA_DIR' }),
+  databaseUrl: Type.Optional(Type.String({ description: 'GROUPGATE_DATABASE_URL (postgres://...); unset = SQLite in dataDir' })),
+  adminKey: Type.Optional(Type.String({ minLength: 16, description: 'GROUPGATE_ADMIN_KEY' })),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'GROUPGATE_LOG_LEVEL' },
+  ),
+  greenApiPrefix: Type.String({ default: '', description: 'GROUPGATE_GREEN_API_PREFIX, e.g. /green' }),
+  sandboxGroupCreateLimitPerHour: Type.Integer({
+    minimum: 0,
+    default: 30,
+    description: 'GROUPGATE_SANDBOX_GROUP_CREATE_LIMIT_PER_HOUR (0 = no limit)',
+  }),
+  webhookRetryBaseMs: Type.Integer({ minimum: 1, default: 1000, description: 'GROUPGATE_WEBHOOK_RETRY_BASE_MS' }),
+  webhookAllowPrivate: Type.Optional(Type.Boolean({ description: 'GROUPGATE_WEBHOOK_ALLOW_PRIVATE (default: true only when host is 127.0.0.1)' })),
+  metricsToken: Type.Optional(Type.String({ minLength: 16, description: 'GROUPGATE_METRICS_TOKEN' })),
+  eventRetentionDays: Type.Number({ minimum: 0, default: 7, description: 'GROUPGATE_EVENT_RETENTION_DAYS' }),
+  deliveryRetentionDays: Type.Number({ minimum: 0, default: 7, description: 'GROUPGATE_DELIVERY_RETENTION_DAYS' }),
+  idempotencyRetentionHours: Type.Number({ minimum: 0, default: 24, description: 'GROUPGATE_IDEMPOTENCY_RETENTION_HOURS' }),
+  authFailureLimitPerMinute: Type.Integer({ minimum: 1, default: 30, description: 'GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE' }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'GROUPGATE_BODY_LIMIT_BYTES' }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'GROUPGATE_PORT',
+  host: 'GROUPGATE_HOST',
+  dataDir: 'GROUPGATE_DATA_DIR',
+  databaseUrl: 'GROUPGATE_DATABASE_URL',
+  adminKey: 'GROUPGATE_ADMIN_KEY',
+  logLevel: 'GROUPGATE_LOG_LEVEL',
+  greenApiPrefix: 'GROUPGATE_GREEN_API_PREFIX',
+  sandboxGroupCreateLimitPerHour: 'GROUPGATE_SANDBOX_GROUP_CREATE_LIMIT_PER_HOUR',
+  webhookRetryBaseMs: 'GROUPGATE_WEBHOOK_RETRY_BASE_MS',
+  webhookAllowPrivate: 'GROUPGATE_WEBHOOK_ALLOW_PRIVATE',
+  metricsToken: 'GROUPGATE_METRICS_TOKEN',
+  eventRetentionDays: 'GROUPGATE_EVENT_RETENTION_DAYS',
+  deliveryRetentionDays: 'GROUPGATE_DELIVERY_RETENTION_DAYS',
+  idempotencyRetentionHours: 'GROUPGATE_IDEMPOTENCY_RETENTION_HOURS',
+  authFailureLimitPerMinute: 'GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE',
+  bodyLimitBytes: 'GROUPGATE_BODY_LIMIT_BYTES',
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the configuration from the environment (and explicit overrides, for tests). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Convert(ConfigSchema, raw) as Record<string, unknown>;
+  const withDefaults = Value.Default(ConfigSchema, { ...converted, ...overrides }) as Config;
+  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const key = e.path.replace(/^\//, '') as keyof Config;
+      return `${ENV_NAMES[key] ?? key}: ${e.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return withDefaults;
+}
+
+/** Lines for `groupgate --help`: each variable with its default. */
+export function describeConfig(): string[] {
+  return Object.entries(ENV_NAMES).map(([key, name]) => {
+    const schema = (ConfigSchema.properties as Record<string, { default?: unknown; description?: string }>)[key];
+    const def = schema?.default !== undefined ? ` (default ${JSON.stringify(schema.default)})` : '';
+    return `  ${name}${def}`;
+  });
+}
+
+/** Whether webhooks may target private and loopback addresses. */
+export function webhookAllowPrivate(config: Config): boolean {
+  return config.webhookAllowPrivate ?? (config.host === '127.0.0.1' || config.host === 'localhost' || config.host === '::1');
+}

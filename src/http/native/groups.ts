@@ -1,0 +1,283 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../../core/errors.js';
+import { parseGroupId } from '../../core/groups.js';
+import { requireInstance } from '../auth.js';
+import type { HttpDeps } from '../deps.js';
+import { errorResponses, GroupParams, GroupSettingsSchema, InstanceIdParam, ParticipantList } from './schemas.js';
+
+const InviteCodeBody = Type.Object({
+  code: Type.String({ description: 'Invite code', examples: ['AbCdEfGhIjKlMnOpQrStUv'] }),
+  link: Type.String({ description: 'Invite link', examples: ['https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv'] }),
+});
+
+/** Reads a JPEG/PNG from a multipart upload, a raw image body, or JSON `{image: base64}`. */
+export async function readImage(request: FastifyRequest): Promise<Buffer> {
+  let data: Buffer | undefined;
+  if (request.isMultipart()) {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        data = await part.toBuffer();
+        break;
+      }
+    }
+  } else if (Buffer.isBuffer(request.body)) {
+    data = request.body;
+  } else {
+    const body = request.body as { image?: unknown } | undefined;
+    if (typeof body?.image === 'string') {
+      const b64 = body.image.replace(/^data:image\/[a-z]+;base64,/, '');
+      if (!/^[A-Za-z0-9+/=\s_-]+$/.test(b64)) throw new DomainError('validation_failed', 'image must be base64');
+      data = Buffer.from(b64, 'base64');
+    }
+  }
+  if (!data || data.length === 0) throw new DomainError('validation_failed', 'send a JPEG or PNG image (multipart file, raw image body, or JSON {"image": base64})');
+  const jpeg = data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
+  const png = data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  if (!jpeg && !png) throw new DomainError('unsupported_media_type', 'the image must be a JPEG or a PNG');
+  return data;
+}
+
+/** Groups: create, list, read, update, leave, invite codes, settings, picture, join, refresh. */
+export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
+  const { access, groups, participants } = core;
+  const auth = (request: FastifyRequest, id: string) => requireInstance(access, request, id);
+
+  app.post(
+    '/instances/:id/groups',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Create a group',
+        params: InstanceIdParam,
+        body: Type.Object(
+          {
+            name: Type.String({ maxLength: 1000, description: 'Group name, 1..100 characters', examples: ['Customers Q3'] }),
+            participants: ParticipantList,
+            description: Type.Optional(Type.String({ maxLength: 10000, description: 'Description, up to 2048 characters', examples: ['Support group'] })),
+            inviteOnPrivacyRefusal: Type.Optional(Type.Boolean({ description: 'Send a private invite to whoever privacy settings refuse (default true)', examples: [true] })),
+            locked: Type.Optional(Type.Boolean({ description: 'Only admins edit name/description/picture (default true)', examples: [true] })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Intersect([Type.Ref('Group'), Type.Object({ outcomes: Type.Array(Type.Ref('Outcome')) })]),
+          ...errorResponses(400, 401, 404, 409, 422, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      auth(request, request.params.id);
+      const created = await participants.create(request.params.id, request.body);
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/instances/:id/groups',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'List groups from the local store, newest first',
+        params: InstanceIdParam,
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size', examples: [50] })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip', examples: [0] })),
+          search: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the name or id', examples: ['customers'] })),
+        }),
+        response: {
+          200: Type.Object({
+            groups: Type.Array(Type.Ref('Group')),
+            total: Type.Integer({ description: 'Groups matching, all pages', examples: [120] }),
+            limit: Type.Integer({ description: 'Page size', examples: [50] }),
+            offset: Type.Integer({ description: 'Items skipped', examples: [0] }),
+          }),
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.list(request.params.id, request.query);
+    },
+  );
+
+  app.get(
+    '/instances/:id/groups/:groupId',
+    { schema: { tags: ['groups'], summary: 'Group details from the local store', params: GroupParams, response: { 200: Type.Ref('Group'), ...errorResponses(400, 401, 404) } } },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.get(request.params.id, parseGroupId(request.params.groupId));
+    },
+  );
+
+  app.patch(
+    '/instances/:id/groups/:groupId',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Rename and/or change the description (admins)',
+        params: GroupParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.String({ maxLength: 1000, description: 'New name, 1..100 characters', examples: ['Customers Q4'] })),
+            description: Type.Optional(Type.String({ maxLength: 10000, description: 'New description ("" removes it)', examples: ['Support group'] })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Type.Ref('Group'), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.update(request.params.id, parseGroupId(request.params.groupId), request.body);
+    },
+  );
+
+  app.post(
+    '/instances/:id/groups/:groupId/leave',
+    { schema: { tags: ['groups'], summary: 'Leave the group', params: GroupParams, response: { 200: Type.Object({ left: Type.Boolean({ examples: [true] }), groupId: Type.String({ examples: ['120363043968066561@g.us'] }) }), ...errorResponses(400, 401, 404, 409) } } },
+    async (request) => {
+      auth(request, request.params.id);
+      const groupId = parseGroupId(request.params.groupId);
+      await groups.leave(request.params.id, groupId);
+      return { left: true, groupId };
+    },
+  );
+
+  app.get(
+    '/instances/:id/groups/:groupId/invite-code',
+    { schema: { tags: ['groups'], summary: 'Invite code and link (admins)', params: GroupParams, response: { 200: InviteCodeBody, ...errorResponses(400, 401, 403, 404, 409) } } },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.inviteCode(request.params.id, parseGroupId(request.params.groupId));
+    },
+  );
+
+  app.post(
+    '/instances/:id/groups/:groupId/invite-code/revoke',
+    { schema: { tags: ['groups'], summary: 'Revoke the invite code; answers the new one', params: GroupParams, response: { 200: InviteCodeBody, ...errorResponses(400, 401, 403, 404, 409) } } },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.revokeInvite(request.params.id, parseGroupId(request.params.groupId));
+    },
+  );
+
+  app.patch(
+    '/instances/:id/groups/:groupId/settings',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Change group settings (admins)',
+        params: GroupParams,
+        body: Type.Partial(GroupSettingsSchema, { additionalProperties: false, minProperties: 1 }),
+        response: { 200: Type.Ref('Group'), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.updateSettings(request.params.id, parseGroupId(request.params.groupId), request.body);
+    },
+  );
+
+  app.put(
+    '/instances/:id/groups/:groupId/picture',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Set the group picture: multipart file, raw image/jpeg|png body, or JSON {image: base64}',
+        params: GroupParams,
+        response: { 200: Type.Object({ pictureSet: Type.Boolean({ examples: [true] }) }), ...errorResponses(400, 401, 403, 404, 409, 415) },
+      },
+    },
+    async (request) => {
+      auth(request, request.params.id);
+      const groupId = parseGroupId(request.params.groupId);
+      const image = await readImage(request);
+      await groups.setPicture(request.params.id, groupId, image);
+      return { pictureSet: true };
+    },
+  );
+
+  app.delete(
+    '/instances/:id/groups/:groupId/picture',
+    { schema: { tags: ['groups'], summary: 'Remove the group picture', params: GroupParams, response: { 200: Type.Object({ pictureSet: Type.Boolean({ examples: [false] }) }), ...errorResponses(400, 401, 403, 404, 409) } } },
+    async (request) => {
+      auth(request, request.params.id);
+      await groups.setPicture(request.params.id, parseGroupId(request.params.groupId), null);
+      return { pictureSet: false };
+    },
+  );
+
+  const JoinResult = Type.Object({
+    status: Type.Union([Type.Literal('joined'), Type.Literal('pending_approval')], { description: 'Joined, or a join request awaits approval', examples: ['joined'] }),
+    groupId: Type.String({ description: 'Group id', examples: ['120363043968066561@g.us'] }),
+  });
+
+  app.post(
+    '/instances/:id/groups/join',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Join by invite code or link',
+        params: InstanceIdParam,
+        body: Type.Object(
+          { code: Type.String({ minLength: 1, maxLength: 200, description: 'The code, or https://chat.whatsapp.com/<code>', examples: ['AbCdEfGhIjKlMnOpQrStUv'] }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: JoinResult, 202: JoinResult, ...errorResponses(400, 401, 403, 404, 409, 410) },
+      },
+    },
+    async (request, reply) => {
+      auth(request, request.params.id);
+      const result = await groups.join(request.params.id, request.body.code);
+      return reply.code(result.status === 'joined' ? 200 : 202).send(result);
+    },
+  );
+
+  app.get(
+    '/instances/:id/groups/join-info',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Preview a group from its invite code without joining',
+        params: InstanceIdParam,
+        querystring: Type.Object({ code: Type.String({ minLength: 1, maxLength: 200, description: 'The code or link', examples: ['AbCdEfGhIjKlMnOpQrStUv'] }) }),
+        response: {
+          200: Type.Object({
+            id: Type.String({ examples: ['120363043968066561@g.us'] }),
+            name: Type.String({ examples: ['Customers Q3'] }),
+            description: Type.String({ examples: [''] }),
+            owner: Type.Union([Type.String(), Type.Null()], { examples: ['15550001111@s.whatsapp.net'] }),
+            createdAt: Type.String({ examples: ['2026-11-22T10:00:00.000Z'] }),
+            size: Type.Integer({ examples: [3] }),
+            approvalMode: Type.Boolean({ examples: [false] }),
+          }),
+          ...errorResponses(400, 401, 404, 409, 410),
+        },
+      },
+    },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.joinInfo(request.params.id, request.query.code);
+    },
+  );
+
+  app.post(
+    '/instances/:id/groups/refresh',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Resync the local store from WhatsApp',
+        params: InstanceIdParam,
+        response: { 200: Type.Object({ groups: Type.Integer({ description: 'Groups the number is in', examples: [12] }), removed: Type.Integer({ description: 'Stale groups dropped', examples: [0] }) }), ...errorResponses(401, 404, 409) },
+      },
+    },
+    async (request) => {
+      auth(request, request.params.id);
+      return groups.refresh(request.params.id);
+    },
+  );
+
+};

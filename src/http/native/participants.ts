@@ -1,0 +1,106 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { parseGroupId } from '../../core/groups.js';
+import { requireInstance } from '../auth.js';
+import type { HttpDeps } from '../deps.js';
+import { errorResponses, GroupParams, GroupParticipantSchema, OutcomesBody, ParticipantList, Person } from './schemas.js';
+
+const PeopleBody = Type.Object({ participants: ParticipantList }, { additionalProperties: false });
+
+/** Participants and join requests of a group; every change answers one outcome per person. */
+export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
+  const { access, groups, participants } = core;
+  const base = '/instances/:id/groups/:groupId';
+  const outcomeResponses = { 200: OutcomesBody, ...errorResponses(400, 401, 403, 404, 409, 422) };
+
+  app.get(
+    `${base}/participants`,
+    { schema: { tags: ['participants'], summary: 'List participants (from the store)', params: GroupParams, response: { 200: Type.Object({ participants: Type.Array(GroupParticipantSchema) }), ...errorResponses(400, 401, 404) } } },
+    async (request) => {
+      requireInstance(access, request, request.params.id);
+      const g = await groups.get(request.params.id, parseGroupId(request.params.groupId));
+      return { participants: g.participants };
+    },
+  );
+
+  app.post(
+    `${base}/participants`,
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Add participants (admins); privacy refusals get a private invite',
+        params: GroupParams,
+        body: Type.Object(
+          {
+            participants: ParticipantList,
+            inviteOnPrivacyRefusal: Type.Optional(Type.Boolean({ description: 'Send a private invite to whoever privacy settings refuse (default true)', examples: [true] })),
+          },
+          { additionalProperties: false },
+        ),
+        response: outcomeResponses,
+      },
+    },
+    async (request) => {
+      requireInstance(access, request, request.params.id);
+      return participants.add(request.params.id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal);
+    },
+  );
+
+  app.delete(
+    `${base}/participants`,
+    { schema: { tags: ['participants'], summary: 'Remove participants (admins)', params: GroupParams, body: PeopleBody, response: outcomeResponses } },
+    async (request) => {
+      requireInstance(access, request, request.params.id);
+      return participants.remove(request.params.id, parseGroupId(request.params.groupId), request.body.participants);
+    },
+  );
+
+  for (const action of ['promote', 'demote'] as const) {
+    app.post(
+      `${base}/participants/${action}`,
+      { schema: { tags: ['participants'], summary: `${action === 'promote' ? 'Promote participants to admin' : 'Demote admins to members'}`, params: GroupParams, body: PeopleBody, response: outcomeResponses } },
+      async (request) => {
+        requireInstance(access, request, request.params.id);
+        return participants[action](request.params.id, parseGroupId(request.params.groupId), request.body.participants);
+      },
+    );
+  }
+
+  app.get(
+    `${base}/join-requests`,
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Pending join requests (admins)',
+        params: GroupParams,
+        response: {
+          200: Type.Object({
+            requests: Type.Array(
+              Type.Object({
+                ...Person,
+                requestedAt: Type.String({ description: 'When the request was made', examples: ['2026-11-22T10:00:00.000Z'] }),
+                method: Type.String({ description: 'invite_link, linked_group_join or non_admin_add', examples: ['invite_link'] }),
+              }),
+            ),
+          }),
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      requireInstance(access, request, request.params.id);
+      return { requests: await groups.joinRequests(request.params.id, parseGroupId(request.params.groupId)) };
+    },
+  );
+
+  for (const action of ['approve', 'reject'] as const) {
+    app.post(
+      `${base}/join-requests/${action}`,
+      { schema: { tags: ['participants'], summary: `${action === 'approve' ? 'Approve' : 'Reject'} join requests (admins)`, params: GroupParams, body: PeopleBody, response: outcomeResponses } },
+      async (request) => {
+        requireInstance(access, request, request.params.id);
+        return participants[action](request.params.id, parseGroupId(request.params.groupId), request.body.participants);
+      },
+    );
+  }
+};

@@ -1,0 +1,64 @@
+/**
+ * Starts groupgate: configuration, container, app, listen; graceful close on SIGTERM/SIGINT.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { createContainer, type Container } from './container.js';
+import { createLogger } from './logger.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  core: Container;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the server; prints a generated admin key once. */
+export async function startServer(config: Config = loadConfig()): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const core = await createContainer(config, logger);
+  if (core.generatedAdminKey) {
+    // Printed once, on the console only (not through the logger, whose output may be shipped elsewhere).
+    process.stdout.write(
+      `\n  groupgate generated an admin key. Save it now: it is shown only this once.\n\n    GROUPGATE_ADMIN_KEY=${core.generatedAdminKey}\n\n`,
+    );
+  }
+  const app = await buildApp(core);
+  await core.start();
+  const address = await app.listen({ port: config.port, host: config.host });
+  logger.info({ address, database: core.database.kind, location: core.database.location }, 'groupgate is listening');
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    core,
+    url: address,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await core.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Runs until SIGTERM/SIGINT, then closes gracefully (a second signal forces the exit). */
+export async function serve(): Promise<void> {
+  const server = await startServer();
+  let signalled = false;
+  const stop = (signal: string) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    server.core.logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.core.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
