@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -61,7 +61,7 @@ export interface TestApp {
   /** Everything the server logged, one JSON line per entry. */
   logs: string[];
   /** Injects with the admin key unless `headers.authorization`/`x-api-key` is given or `key: null`. */
-  request(opts: InjectOptions & { key?: string | null }): ReturnType<FastifyInstance['inject']>;
+  request(opts: InjectOptions & { key?: string | null }): Promise<LightMyRequestResponse>;
   /** Restarts on the same database (a new container and app), keeping the clock. */
   restart(): Promise<TestApp>;
   close(): Promise<void>;
