@@ -154,3 +154,11 @@ export async function createSandboxInstance(t: TestApp, body: Record<string, unk
   if (res.statusCode !== 201) throw new Error(`create instance: ${res.statusCode} ${res.body}`);
   return res.json() as { id: string; idInstance: string; token: string; phone: string; status: string; name: string };
 }
+
+/** A sandbox instance with pacing turned off, for tests whose subject is not pacing. */
+export async function createUnpacedInstance(t: TestApp, body: Record<string, unknown> = {}) {
+  const inst = await createSandboxInstance(t, body);
+  const res = await t.request({ method: 'PATCH', url: `/api/instances/${inst.id}/pacing`, payload: { enabled: false } });
+  if (res.statusCode !== 200) throw new Error(`disable pacing: ${res.statusCode} ${res.body}`);
+  return inst;
+}

@@ -5,6 +5,7 @@ import { DomainError } from '../../core/errors.js';
 import { parseGroupId } from '../../core/groups.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
+import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupSettingsSchema, InstanceIdParam, ParticipantList } from './schemas.js';
 
 const InviteCodeBody = Type.Object({
@@ -63,14 +64,17 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
         ),
         response: {
           201: Type.Intersect([Type.Ref('Group'), Type.Object({ outcomes: Type.Array(Type.Ref('Outcome')) })]),
+          202: AcceptedBody,
           ...errorResponses(400, 401, 404, 409, 422, 429),
         },
       },
     },
     async (request, reply) => {
       auth(request, request.params.id);
-      const created = await participants.create(request.params.id, request.body);
-      return reply.code(201).send(created);
+      // Paced: runs now (201), or becomes an operation that runs when pacing allows (202).
+      const created = await core.paced.createGroup(request.params.id, request.body, { whenPaced: 'queue' });
+      if (created.status === 'scheduled') return sendAccepted(reply, created.operation, core.now());
+      return reply.code(201).send(created.value);
     },
   );
 
@@ -83,7 +87,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
         params: InstanceIdParam,
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size', examples: [50] })),
-          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip', examples: [0] })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Items to skip', examples: [0] })),
           search: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the name or id', examples: ['customers'] })),
         }),
         response: {

@@ -1,0 +1,217 @@
+/** Green API dialect: instance methods, settings, sendMessage, and the security cases. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Instance } from '../../src/core/model.js';
+import { DomainError } from '../../src/core/errors.js';
+import type { GreenSettings } from '../../src/formats/green-api.js';
+import { ADMIN_KEY, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
+import { cus, green, type GreenInstance } from './green-api-helpers.js';
+
+const DEFAULT_SETTINGS = {
+  webhookUrl: '',
+  webhookUrlToken: '',
+  delaySendMessagesMilliseconds: 5000,
+  outgoingWebhook: 'yes',
+  outgoingMessageWebhook: 'yes',
+  outgoingAPIMessageWebhook: 'yes',
+  incomingWebhook: 'yes',
+  stateWebhook: 'yes',
+  deviceWebhook: 'no',
+  statusInstanceWebhook: 'no',
+  pollMessageWebhook: 'no',
+  incomingBlockWebhook: 'no',
+  incomingCallWebhook: 'no',
+  editedMessageWebhook: 'no',
+  deletedMessageWebhook: 'no',
+  markIncomingMessagesReaded: 'no',
+  markIncomingMessagesReadedOnReply: 'no',
+  keepOnlineStatus: 'no',
+  enableMessagesHistory: 'no',
+};
+
+describe('Green API instance methods', () => {
+  let t: TestApp;
+  let a: GreenInstance;
+  let b: GreenInstance;
+
+  before(async () => {
+    t = await startTestApp();
+    a = await createUnpacedInstance(t);
+    b = await createUnpacedInstance(t);
+  });
+  after(() => t.close());
+
+  describe('happy path', () => {
+    test('getStateInstance: authorized while connected', async () => {
+      const res = await green(t, a, 'getStateInstance');
+      assert.deepEqual([res.statusCode, res.json()], [200, { stateInstance: 'authorized' }]);
+    });
+
+    test('getSettings: defaults with the wid', async () => {
+      const res = await green(t, a, 'getSettings');
+      assert.deepEqual([res.statusCode, res.json()], [200, { wid: cus(a), ...DEFAULT_SETTINGS }]);
+    });
+
+    test('setSettings stores Green API settings under greenApi and calls the settings hook', async () => {
+      const calls: [string, GreenSettings][] = [];
+      (t.core as unknown as { greenApiSettingsChanged: (i: Instance, s: GreenSettings) => void }).greenApiSettingsChanged = (i, s) => {
+        calls.push([i.id, s]);
+      };
+      try {
+        const res = await green(t, a, 'setSettings', { payload: { webhookUrl: 'https://example.com/hook', webhookUrlToken: 'Bearer abc', stateWebhook: 'no', unknownSetting: 'kept out' } });
+        assert.deepEqual([res.statusCode, res.json()], [200, { saveSettings: true }]);
+        const expected = { ...DEFAULT_SETTINGS, webhookUrl: 'https://example.com/hook', webhookUrlToken: 'Bearer abc', stateWebhook: 'no' };
+        assert.deepEqual((await green(t, a, 'getSettings')).json(), { wid: cus(a), ...expected });
+        const stored = await t.core.store.instances.get(a.id);
+        assert.deepEqual(stored?.settings.greenApi, { webhookUrl: 'https://example.com/hook', webhookUrlToken: 'Bearer abc', stateWebhook: 'no' });
+        assert.deepEqual(calls, [[a.id, expected]]);
+      } finally {
+        delete (t.core as unknown as { greenApiSettingsChanged?: unknown }).greenApiSettingsChanged;
+        await green(t, a, 'setSettings', { payload: { webhookUrl: '', webhookUrlToken: '', stateWebhook: 'yes' } });
+      }
+    });
+
+    test('sendMessage answers the idMessage', async () => {
+      const res = await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'Hello', quotedMessageId: 'BAE5F4886F6F2D05' } });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(Object.keys(res.json()), ['idMessage']);
+      assert.match(res.json().idMessage, /^[0-9A-F]{8,}$/);
+    });
+
+    test('qr: alreadyLogged while connected; the QR as a base64 PNG when the engine has one; error otherwise', async () => {
+      const res = await green(t, a, 'qr');
+      assert.deepEqual(res.json(), { type: 'alreadyLogged', message: 'instance account already authorized' });
+      const c = await createUnpacedInstance(t);
+      await green(t, c, 'logout');
+      assert.deepEqual((await green(t, c, 'qr')).json(), { type: 'error', message: 'no QR code is available: the instance is logged_out' });
+      const original = t.core.instances.rawSession;
+      t.core.instances.rawSession = (id) => (id === c.id ? ({ currentQr: () => '2@groupgate-test-qr,abc,def' } as ReturnType<typeof original>) : original(id));
+      try {
+        const qr = (await green(t, c, 'qr')).json();
+        assert.equal(qr.type, 'qrCode');
+        assert.ok(Buffer.from(qr.message, 'base64').subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])));
+      } finally {
+        t.core.instances.rawSession = original;
+      }
+    });
+
+    test('logout -> notAuthorized; reboot -> authorized again', async () => {
+      const c = await createUnpacedInstance(t);
+      assert.deepEqual((await green(t, c, 'logout')).json(), { isLogout: true });
+      assert.deepEqual((await green(t, c, 'getStateInstance')).json(), { stateInstance: 'notAuthorized' });
+      assert.deepEqual((await green(t, c, 'reboot')).json(), { isReboot: true });
+      assert.deepEqual((await green(t, c, 'getStateInstance')).json(), { stateInstance: 'authorized' });
+    });
+  });
+
+  describe('errors', () => {
+    test('setSettings refuses a webhookUrl that is not http(s) and a switch that is not yes/no', async () => {
+      const res = await green(t, a, 'setSettings', { payload: { webhookUrl: 'ftp://example.com' } });
+      assert.deepEqual([res.statusCode, res.json()], [400, { statusCode: 400, message: 'Validation failed. Details: "webhookUrl" must be an http or https uri' }]);
+      const bad = await green(t, a, 'setSettings', { payload: { incomingWebhook: 'maybe' } });
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().statusCode, 400);
+      assert.deepEqual((await green(t, a, 'getSettings')).json().webhookUrl, '');
+    });
+
+    test('sendMessage validation', async () => {
+      const missing = await green(t, a, 'sendMessage', { payload: { chatId: cus(b) } });
+      assert.deepEqual([missing.statusCode, missing.json()], [400, { statusCode: 400, message: 'Validation failed. Details: "message" is required' }]);
+      const long = await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'x'.repeat(20001) } });
+      assert.deepEqual([long.statusCode, long.json()], [400, { statusCode: 400, message: 'Validation failed. Details: "message" length must be less than or equal to 20000 characters long' }]);
+      const chat = await green(t, a, 'sendMessage', { payload: { chatId: 'nobody', message: 'x' } });
+      assert.equal(chat.statusCode, 400);
+    });
+
+    test('a pacing refusal is 429 with Retry-After', async () => {
+      const original = t.core.participants.add;
+      t.core.participants.add = async () => {
+        throw new DomainError('rate_limited', 'adds are paced', undefined, 42);
+      };
+      try {
+        const res = await green(t, a, 'addGroupParticipant', { payload: { groupId: '120363000000000099@g.us', participantChatId: cus(b) } });
+        assert.equal(res.statusCode, 429);
+        assert.equal(res.headers['retry-after'], '42');
+        assert.deepEqual(res.json(), { statusCode: 429, message: 'Too Many Requests' });
+      } finally {
+        t.core.participants.add = original;
+      }
+    });
+  });
+
+  describe('security', () => {
+    test('a wrong token is 401, also another instance\'s token or the admin key', async () => {
+      for (const token of ['wrong-token', b.token, ADMIN_KEY]) {
+        const res = await green(t, { idInstance: a.idInstance, token }, 'getStateInstance');
+        assert.deepEqual([res.statusCode, res.json()], [401, { statusCode: 401, message: 'Unauthorized' }], token.slice(0, 6));
+      }
+    });
+
+    test('an unknown idInstance is 403', async () => {
+      for (const idInstance of ['1000000001', 'abc']) {
+        const res = await green(t, { idInstance, token: a.token }, 'getStateInstance');
+        assert.deepEqual([res.statusCode, res.json()], [403, { statusCode: 403, message: 'Forbidden' }]);
+      }
+    });
+
+    test('a wrong HTTP method or an unknown method is 404', async () => {
+      const cases: [string, 'GET' | 'POST' | 'PUT' | 'DELETE'][] = [
+        ['createGroup', 'GET'],
+        ['getStateInstance', 'POST'],
+        ['receiveNotification', 'DELETE'],
+        ['noSuchMethod', 'GET'],
+        ['getGroupData', 'PUT'],
+      ];
+      for (const [method, verb] of cases) {
+        const res = await green(t, a, method, { verb, payload: verb === 'GET' || verb === 'DELETE' ? undefined : {} });
+        assert.deepEqual([res.statusCode, res.json()], [404, { statusCode: 404, message: 'Not Found' }], `${verb} ${method}`);
+      }
+    });
+
+    test('the token is never echoed in a body or a log line', async () => {
+      const responses = [
+        await green(t, a, 'getStateInstance'),
+        await green(t, a, 'createGroup', { payload: {} }),
+        await green(t, a, 'noSuchMethod'),
+        await green(t, { idInstance: a.idInstance, token: `${a.token}x` }, 'getSettings'),
+        await green(t, a, 'deleteNotification', { verb: 'DELETE', suffix: '/1' }),
+      ];
+      for (const res of responses) assert.ok(!res.body.includes(a.token));
+      const logs = t.logs.join('\n');
+      assert.ok(logs.includes(`/waInstance${a.idInstance}/getStateInstance/[redacted]`), 'requests are logged, redacted');
+      assert.ok(!logs.includes(a.token));
+      assert.ok(!logs.includes(b.token));
+    });
+  });
+});
+
+describe('Green API prefix and auth-failure limit', () => {
+  test('the dialect also answers under GROUPGATE_GREEN_API_PREFIX', async () => {
+    const t = await startTestApp({ config: { greenApiPrefix: '/green' } });
+    try {
+      const a = await createUnpacedInstance(t);
+      for (const prefix of ['/green', '']) {
+        const res = await green(t, a, 'getStateInstance', { prefix });
+        assert.deepEqual([res.statusCode, res.json()], [200, { stateInstance: 'authorized' }], prefix);
+      }
+      const wrong = await green(t, a, 'getStateInstance', { prefix: '/other' });
+      assert.equal(wrong.statusCode, 404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('repeated failures from one address are 429 with Retry-After', async () => {
+    const t = await startTestApp({ config: { authFailureLimitPerMinute: 3 } });
+    try {
+      const a = await createUnpacedInstance(t);
+      for (let i = 0; i < 3; i++) assert.equal((await green(t, { idInstance: a.idInstance, token: 'nope' }, 'getStateInstance')).statusCode, 401);
+      const blocked = await green(t, a, 'getStateInstance');
+      assert.equal(blocked.statusCode, 429);
+      assert.ok(Number(blocked.headers['retry-after']) >= 1);
+      assert.deepEqual(blocked.json(), { statusCode: 429, message: 'Too Many Requests' });
+    } finally {
+      await t.close();
+    }
+  });
+});
