@@ -1,0 +1,94 @@
+/**
+ * 2Chat's error answers: `{detail}` for authentication, routing and request-shape errors (422,
+ * FastAPI-style `{detail: [{loc, msg, type}]}`), `{success: false, message}` for refusals.
+ * Nothing a client sends becomes a 5xx.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ErrorCode } from '../../../core/errors.js';
+import { toDomainError } from '../../errors.js';
+
+/** A 2Chat answer decided by the dialect itself (auth, shape, limits). */
+export class TwoChatReplyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(typeof body.message === 'string' ? body.message : 'error');
+    this.name = 'TwoChatReplyError';
+  }
+}
+
+/** One FastAPI-style validation entry. */
+export interface DetailEntry {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** 422 with FastAPI's validation body. */
+export function unprocessable(entries: DetailEntry[]): TwoChatReplyError {
+  return new TwoChatReplyError(422, { detail: entries });
+}
+
+/** 400 `{success: false, message}`. */
+export function badRequest(message: string): TwoChatReplyError {
+  return new TwoChatReplyError(400, { success: false, message });
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  validation_failed: 400,
+  invalid_participant: 422,
+  invalid_group_id: 400,
+  invalid_invite_code: 400,
+  subject_too_long: 400,
+  description_too_long: 400,
+  invalid_setting: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  not_found: 404,
+  unauthorized: 401,
+  forbidden: 403,
+  too_many_auth_failures: 429,
+  instance_not_found: 404,
+  instance_not_connected: 409,
+  group_not_found: 404,
+  not_group_admin: 403,
+  participant_already_member: 409,
+  participant_not_member: 409,
+  removed_from_group: 403,
+  group_full: 409,
+  rate_limited: 429,
+  // WhatsApp refused what the client asked: the client's request, not our failure.
+  engine_refused: 400,
+  internal_error: 500,
+};
+
+/** Sends a domain error as 2Chat does: `{success: false, message}`. */
+export function sendTwoChatDomainError(reply: FastifyReply, err: DomainError, status?: number): FastifyReply {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+  return reply.code(status ?? STATUS[err.code] ?? 409).send({ success: false, message: err.message });
+}
+
+type AjvEntry = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
+
+/** The error handler of the 2Chat scope. */
+export function twoChatErrorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof TwoChatReplyError) return reply.code(err.status).send(err.body);
+  const validation = (err as FastifyError & { validation?: AjvEntry[]; validationContext?: string }).validation;
+  if (validation) {
+    const where = (err as { validationContext?: string }).validationContext ?? 'body';
+    const detail = validation.map((v) => {
+      const path = (v.instancePath ?? '').split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const missing = v.keyword === 'required' && typeof v.params?.missingProperty === 'string' ? [v.params.missingProperty] : [];
+      return { loc: [where, ...path, ...missing], msg: v.message ?? 'invalid', type: v.keyword === 'required' ? 'missing' : `value_error.${v.keyword ?? 'invalid'}` };
+    });
+    return reply.code(422).send({ detail });
+  }
+  const code = (err as FastifyError).code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
+    return reply.code(422).send({ detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
+  }
+  const { error, status } = toDomainError(err);
+  if (status >= 500) request.log.error({ err }, '2chat request failed');
+  return sendTwoChatDomainError(reply, error, err instanceof DomainError ? undefined : status);
+}
