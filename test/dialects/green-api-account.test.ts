@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Instance } from '../../src/core/model.js';
-import { DomainError } from '../../src/core/errors.js';
 import type { GreenSettings } from '../../src/formats/green-api.js';
-import { ADMIN_KEY, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
+import { ADMIN_KEY, createSandboxInstance, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
 import { cus, green, type GreenInstance } from './green-api-helpers.js';
 
 const DEFAULT_SETTINGS = {
@@ -124,18 +123,17 @@ describe('Green API instance methods', () => {
     });
 
     test('a pacing refusal is 429 with Retry-After', async () => {
-      const original = t.core.participants.add;
-      t.core.participants.add = async () => {
-        throw new DomainError('rate_limited', 'adds are paced', undefined, 42);
-      };
-      try {
-        const res = await green(t, a, 'addGroupParticipant', { payload: { groupId: '120363000000000099@g.us', participantChatId: cus(b) } });
-        assert.equal(res.statusCode, 429);
-        assert.equal(res.headers['retry-after'], '42');
-        assert.deepEqual(res.json(), { statusCode: 429, message: 'Too Many Requests' });
-      } finally {
-        t.core.participants.add = original;
-      }
+      const paced = await createSandboxInstance(t);
+      const groupId = (await green(t, paced, 'createGroup', { payload: { groupName: 'Paced', chatIds: [cus(b)] } })).json().chatId as string;
+      const first = await green(t, paced, 'addGroupParticipant', { payload: { groupId, participantChatId: '79001231111@c.us' } });
+      assert.deepEqual([first.statusCode, first.json()], [200, { addParticipant: true }]);
+      const second = await green(t, paced, 'addGroupParticipant', { payload: { groupId, participantChatId: '79001231112@c.us' } });
+      assert.equal(second.statusCode, 429);
+      assert.ok(Number(second.headers['retry-after']) >= 1);
+      assert.deepEqual(second.json(), { statusCode: 429, message: 'Too Many Requests' });
+      const again = await green(t, paced, 'createGroup', { payload: { groupName: 'Paced 2', chatIds: [cus(b)] } });
+      assert.equal(again.statusCode, 429);
+      assert.ok(Number(again.headers['retry-after']) >= 1);
     });
   });
 
