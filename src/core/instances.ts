@@ -43,6 +43,8 @@ export interface InstanceService {
   onEngineEvent(handler: EngineEventHandler): void;
   /** True once every sandbox instance is connected and real ones have been started. */
   ready(): boolean;
+  /** Registers cleanup run when an instance is deleted (features drop their own rows). */
+  onDeleted(hook: (instanceId: string) => Promise<void>): void;
 }
 
 export interface InstanceServiceDeps {
@@ -62,6 +64,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
   let handler: EngineEventHandler = async () => {};
   let started = false;
   const timers = new Set<NodeJS.Timeout>();
+  const deletedHooks: ((instanceId: string) => Promise<void>)[] = [];
 
   const view = (i: Instance): InstanceView => ({
     id: i.id,
@@ -184,6 +187,9 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
         await tx.instances.delete(id);
       });
       access.forget(instance.tokenHash);
+      for (const hook of deletedHooks) {
+        await hook(id).catch((err) => logger.error({ err, instanceId: id }, 'cleaning up a deleted instance failed'));
+      }
     },
 
     async restart(id) {
@@ -256,6 +262,10 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     },
 
     ready: () => started,
+
+    onDeleted(hook) {
+      deletedHooks.push(hook);
+    },
   };
 }
 

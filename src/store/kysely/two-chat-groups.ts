@@ -19,6 +19,8 @@ export interface TwoChatGroupRepository {
   ensure(instanceId: string, groupIds: string[]): Promise<Map<string, string>>;
   /** The group a handle names, or undefined. */
   get(uuid: string): Promise<TwoChatGroupRef | undefined>;
+  /** Drops every handle of an instance (the instance was deleted). */
+  deleteAll(instanceId: string): Promise<void>;
 }
 
 /** A new 2Chat group handle: `WAG` followed by a uuid v4, as 2Chat writes them. */
@@ -66,6 +68,9 @@ export function createTwoChatGroupRepository(db: Kysely<Database>, now: () => nu
     async get(uuid) {
       const row = await db.selectFrom('two_chat_groups').selectAll().where('uuid', '=', uuid).executeTakeFirst();
       return row && { uuid: row.uuid, instanceId: row.instance_id, groupId: row.group_id };
+    },
+    async deleteAll(instanceId) {
+      await db.deleteFrom('two_chat_groups').where('instance_id', '=', instanceId).execute();
     },
   };
 }
