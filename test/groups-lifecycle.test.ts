@@ -132,7 +132,8 @@ for (const db of await databaseKinds()) {
       const again = await t.request({ method: 'POST', url: `/api/instances/${C.id}/groups/join`, payload: { code } });
       assert.equal(again.statusCode, 409);
       assert.equal(again.json().error.code, 'already_member');
-      assert.ok((await eventsOf(t, B)).some((e) => e.type === 'group.invite_code.changed'));
+      assert.equal((await eventsOf(t, B)).filter((e) => e.type === 'group.invite_code.changed').length, 1);
+      assert.equal((await eventsOf(t, A)).filter((e) => e.type === 'group.invite_code.changed').length, 1, 'one reset, one event');
     });
 
     it('approval mode turns a join into a pending request that A approves', async () => {

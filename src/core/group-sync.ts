@@ -217,8 +217,11 @@ export function createGroupSync(deps: { events: EventLog }): GroupSync {
           case 'group.invite_code': {
             const group = await tx.groups.get(instance.id, event.groupId);
             if (!group) return;
-            // The new code is not in the notification; the next read asks the engine for it.
-            if (group.inviteCode !== null) await tx.groups.update(instance.id, group.id, { inviteCode: null });
+            // The same reset reported twice (our own result, then the notification) is one change.
+            if (event.code !== undefined && group.inviteCode === event.code) return;
+            // Only admins may read the code; without the new code the next read asks the engine.
+            const code = group.myRole !== 'member' ? (event.code ?? null) : null;
+            if (group.inviteCode !== code) await tx.groups.update(instance.id, group.id, { inviteCode: code });
             await emit(instance.id, 'group.invite_code.changed', { groupId: group.id, actor: actorView(event.actor) });
             return;
           }

@@ -97,6 +97,10 @@ export function createGroupService(deps: GroupServiceDeps) {
 
     /** One group from the store. */
     async get(instanceId: string, groupId: string): Promise<GroupView> {
+      // A stored group implies its instance (deleting an instance deletes its groups in the same
+      // transaction), so the instance is looked up only to tell which of the two is missing.
+      const g = await store.groups.get(instanceId, groupId);
+      if (g) return groupView(g);
       await instances.get(instanceId);
       return groupView(await stored(instanceId, groupId));
     },
@@ -149,8 +153,7 @@ export function createGroupService(deps: GroupServiceDeps) {
     async revokeInvite(instanceId: string, groupId: string): Promise<{ code: string; link: string }> {
       const { instance, session } = await instances.session(instanceId);
       const code = await call(() => session.revokeInvite(groupId));
-      await sync.apply(instance, { type: 'group.invite_code', groupId, actor: myJid(instance) });
-      await sync.setInviteCode(instance, groupId, code);
+      await sync.apply(instance, { type: 'group.invite_code', groupId, code, actor: myJid(instance) });
       return { code, link: inviteLink(code) };
     },
 

@@ -192,7 +192,8 @@ export type EngineEvent =
       changes: Partial<Pick<GroupMetadata, 'subject' | 'description'>> & SettingsChange;
       actor?: Jid;
     }
-  | { type: 'group.invite_code'; groupId: Jid; actor?: Jid }
+  /** The invite code was reset; `code` is the new one when the notification carries it. */
+  | { type: 'group.invite_code'; groupId: Jid; code?: string; actor?: Jid }
   | {
       type: 'group.join_request';
       groupId: Jid;

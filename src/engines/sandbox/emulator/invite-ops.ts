@@ -23,7 +23,7 @@ export function revokeInvite(tx: Tx, actor: string, groupId: Jid): string {
   while (tx.lookupCode(code)) code = randomCode(tx.config.random);
   group.inviteCode = code;
   for (const request of group.addRequests) request.revoked = true;
-  emitEach(tx, memberPhones(group), () => ({ type: 'group.invite_code', groupId, actor: phoneJid(actor) }));
+  emitEach(tx, memberPhones(group), () => ({ type: 'group.invite_code', groupId, code, actor: phoneJid(actor) }));
   return code;
 }
 
