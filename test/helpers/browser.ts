@@ -21,7 +21,7 @@ export const OUTPUT_DIR = join(ROOT, 'test-output', 'dashboard');
 export function browserSkipReason(): string | undefined {
   if (existsSync(CHROMIUM) || process.env.GROUPGATE_REQUIRE_BROWSER === '1') return undefined;
   const reason = `browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium; GROUPGATE_REQUIRE_BROWSER=1 makes this a failure)`;
-  console.log(`# ${reason}`);
+  console.log(reason);
   return reason;
 }
 
