@@ -76,7 +76,7 @@ describe('sandbox network operations', () => {
     const { group } = await network.as(A).createGroup('g', []);
     const people = Array.from({ length: 50 }, (_, i) => jid(`4410000${String(i).padStart(4, '0')}`));
     const results = await Promise.all(people.map((person) => network.as(A).addParticipants(group.id, [person])));
-    assert.ok(results.every(([result]) => result?.code === 200));
+    assert.ok(results.every(([result]) => result?.code === 200), 'every add landed');
     assert.equal(network.group(group.id)?.metadata.participants.length, 51);
     const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => network.as(B).createGroup(`g${i}`, [])));
     assert.equal(new Set(ids.map((created) => created.group.id)).size, 20);

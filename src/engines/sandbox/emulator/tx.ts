@@ -179,7 +179,8 @@ export class Tx {
           const sink = this.state.sinks.get(phone);
           if (!sink) return;
           try {
-            await sink(event);
+            // A copy per recipient: events share objects while queued, sinks must not see each other's edits.
+            await sink(structuredClone(event));
           } catch (error) {
             this.config.onSinkError(error, phone, event);
           }
