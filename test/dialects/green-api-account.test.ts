@@ -1,9 +1,8 @@
 /** Green API dialect: instance methods, settings, sendMessage, and the security cases. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Instance } from '../../src/core/model.js';
-import type { GreenSettings } from '../../src/formats/green-api.js';
 import { ADMIN_KEY, createSandboxInstance, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
+import { startReceiver } from '../fixtures/webhook-receiver.js';
 import { cus, green, type GreenInstance } from './green-api-helpers.js';
 
 const DEFAULT_SETTINGS = {
@@ -51,23 +50,34 @@ describe('Green API instance methods', () => {
       assert.deepEqual([res.statusCode, res.json()], [200, { wid: cus(a), ...DEFAULT_SETTINGS }]);
     });
 
-    test('setSettings stores Green API settings under greenApi and calls the settings hook', async () => {
-      const calls: [string, GreenSettings][] = [];
-      (t.core as unknown as { greenApiSettingsChanged: (i: Instance, s: GreenSettings) => void }).greenApiSettingsChanged = (i, s) => {
-        calls.push([i.id, s]);
-      };
+    test('setSettings stores Green API settings; webhookUrl becomes a green-api subscription that delivers with the token', async () => {
+      const receiver = await startReceiver();
       try {
-        const res = await green(t, a, 'setSettings', { payload: { webhookUrl: 'https://example.com/hook', webhookUrlToken: 'Bearer abc', stateWebhook: 'no', unknownSetting: 'kept out' } });
+        const res = await green(t, a, 'setSettings', { payload: { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no', unknownSetting: 'kept out' } });
         assert.deepEqual([res.statusCode, res.json()], [200, { saveSettings: true }]);
-        const expected = { ...DEFAULT_SETTINGS, webhookUrl: 'https://example.com/hook', webhookUrlToken: 'Bearer abc', stateWebhook: 'no' };
+        const expected = { ...DEFAULT_SETTINGS, webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no' };
         assert.deepEqual((await green(t, a, 'getSettings')).json(), { wid: cus(a), ...expected });
         const stored = await t.core.store.instances.get(a.id);
-        assert.deepEqual(stored?.settings.greenApi, { webhookUrl: 'https://example.com/hook', webhookUrlToken: 'Bearer abc', stateWebhook: 'no' });
-        assert.deepEqual(calls, [[a.id, expected]]);
+        assert.deepEqual(stored?.settings.greenApi, { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no' });
+        const subs = (await t.request({ method: 'GET', url: '/api/webhooks' })).json().webhooks as { url: string; format: string; instances: string[] | null }[];
+        const mine = subs.filter((w) => w.format === 'green-api');
+        assert.deepEqual(mine.map((w) => [w.url, w.instances]), [[receiver.url, [a.id]]]);
+        const sent = await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'via webhook' } });
+        assert.equal(sent.statusCode, 200);
+        await receiver.waitFor((r) => r.some((x) => x.body.includes('via webhook')));
+        const hit = receiver.received.find((x) => x.body.includes('via webhook'))!;
+        assert.equal(hit.headers.authorization, 'Bearer abc');
+        assert.equal(JSON.parse(hit.body).typeWebhook, 'outgoingAPIMessageReceived');
+        // A URL the server may never call is refused, and nothing is saved.
+        const refused = await green(t, a, 'setSettings', { payload: { webhookUrl: 'http://169.254.169.254/latest' } });
+        assert.equal(refused.statusCode, 400);
+        assert.equal((await green(t, a, 'getSettings')).json().webhookUrl, receiver.url);
       } finally {
-        delete (t.core as unknown as { greenApiSettingsChanged?: unknown }).greenApiSettingsChanged;
         await green(t, a, 'setSettings', { payload: { webhookUrl: '', webhookUrlToken: '', stateWebhook: 'yes' } });
+        await receiver.close();
       }
+      const after = (await t.request({ method: 'GET', url: '/api/webhooks' })).json().webhooks as { format: string }[];
+      assert.equal(after.filter((w) => w.format === 'green-api').length, 0, 'clearing webhookUrl removes the subscription');
     });
 
     test('sendMessage answers the idMessage', async () => {

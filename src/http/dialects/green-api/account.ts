@@ -11,14 +11,6 @@ import { path } from './groups.js';
 import type { GreenQueue } from './queue.js';
 import { errors, Params, QrReply, SendMessageBody, SendMessageReply, SettingsBody, SettingsReply, StateReply } from './schemas.js';
 
-/**
- * Called after setSettings stored new Green API settings. Webhook delivery sets it on the container
- * to turn `webhookUrl` into a subscription; until then the settings are only stored.
- */
-export type GreenApiSettingsHook = (instance: Instance, settings: GreenSettings) => Promise<void> | void;
-
-const hookOf = (core: Container) => (core as Container & { greenApiSettingsChanged?: GreenApiSettingsHook }).greenApiSettingsChanged;
-
 function checkWebhookUrl(url: string): void {
   if (url === '') return;
   let parsed: URL;
@@ -70,13 +62,14 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: G
         const value = (request.body as Record<string, unknown>)[key];
         if (value !== undefined) stored[key] = value;
       }
+      const after = greenSettings({ ...instance, settings: { ...instance.settings, greenApi: stored } });
+      // The webhook URL becomes (or stops being) a green-api subscription first: a URL the server
+      // may not call is refused before anything is saved.
+      await core.webhooks.upsertProviderSubscription(instance.id, 'green-api', { url: after.webhookUrl || null, token: after.webhookUrlToken || undefined });
       await core.store.instances.putSetting(instance.id, 'greenApi', stored);
-      const updated = await fresh(instance);
-      const after = greenSettings(updated);
       // While a webhook is set, the queue stays empty; whatever happened meanwhile went by webhook
       // (or nowhere), so removing the webhook starts the queue afresh rather than replaying it.
       if (before.webhookUrl && !after.webhookUrl) await queue.skipAll(instance.id);
-      await hookOf(core)?.(updated, after);
       return { saveSettings: true };
     },
   );
