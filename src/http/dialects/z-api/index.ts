@@ -10,6 +10,7 @@ import { ZapiReplyError, zapiErrorHandler } from './errors.js';
 import { zapiGroupRoutes } from './routes-groups.js';
 import { zapiInstanceRoutes } from './routes-instance.js';
 import { zapiUpdateRoutes } from './routes-updates.js';
+import { ZAPI_WEBHOOK_SLOTS, zapiWebhookRoutes } from './routes-webhooks.js';
 
 /** Every endpoint served and its methods, to tell a wrong method (405) from an unknown path (404). */
 const ENDPOINT_METHODS: Record<string, string[]> = {
@@ -33,6 +34,8 @@ const ENDPOINT_METHODS: Record<string, string[]> = {
   groups: ['GET'],
   'send-text': ['POST'],
   status: ['GET'],
+  'update-every-webhooks': ['PUT'],
+  ...Object.fromEntries(Object.keys(ZAPI_WEBHOOK_SLOTS).map((slot) => [`update-webhook-${slot}`, ['PUT']])),
 };
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -80,6 +83,7 @@ export const zapiDialect: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
       const routes = { ...deps, prefix: '/:instanceId/token/:token' };
       await scope.register(zapiGroupRoutes, routes);
       await scope.register(zapiUpdateRoutes, routes);
+      await scope.register(zapiWebhookRoutes, routes);
       await scope.register(zapiInstanceRoutes, routes);
     },
     { prefix: '/instances' },
