@@ -94,6 +94,22 @@ for (const db of await databaseKinds()) {
         else assert.ok(!text.includes('groupgate_operations{'));
       });
 
+      it('reports webhook lag per subscription and deliveries by result', async (t2) => {
+        if (!t.app.hasRoute({ method: 'POST', url: '/api/webhooks' })) {
+          t2.skip('webhooks are not built');
+          return;
+        }
+        // A loopback port nothing listens on: deliveries fail and wait, nothing leaves the machine.
+        const sub = await t.request({ method: 'POST', url: '/api/webhooks', payload: { url: 'http://127.0.0.1:9/hook', format: 'native' } });
+        assert.equal(sub.statusCode, 201, sub.body);
+        const restart = await t.request({ method: 'POST', url: `/api/instances/${instance.id}/restart` });
+        assert.equal(restart.statusCode, 200);
+        const text = (await t.request({ method: 'GET', url: '/metrics' })).body;
+        const lag = sample(text, 'groupgate_webhook_lag_events', { subscription: sub.json().id });
+        assert.ok(lag !== undefined && lag >= 0, text.split('\n').filter((l) => l.includes('webhook')).join('\n'));
+        assert.match(text, /^# TYPE groupgate_webhook_deliveries gauge$/m);
+      });
+
       it('keeps one registry per app: a second app starts from zero', async () => {
         const other = await startTestApp({ db });
         try {

@@ -28,11 +28,23 @@ export function normalizePhone(input: unknown): string | undefined {
   for (const form of PHONE_FORMS) {
     const m = form.exec(trimmed);
     if (!m) continue;
-    const parsed = parsePhoneNumberFromString(`+${m[1]}`);
-    if (!parsed || !parsed.isPossible()) return undefined;
-    return parsed.number.slice(1);
+    return parseDigits(m[1]);
   }
   return undefined;
+}
+
+// Parsing with libphonenumber is the costliest step of every participant request, and the same
+// numbers recur (members, the instance's own number): results are kept, bounded, by digits.
+const parsedDigits = new Map<string, string | undefined>();
+const PARSED_MAX = 50_000;
+
+function parseDigits(digits: string): string | undefined {
+  if (parsedDigits.has(digits)) return parsedDigits.get(digits);
+  const parsed = parsePhoneNumberFromString(`+${digits}`);
+  const result = parsed && parsed.isPossible() ? parsed.number.slice(1) : undefined;
+  if (parsedDigits.size >= PARSED_MAX) parsedDigits.delete(parsedDigits.keys().next().value as string);
+  parsedDigits.set(digits, result);
+  return result;
 }
 
 /** Normalises a person: any phone form, or a `<digits>@lid`. */

@@ -104,9 +104,39 @@ export function installErrorHandling(app: FastifyInstance): void {
   );
 }
 
+/** Whether any string inside a parsed value (keys included) holds a NUL character. Iterative: depth is client-controlled. */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const [k, item] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * A preValidation hook refusing NUL (U+0000) anywhere in params, query or body: PostgreSQL cannot
+ * store it in text, and no WhatsApp name, id or text carries it, so it is refused as invalid input
+ * before any handler acts (rather than failing half-way as a 500).
+ */
+export async function rejectNul(request: FastifyRequest): Promise<void> {
+  if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
+    throw new DomainError('validation_failed', 'the request contains a NUL (U+0000) character');
+  }
+}
+
 /** Fastify's `frameworkErrors` option: URL errors raised before routing, in the same envelope. */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { error, status } = toDomainError(err);
+  // Raised before routing, so the app's onSend hook that sets this header does not run.
+  reply.header('x-request-id', request.id);
   void sendDomainError(reply, error, status);
 }
 

@@ -35,7 +35,7 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const handle = options.url ? await openPostgres(options.url, options.schema) : openSqlite(options);
   try {
-    await migrate(handle.db);
+    await migrate(handle.db, handle.kind === 'postgres' ? options.schema : undefined);
   } catch (err) {
     await handle.close();
     throw err;
@@ -55,7 +55,7 @@ function openSqlite(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     kind: 'sqlite',
@@ -70,6 +70,32 @@ function openSqlite(options: DatabaseOptions): DatabaseHandle {
     },
     async close() {
       await db.destroy();
+    },
+  };
+}
+
+/**
+ * Kysely prepares a statement for every query; preparing costs more than running the small
+ * queries the API makes, so statements are kept by SQL text (least recently used dropped first).
+ * A statement still iterating (a streamed query) is never handed out twice.
+ */
+function withStatementCache(sqlite: Database.Database, max = 500) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string): Database.Statement {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) {
+        cache.delete(text);
+        cache.set(text, hit);
+        return hit;
+      }
+      const stmt = sqlite.prepare(text);
+      if (!hit) {
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(text, stmt);
+      }
+      return stmt;
     },
   };
 }
@@ -110,8 +136,9 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
   };
 }
 
-async function migrate(db: Kysely<Schema>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+async function migrate(db: Kysely<Schema>, schema?: string): Promise<void> {
+  // The schema is named so Kysely looks for its migration tables there, not in any schema of the database.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

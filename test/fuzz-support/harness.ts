@@ -111,7 +111,7 @@ export async function fuzz(app: FuzzApp, families: Family[], runs: number, seed 
       if (res.statusCode >= 400) assert.equal(after, state, `a refused request changed the stored state: ${r.kind} ${r.method} ${r.url.slice(0, 200)} -> ${res.statusCode}`);
       state = after;
     }),
-    { seed, numRuns: runs, verbose: 1 },
+    { seed, numRuns: runs, includeErrorInReport: true },
   );
   return { sent, byKind };
 }
@@ -123,5 +123,6 @@ export async function assertHealthy(app: FuzzApp): Promise<void> {
   const read = await t.request({ method: 'GET', url: `/api/instances/${fx.instanceId}/groups/${encodeURIComponent(fx.groupId)}` });
   assert.equal(read.statusCode, 200, read.body);
   const write = await t.request({ method: 'POST', url: `/api/instances/${fx.instanceId}/groups`, payload: { name: 'After fuzz', participants: ['+15550000004'] } });
-  assert.equal(write.statusCode, 201, write.body);
+  // 202 when pacing (which a valid fuzzed PATCH may have turned back on) queues the creation.
+  assert.ok(write.statusCode === 201 || write.statusCode === 202, write.body);
 }

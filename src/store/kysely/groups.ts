@@ -101,24 +101,20 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository {
 
   return {
     async get(instanceId, groupId) {
-      const row = await db
-        .selectFrom('groups')
-        .selectAll()
-        .where('instance_id', '=', instanceId)
-        .where('group_id', '=', groupId)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      const people = await db
-        .selectFrom('group_participants')
-        .select(['phone_jid', 'lid', 'role'])
-        .where('instance_id', '=', instanceId)
-        .where('group_id', '=', groupId)
-        .orderBy('position')
+      // One round trip: the group row repeated per participant (or once, with nulls, when empty).
+      const rows = await db
+        .selectFrom('groups as g')
+        .leftJoin('group_participants as p', (join) => join.onRef('p.instance_id', '=', 'g.instance_id').onRef('p.group_id', '=', 'g.group_id'))
+        .selectAll('g')
+        .select(['p.pkey as p_pkey', 'p.phone_jid as p_phone_jid', 'p.lid as p_lid', 'p.role as p_role'])
+        .where('g.instance_id', '=', instanceId)
+        .where('g.group_id', '=', groupId)
+        .orderBy('p.position')
         .execute();
-      return toGroup(
-        row,
-        people.map((p) => ({ phoneJid: p.phone_jid, lid: p.lid, role: p.role as ParticipantRole })),
-      );
+      if (rows.length === 0) return undefined;
+      const people = rows.filter((r) => r.p_pkey !== null).map((p) => ({ phoneJid: p.p_phone_jid, lid: p.p_lid, role: p.p_role as ParticipantRole }));
+      const { p_pkey: _k, p_phone_jid: _j, p_lid: _l, p_role: _r, ...row } = rows[0];
+      return toGroup(row as GroupRow, people);
     },
     async list(instanceId, query) {
       let q = db.selectFrom('groups').where('instance_id', '=', instanceId);

@@ -1,0 +1,207 @@
+/** The benchmark scenarios: each starts a fresh server child, loads it, and answers its rows. */
+import { benchPhone } from './server.js';
+import { load, type LoadFigures } from './load.js';
+import { atLeast, below, fmt, type Row } from './report.js';
+import { startChild, type Child } from './spawn.js';
+import { startReceiver } from './webhook-receiver.js';
+
+interface AppInfo {
+  url: string;
+  instance: { id: string; key: string };
+  groupId: string;
+  routes: { webhooks: boolean; pacing: string };
+}
+
+const auth = (info: AppInfo) => ({ authorization: `Bearer ${info.instance.key}` });
+const groupPath = (info: AppInfo) => `/api/instances/${info.instance.id}/groups/${encodeURIComponent(info.groupId)}`;
+
+async function withChild<T>(child: Child, fn: (child: Child) => Promise<T>): Promise<T> {
+  try {
+    return await fn(child);
+  } finally {
+    await child.stop();
+  }
+}
+
+/** Fails loudly when a load saw errors: a figure over failing requests would be meaningless. */
+function checked(name: string, f: LoadFigures): LoadFigures {
+  if (f.errors > 0 || f.non2xx > 0) {
+    throw new Error(`${name}: ${f.non2xx} non-2xx and ${f.errors} connection errors (statuses ${JSON.stringify(f.statuses)})`);
+  }
+  return f;
+}
+
+/** A bare Fastify server returning a group-sized JSON body: the physical limit in this run. */
+export async function baseline(): Promise<Row> {
+  return withChild(await startChild({ mode: 'baseline' }), async (child) => {
+    const f = checked('baseline', await load({ url: String(child.info.url), path: '/group' }));
+    return { scenario: 'baseline: bare Fastify, group-sized JSON', figure: fmt.perSec(f.okPerSec, 'req/s'), value: f.okPerSec, unit: 'req/s', p50Ms: f.p50, p99Ms: f.p99, vsBaseline: 1, raw: f };
+  });
+}
+
+/**
+ * `GET /api/instances/{id}/groups/{groupId}` with a scoped API key; on SQLite also `/healthz` on
+ * the same server, the floor of the app's own stack (hooks, logging, metrics) without auth or data.
+ */
+export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise<Row[]> {
+  return withChild(await startChild({ mode: 'app', db }), async (child) => {
+    const info = child.info as unknown as AppInfo;
+    const rows: Row[] = [];
+    if (db === 'sqlite') {
+      const h = checked('healthz', await load({ url: info.url, path: '/healthz' }));
+      rows.push({ scenario: 'app floor: GET /healthz through the full app', figure: fmt.perSec(h.okPerSec, 'req/s'), value: h.okPerSec, unit: 'req/s', p50Ms: h.p50, p99Ms: h.p99, vsBaseline: h.okPerSec / base, raw: h });
+    }
+    const f = checked('get group', await load({ url: info.url, path: groupPath(info), headers: auth(info) }));
+    const ratio = f.okPerSec / base;
+    rows.push({
+      scenario: `GET group (${db})`,
+      figure: fmt.perSec(f.okPerSec, 'req/s'),
+      value: f.okPerSec,
+      unit: 'req/s',
+      p50Ms: f.p50,
+      p99Ms: f.p99,
+      vsBaseline: ratio,
+      target: atLeast(ratio, 0.6, '>= 0.6x baseline'),
+      raw: f,
+    });
+    return rows;
+  });
+}
+
+/** `POST /api/instances/{id}/groups` with 3 participants. */
+export async function createGroups(db: 'sqlite' | 'postgres', base: number): Promise<Row> {
+  return withChild(await startChild({ mode: 'app', db }), async (child) => {
+    const info = child.info as unknown as AppInfo;
+    const body = { name: 'Bench create', participants: [benchPhone(11), benchPhone(12), benchPhone(13)] };
+    const f = checked('create group', await load({ url: info.url, method: 'POST', path: `/api/instances/${info.instance.id}/groups`, headers: auth(info), body }));
+    return {
+      scenario: `POST group, 3 participants (${db})`,
+      figure: fmt.perSec(f.okPerSec, 'groups/s'),
+      value: f.okPerSec,
+      unit: 'groups/s',
+      p50Ms: f.p50,
+      p99Ms: f.p99,
+      vsBaseline: f.okPerSec / base,
+      target: atLeast(f.okPerSec, 5000, '>= 5,000 creates/s'),
+      note: `pacing ${info.routes.pacing}`,
+      raw: f,
+    };
+  });
+}
+
+/** Add then remove one participant, each connection with its own person. */
+export async function addRemove(base: number): Promise<Row> {
+  return withChild(await startChild({ mode: 'app', db: 'sqlite' }), async (child) => {
+    const info = child.info as unknown as AppInfo;
+    const path = `${groupPath(info)}/participants`;
+    let n = 0;
+    const f = checked(
+      'add/remove',
+      await load({
+        url: info.url,
+        headers: auth(info),
+        requests: [
+          {
+            method: 'POST',
+            path,
+            setupRequest: (req, ctx) => {
+              ctx.phone = benchPhone(100_000 + n++);
+              return { ...req, body: JSON.stringify({ participants: [ctx.phone] }) };
+            },
+          },
+          { method: 'DELETE', path, setupRequest: (req, ctx) => ({ ...req, body: JSON.stringify({ participants: [ctx.phone] }) }) },
+        ],
+      }),
+    );
+    return { scenario: 'add + remove one participant (sqlite)', figure: fmt.perSec(f.okPerSec, 'ops/s'), value: f.okPerSec, unit: 'ops/s', p50Ms: f.p50, p99Ms: f.p99, vsBaseline: f.okPerSec / base, raw: f };
+  });
+}
+
+/** A page of 50 from an instance holding 10,000 groups, at random offsets. */
+export async function listGroups(base: number, count = 10_000): Promise<Row> {
+  return withChild(await startChild({ mode: 'app', db: 'sqlite', seedGroups: count }), async (child) => {
+    const info = child.info as unknown as AppInfo;
+    const path = `/api/instances/${info.instance.id}/groups`;
+    const f = checked(
+      'list groups',
+      await load({
+        url: info.url,
+        headers: auth(info),
+        requests: [{ method: 'GET', path, setupRequest: (req) => ({ ...req, path: `${path}?limit=50&offset=${50 * Math.floor(Math.random() * (count / 50))}` }) }],
+      }),
+    );
+    return {
+      scenario: `list groups, page of 50 of ${count.toLocaleString('en-US')} (sqlite)`,
+      figure: `p99 ${fmt.ms(f.p99)} ms (${Math.round(f.okPerSec).toLocaleString('en-US')} req/s)`,
+      value: f.p99,
+      unit: 'ms p99',
+      p50Ms: f.p50,
+      p99Ms: f.p99,
+      vsBaseline: f.okPerSec / base,
+      raw: f,
+    };
+  });
+}
+
+/** Event-log appends delivered as signed webhooks to a local receiver. */
+export async function webhookDelivery(count = 2000): Promise<Row> {
+  const scenario = 'event append + signed webhook delivery (sqlite)';
+  return withChild(await startChild({ mode: 'app', db: 'sqlite' }), async (child) => {
+    const info = child.info as unknown as AppInfo;
+    if (!info.routes.webhooks) return { scenario, figure: 'n/a (webhooks not built)', value: null, unit: 'events/s' };
+    const receiver = await startReceiver();
+    try {
+      const res = await fetch(`${info.url}/api/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth(info) },
+        body: JSON.stringify({ url: receiver.url, format: 'native' }),
+      });
+      const sub = (await res.json()) as { secret?: string };
+      if (res.status >= 300 || !sub.secret) return { scenario, figure: `n/a (subscription refused: ${res.status})`, value: null, unit: 'events/s', raw: sub };
+      await receiver.setSecret(sub.secret);
+      const started = performance.now();
+      const arrived = receiver.waitFor(count, 60_000);
+      const appended = await child.request({ type: 'append', count }, 'appended');
+      const got = await arrived;
+      const seconds = (performance.now() - started) / 1000;
+      const rate = got.received / seconds;
+      return {
+        scenario,
+        figure: fmt.perSec(rate, 'events/s'),
+        value: rate,
+        unit: 'events/s',
+        target: atLeast(rate, 2000, '>= 2,000 delivered events/s'),
+        note: `${got.received}/${count} delivered verified; appends alone ${Math.round(count / (Number(appended.ms) / 1000))}/s; receiver ${JSON.stringify(receiver.stats())}`,
+      };
+    } finally {
+      await receiver.close();
+    }
+  });
+}
+
+/** RSS growth for idle sandbox instances (own process) and the time to restart holding them. */
+export async function memory(count = 1000): Promise<Row[]> {
+  return withChild(await startChild({ mode: 'memory', instances: count }, 300_000), async (child) => {
+    const m = child.info as Record<string, number>;
+    const growth = m.rssAfter - m.rssBefore;
+    return [
+      {
+        scenario: `memory: ${count.toLocaleString('en-US')} idle sandbox instances`,
+        figure: `+${fmt.mb(growth)} RSS`,
+        value: growth,
+        unit: 'bytes',
+        target: below(growth, 100 * 1024 * 1024, '< 100 MB'),
+        note: `heap +${fmt.mb(m.heapAfter - m.heapBefore)}; created in ${(m.createMs / 1000).toFixed(1)} s`,
+        raw: m,
+      },
+      {
+        scenario: `restart holding ${count.toLocaleString('en-US')} instances`,
+        figure: `${(m.restartMs / 1000).toFixed(2)} s to ready`,
+        value: m.restartMs,
+        unit: 'ms',
+        note: `/readyz ${m.readyStatus}, ${m.connected} connected`,
+        raw: m,
+      },
+    ];
+  });
+}

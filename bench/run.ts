@@ -1,0 +1,60 @@
+/**
+ * `npm run bench`: every scenario once, each on a fresh server in its own process; figures are
+ * printed beside their targets and as ratios to a bare Fastify server measured in the same run.
+ * Writes bench/results.json and prints a markdown table at the end.
+ *
+ * Env: BENCH_DURATION (seconds per load, default 5), BENCH_ONLY (comma-separated scenario keys),
+ * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
+ */
+import { fileURLToPath } from 'node:url';
+import { markdownTable, writeResults, type Row } from './lib/report.js';
+import { addRemove, baseline, createGroups, getGroup, listGroups, memory, webhookDelivery } from './lib/scenarios.js';
+import { postgresReachable } from './lib/server.js';
+
+const started = new Date();
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const wanted = (key: string) => !only || only.includes(key);
+const rows: Row[] = [];
+
+async function step(key: string, name: string, fn: () => Promise<Row | Row[]>): Promise<void> {
+  if (!wanted(key)) return;
+  process.stdout.write(`- ${name} ... `);
+  const t = performance.now();
+  try {
+    const out = await fn();
+    const list = Array.isArray(out) ? out : [out];
+    rows.push(...list);
+    console.log(`${list.map((r) => r.figure).join('; ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    rows.push({ scenario: name, figure: `failed: ${message.split('\n')[0]}`, value: null, unit: '' });
+    console.log(`FAILED\n${message}`);
+    process.exitCode = 1;
+  }
+}
+
+let base = Number.NaN;
+await step('baseline', 'baseline', async () => {
+  const row = await baseline();
+  base = row.value ?? Number.NaN;
+  return row;
+});
+await step('get', 'GET group (sqlite)', () => getGroup('sqlite', base));
+await step('create', 'POST group (sqlite)', () => createGroups('sqlite', base));
+await step('participants', 'add + remove participant (sqlite)', () => addRemove(base));
+await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
+await step('webhooks', 'webhook delivery', () => webhookDelivery());
+await step('memory', 'memory and restart', () => memory());
+const pg = await postgresReachable();
+if (pg) {
+  await step('pg-get', 'GET group (postgres)', () => getGroup('postgres', base));
+  await step('pg-create', 'POST group (postgres)', () => createGroups('postgres', base));
+} else if (wanted('pg-get') || wanted('pg-create')) {
+  rows.push({ scenario: 'PostgreSQL scenarios', figure: 'n/a (PostgreSQL not reachable)', value: null, unit: '' });
+}
+
+const path = fileURLToPath(new URL('./results.json', import.meta.url));
+writeResults(path, rows, started, { baselineReqPerSec: base, postgres: pg, durationPerLoadSeconds: Number(process.env.BENCH_DURATION ?? 5) });
+const notes = rows.filter((r) => r.note).map((r) => `- ${r.scenario}: ${r.note}`);
+console.log(`\n${markdownTable(rows)}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`);
+console.log(`Total ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; results in bench/results.json`);

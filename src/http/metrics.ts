@@ -1,0 +1,190 @@
+/**
+ * `GET /metrics` in Prometheus text format: HTTP traffic by route pattern and status, instances by
+ * status, operations by status, webhook deliveries by result and event-log lag per subscription.
+ * Each app owns its registry (never prom-client's global one), so several apps can live in one
+ * process. Features that may be absent (operations, webhooks) are looked up at scrape time.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Container } from '../container.js';
+import { presentedKey } from './auth.js';
+import { errorBody } from './errors.js';
+
+const INSTANCE_STATUSES = ['starting', 'qr', 'pairing', 'connected', 'disconnected', 'logged_out', 'failed'];
+const OPERATION_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'];
+
+/** What the webhooks feature may offer; every member is optional until it lands. */
+interface WebhookStats {
+  lag?: () => unknown;
+  deliveryCounts?: () => unknown;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time string comparison (on hashes, so lengths never leak). */
+function secretEquals(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+/** Whether a table exists; cached once found, re-checked while absent (another feature may migrate it in). */
+function tableProbe(core: Container) {
+  const found = new Set<string>();
+  return async (table: string): Promise<boolean> => {
+    if (found.has(table)) return true;
+    try {
+      const query =
+        core.database.kind === 'sqlite'
+          ? sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${table}`
+          : sql<{ n: number }>`select count(*) as n from information_schema.tables where table_schema = current_schema() and table_name = ${table}`;
+      const { rows } = await query.execute(core.database.db);
+      if (Number(rows[0]?.n ?? 0) > 0) found.add(table);
+    } catch {
+      return false;
+    }
+    return found.has(table);
+  };
+}
+
+/** Counts rows per value of `column` in `table` (both fixed identifiers, never client input). */
+async function countBy(core: Container, table: string, column: string): Promise<Map<string, number>> {
+  const { rows } = await sql<{ k: string; n: number }>`select ${sql.ref(column)} as k, count(*) as n from ${sql.table(table)} group by ${sql.ref(column)}`.execute(
+    core.database.db,
+  );
+  return new Map(rows.map((r) => [String(r.k), Number(r.n)]));
+}
+
+/** Normalises whatever `lag()` answers (a map, or a list of `{subscriptionId|id, lag|events|value}`). */
+function lagEntries(value: unknown): [string, number][] {
+  if (value instanceof Map) return [...value.entries()].map(([k, v]) => [String(k), Number(v)]);
+  if (Array.isArray(value)) {
+    return value.flatMap((e: Record<string, unknown>) => {
+      const id = e?.subscriptionId ?? e?.subscription ?? e?.id;
+      const lag = e?.lag ?? e?.events ?? e?.value;
+      return id !== undefined && Number.isFinite(Number(lag)) ? [[String(id), Number(lag)] as [string, number]] : [];
+    });
+  }
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (Number.isFinite(Number(v)) ? [[k, Number(v)] as [string, number]] : []));
+  return [];
+}
+
+/** Adds up entries by key (the lag comes per subscription and instance; the series is per subscription). */
+function summed(entries: [string, number][]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, n] of entries) out.set(k, (out.get(k) ?? 0) + n);
+  return out;
+}
+
+/** Sets a labelled gauge to exactly these values (labels absent now go back to 0 or disappear). */
+function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>, always: string[] = []): void {
+  gauge.reset();
+  for (const key of always) gauge.set({ [label]: key }, 0);
+  for (const [key, n] of values) gauge.set({ [label]: key }, n);
+}
+
+/** Installs the request metrics hooks and the `GET /metrics` route on the root app. */
+export function installMetrics(app: FastifyInstance, core: Container): void {
+  const registry = new Registry();
+  const hasTable = tableProbe(core);
+  const webhooks = () => (core as unknown as { webhooks?: WebhookStats }).webhooks;
+
+  const requests = new Counter({
+    name: 'groupgate_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'groupgate_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'groupgate_instances',
+    help: 'Instances by connection status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const counts = new Map<string, number>();
+      for (const i of await core.store.instances.list()) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
+      setAll(this, 'status', counts, INSTANCE_STATUSES);
+    },
+  });
+  new Gauge({
+    name: 'groupgate_operations',
+    help: 'Paced operations by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      if (!(await hasTable('operations'))) return;
+      setAll(this, 'status', await countBy(core, 'operations', 'status').catch(() => new Map()), OPERATION_STATUSES);
+    },
+  });
+  new Gauge({
+    name: 'groupgate_webhook_deliveries',
+    help: 'Webhook deliveries by result',
+    labelNames: ['result'],
+    registers: [registry],
+    async collect() {
+      const counts = webhooks()?.deliveryCounts;
+      if (typeof counts === 'function') {
+        setAll(this, 'result', summed(lagEntries(await counts())));
+        return;
+      }
+      for (const table of ['webhook_deliveries', 'deliveries']) {
+        if (await hasTable(table)) {
+          setAll(this, 'result', await countBy(core, table, 'status').catch(() => new Map()));
+          return;
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'groupgate_webhook_lag_events',
+    help: 'Events in the log not yet delivered, per webhook subscription',
+    labelNames: ['subscription'],
+    registers: [registry],
+    async collect() {
+      const lag = webhooks()?.lag;
+      if (typeof lag !== 'function') return;
+      setAll(this, 'subscription', summed(lagEntries(await lag.call(webhooks()))));
+    },
+  });
+  new Gauge({
+    name: 'groupgate_process_resident_memory_bytes',
+    help: 'Resident set size of the server process',
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    // The route pattern, never the URL: provider dialects carry tokens in their paths.
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    const secret = presentedKey(request);
+    const token = core.config.metricsToken;
+    const allowed = !!secret && ((token !== undefined && secretEquals(secret, token)) || (await isAdmin(core, secret)));
+    if (!allowed) {
+      return reply
+        .code(401)
+        .send(errorBody(request.id, 'unauthorized', 'send the admin key or GROUPGATE_METRICS_TOKEN as Authorization: Bearer <token>'));
+    }
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+}
+
+async function isAdmin(core: Container, secret: string): Promise<boolean> {
+  const principal = await core.access.authenticate(secret);
+  return !!principal && core.access.isAdmin(principal);
+}
