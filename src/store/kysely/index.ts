@@ -3,19 +3,29 @@ import type { Store } from '../port.js';
 import type { Database } from '../schema.js';
 import { createInstanceRepository, createKeyRepository, createSettingsRepository } from './basic.js';
 import { createEventRepository } from './events.js';
+import { createGroupCache, type GroupCache } from './group-cache.js';
 import { createGroupRepository } from './groups.js';
 
-/** The Store over one Kysely connection (SQLite or PostgreSQL); `transaction` nests as a no-op. */
-export function createKyselyStore(db: Kysely<Database>, inTransaction = false): Store {
+/**
+ * The Store over one Kysely connection (SQLite or PostgreSQL). `transaction` nests as a no-op.
+ * Group reads outside transactions go through a shared cache that every group write invalidates.
+ */
+export function createKyselyStore(db: Kysely<Database>, cache: GroupCache = createGroupCache(), tx?: { touched: Set<string> }): Store {
   const store: Store = {
     settings: createSettingsRepository(db),
     keys: createKeyRepository(db),
     instances: createInstanceRepository(db),
-    groups: createGroupRepository(db),
+    groups: cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched }),
     events: createEventRepository(db),
     async transaction(fn) {
-      if (inTransaction) return fn(store);
-      return db.transaction().execute((trx) => fn(createKyselyStore(trx, true)));
+      if (tx) return fn(store);
+      const touched = new Set<string>();
+      try {
+        return await db.transaction().execute((trx) => fn(createKyselyStore(trx, cache, { touched })));
+      } finally {
+        // Again after the commit (or rollback): a concurrent read may have re-filled an entry meanwhile.
+        cache.invalidate(touched);
+      }
     },
   };
   return store;
