@@ -17,3 +17,6 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < newest('src')) {
   console.log('groupgate: building (tsc)...');
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
+
+// The dashboard (Vite) too: built when missing or older than its sources; skipped without Vite.
+execFileSync(process.execPath, ['dashboard/build.js', '--if-needed', '--if-possible'], { stdio: 'inherit' });

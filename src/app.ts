@@ -11,14 +11,26 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.js';
 import { createAuthFailureLimiter, requireKey } from './http/auth.js';
+import { installIdempotency } from './http/idempotency.js';
+import { operationRoutes } from './http/native/operations.js';
+import { pacingRoutes } from './http/native/pacing.js';
 import type { HttpDeps } from './http/deps.js';
-import { frameworkErrors, installErrorHandling } from './http/errors.js';
+import { frameworkErrors, installErrorHandling, rejectNul } from './http/errors.js';
+import { installMetrics } from './http/metrics.js';
 import { groupRoutes } from './http/native/groups.js';
 import { instanceRoutes } from './http/native/instances.js';
+import { linkingRoutes } from './http/native/linking.js';
 import { keyRoutes } from './http/native/keys.js';
 import { messageRoutes } from './http/native/messages.js';
 import { participantRoutes } from './http/native/participants.js';
 import { sandboxRoutes } from './http/native/sandbox.js';
+import { webhookRoutes } from './http/native/webhooks.js';
+import { eventStreamRoutes } from './http/native/event-stream.js';
+import { zapiClientTokenRoutes } from './http/native/zapi-client-token.js';
+import { twoChatDialect } from './http/dialects/two-chat/index.js';
+import { zapiDialect } from './http/dialects/z-api/index.js';
+import { greenApiRoutes } from './http/dialects/green-api/index.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { sharedSchemas } from './http/native/schemas.js';
 import { ulid } from './core/ids.js';
 
@@ -68,6 +80,8 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  installMetrics(app as unknown as FastifyInstance, core);
+  app.addHook('preValidation', rejectNul);
 
   await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
   for (const type of ['image/jpeg', 'image/png']) {
@@ -87,6 +101,7 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await app.register(dashboardRoutes);
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     const database = await core.database.ping();
     const engines = core.instances.ready();
@@ -99,15 +114,25 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   await app.register(
     async (api) => {
       api.addHook('onRequest', requireKey(core.access, limiter));
+      installIdempotency(api as unknown as FastifyInstance, { records: core.idempotency, now: core.now, retentionHours: core.config.idempotencyRetentionHours });
       await api.register(instanceRoutes, deps);
+      await api.register(linkingRoutes, deps);
       await api.register(keyRoutes, deps);
       await api.register(groupRoutes, deps);
       await api.register(participantRoutes, deps);
+      await api.register(operationRoutes, deps);
+      await api.register(pacingRoutes, deps);
       await api.register(messageRoutes, deps);
       await api.register(sandboxRoutes, deps);
+      await api.register(webhookRoutes, deps);
+      await api.register(eventStreamRoutes, deps);
+      await api.register(zapiClientTokenRoutes, deps);
     },
     { prefix: '/api' },
   );
+  await app.register(zapiDialect, deps);
+  await app.register(twoChatDialect, deps);
+  await app.register(greenApiRoutes, deps);
 
   return app as unknown as FastifyInstance;
 }

@@ -7,6 +7,8 @@ const HELP = `groupgate: self-hosted WhatsApp group-management gateway
 
 Usage:
   groupgate serve                 start the server (configuration from GROUPGATE_* variables)
+  groupgate participants add --instance <id> --group <gid> --file members.csv
+                                  add a CSV's "phone" column to a group, paced (see participants --help)
   groupgate --help                this help
 
 Configuration (environment):
@@ -37,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  if (command === 'participants') return (await import('./cli-participants.js')).participantsCommand(rest);
   process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
   return 1;
 }

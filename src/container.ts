@@ -15,9 +15,16 @@ import type { EngineFactory } from './engines/port.js';
 import { createSandboxNetwork, type SandboxNetwork } from './engines/sandbox/emulator/index.js';
 import { createKyselySandboxPersistence } from './engines/sandbox/kysely-persistence.js';
 import { createSandboxEngineFactory } from './engines/sandbox/sandbox-engine.js';
+import { createBaileysEngineFactory } from './engines/baileys/baileys-engine.js';
+import { createBaileysAuthRepository } from './store/kysely/baileys-auth.js';
 import { openDatabase, type DatabaseHandle } from './store/db.js';
 import { createKyselyStore } from './store/kysely/index.js';
+import { createTwoChatGroupRepository, type TwoChatGroupRepository } from './store/kysely/two-chat-groups.js';
+import { createGreenApiQueueRepository } from './store/kysely/green-api-queue.js';
+import type { GreenApiQueueRepository } from './store/schema-green-api.js';
 import type { Store } from './store/port.js';
+import { createWebhookFeature, type WebhookFeature } from './webhooks/wire.js';
+import { createOperationsFeature, type OperationsFeature } from './queue/embedded-setup.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -40,7 +47,25 @@ export interface Container {
   groups: GroupService;
   participants: ParticipantService;
   messages: MessageService;
+  /** 2Chat's group handles (`WAG` + uuid) for the 2Chat dialect. */
+  twoChatGroups: TwoChatGroupRepository;
+  /** Green API notification queue state (deleted receipts) for the Green API dialect. */
+  greenApiQueue: GreenApiQueueRepository;
   sandbox: SandboxNetwork;
+  /** Pacing policies and state per instance. */
+  pacing: OperationsFeature['pacing'];
+  /** The one entry point for paced actions (createGroup, addParticipants) and the operations API. */
+  paced: OperationsFeature['paced'];
+  /** The durable operation queue (tests drive it with `runDue`). */
+  operationsQueue: OperationsFeature['queue'];
+  /** Idempotency-Key records of the native API. */
+  idempotency: OperationsFeature['idempotency'];
+  /** Webhook subscriptions and deliveries (`upsertProviderSubscription` for the dialects, `lag()` for metrics). */
+  webhooks: WebhookFeature['webhooks'];
+  /** The background webhook delivery worker. */
+  webhookWorker: WebhookFeature['webhookWorker'];
+  /** Retention of the event log, deliveries and idempotency records (`addPruner` for more). */
+  retention: WebhookFeature['retention'];
   now: () => number;
   /** Admin key generated on this start (print once), if any. */
   generatedAdminKey?: string;
@@ -74,6 +99,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   await sandbox.load();
   const engines: Partial<Record<'sandbox' | 'baileys', EngineFactory>> = {
     sandbox: createSandboxEngineFactory(sandbox),
+    baileys: createBaileysEngineFactory({ auth: createBaileysAuthRepository(database.db), logger: logger.child({ component: 'baileys' }), knownGroupIds: (id) => store.groups.listIds(id) }),
   };
 
   const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }) });
@@ -83,7 +109,16 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const participants = createParticipantService({ instances, groups, sync, events });
   const messages = createMessageService({ instances, events });
 
+  const twoChatGroups = createTwoChatGroupRepository(database.db, now);
+  const greenApiQueue = createGreenApiQueueRepository(database.db);
+  instances.onDeleted((id) => twoChatGroups.deleteAll(id));
+  instances.onDeleted((id) => greenApiQueue.deleteAll(id));
+
   const closers: (() => Promise<void> | void)[] = [];
+  const operations = createOperationsFeature({ db: database.db, store, events, instances, groups, sync, participants, logger, now });
+  closers.push(() => operations.stop());
+  const webhookFeature = createWebhookFeature({ config, logger, database, store, events, access, now });
+  closers.push(() => webhookFeature.stop());
   return {
     config,
     logger,
@@ -96,10 +131,23 @@ export async function createContainer(config: Config, logger: Logger, options: C
     groups,
     participants,
     messages,
+    twoChatGroups,
+    greenApiQueue,
     sandbox,
+    pacing: operations.pacing,
+    paced: operations.paced,
+    operationsQueue: operations.queue,
+    idempotency: operations.idempotency,
+    webhooks: webhookFeature.webhooks,
+    webhookWorker: webhookFeature.webhookWorker,
+    retention: webhookFeature.retention,
     now,
     generatedAdminKey: generated,
-    start: () => instances.startAll(),
+    start: async () => {
+      await instances.startAll();
+      await operations.start();
+      await webhookFeature.start();
+    },
     onClose: (fn) => closers.push(fn),
     async close() {
       for (const fn of closers.reverse()) await fn();

@@ -2,6 +2,12 @@
  * Table shapes as Kysely sees them. The same on SQLite and PostgreSQL: timestamps are ISO-8601
  * text, booleans are integers 0/1, structured values are JSON text.
  */
+import type { OperationTables } from './schema-operations.js';
+import type { TwoChatTables } from './schema-two-chat.js';
+import type { GreenApiTables } from './schema-green-api.js';
+import type { WebhookTables } from './schema-webhooks.js';
+import type { BaileysTables } from './schema-baileys.js';
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -84,7 +90,7 @@ export interface SandboxGroupsTable {
   data: string;
 }
 
-export interface Database {
+export interface CoreTables {
   settings: SettingsTable;
   api_keys: ApiKeysTable;
   instances: InstancesTable;
@@ -94,3 +100,6 @@ export interface Database {
   sandbox_accounts: SandboxAccountsTable;
   sandbox_groups: SandboxGroupsTable;
 }
+
+/** Every table. Each feature declares its tables in `schema-<feature>.ts` and is added here. */
+export interface Database extends CoreTables, OperationTables, TwoChatTables, GreenApiTables, WebhookTables, BaileysTables {}

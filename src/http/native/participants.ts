@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseGroupId } from '../../core/groups.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
+import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupParticipantSchema, OutcomesBody, ParticipantList, Person } from './schemas.js';
 
 const PeopleBody = Type.Object({ participants: ParticipantList }, { additionalProperties: false });
@@ -37,12 +38,16 @@ export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
           },
           { additionalProperties: false },
         ),
-        response: outcomeResponses,
+        response: { ...outcomeResponses, 202: AcceptedBody, ...errorResponses(429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       requireInstance(access, request, request.params.id);
-      return participants.add(request.params.id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal);
+      // Paced: up to one batch runs now (200); more, or a batch pacing holds back, becomes an operation (202).
+      const { id } = request.params;
+      const added = await core.paced.addParticipants(id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal, { whenPaced: 'queue' });
+      if (added.status === 'scheduled') return sendAccepted(reply, added.operation, core.now());
+      return added.value;
     },
   );
 

@@ -1,5 +1,10 @@
 import type { Migration } from 'kysely';
 import * as m001 from './001-foundation.js';
+import * as m002 from './002-operations.js';
+import * as m003 from './003-webhooks.js';
+import * as m004 from './004-baileys-auth.js';
+import * as m005 from './005-green-api.js';
+import * as m006 from './006-two-chat.js';
 
 /**
  * Every migration, in order. Numbered files, the same for SQLite and PostgreSQL, applied at start-up.
@@ -7,4 +12,9 @@ import * as m001 from './001-foundation.js';
  */
 export const migrations: Record<string, Migration> = {
   '001-foundation': m001,
+  '002-operations': m002,
+  '003-webhooks': m003,
+  '004-baileys-auth': m004,
+  '005-green-api': m005,
+  '006-two-chat': m006,
 };
