@@ -119,6 +119,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
   closers.push(() => operations.stop());
   const webhookFeature = createWebhookFeature({ config, logger, database, store, events, access, now });
   closers.push(() => webhookFeature.stop());
+  instances.onDeleted((id) => operations.forgetInstance(id));
+  instances.onDeleted((id) => webhookFeature.forgetInstance(id));
   return {
     config,
     logger,

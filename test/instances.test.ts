@@ -75,6 +75,15 @@ for (const db of await databaseKinds()) {
         const refused = await t.request({ method: 'GET', url: `/api/instances/${b.id}/groups/join-info?code=AbCdEfGhIjKlMnOpQrStUv` });
         assert.equal(refused.statusCode, 409);
         assert.equal(refused.json().error.code, 'instance_not_connected');
+        // Give B state in every feature: an operation, a provider webhook, Green API queue state.
+        await t.request({ method: 'POST', url: `/api/instances/${b.id}/restart` });
+        const own = await t.request({ method: 'POST', url: `/api/instances/${b.id}/groups`, payload: { name: 'B own', participants: [`+${a.phone}`] } });
+        assert.equal(own.statusCode, 201, own.body);
+        const hook = await t.request({ method: 'PUT', url: `/instances/${b.id}/token/${b.token}/update-webhook-received`, payload: { value: 'http://127.0.0.1:9/hook' }, key: null });
+        assert.equal(hook.statusCode, 200, hook.body);
+        const note = await t.request({ method: 'GET', url: `/waInstance${b.idInstance}/receiveNotification/${b.token}`, key: null });
+        assert.equal(note.statusCode, 200);
+        await t.request({ method: 'DELETE', url: `/waInstance${b.idInstance}/deleteNotification/${b.token}/${note.json().receiptId}`, key: null });
         // Delete: the instance, its store, its events and its token are gone ...
         const del = await t.request({ method: 'DELETE', url: `/api/instances/${b.id}` });
         assert.equal(del.statusCode, 204);
@@ -83,11 +92,13 @@ for (const db of await databaseKinds()) {
         // Every table that keys rows by instance holds nothing of it any more.
         const db_ = t.core.database.db;
         const tables = (await db_.introspection.getTables()).filter((tb) => tb.columns.some((c) => c.name === 'instance_id'));
-        assert.ok(tables.length >= 3);
+        assert.ok(tables.length >= 8, tables.map((tb) => tb.name).join(','));
         for (const table of tables) {
           const rows = await (db_ as any).selectFrom(table.name).selectAll().where('instance_id', '=', b.id).execute();
           assert.equal(rows.length, 0, table.name);
         }
+        const subs = await db_.selectFrom('webhook_subscriptions').selectAll().execute();
+        assert.equal(subs.length, 0, 'the provider subscription of the deleted instance is gone');
         // ... while in the sandbox the number stays a member, as when a device unlinks on WhatsApp.
         const group = (await t.request({ method: 'GET', url: `/api/instances/${a.id}/groups/${encodeURIComponent(g.id)}` })).json();
         assert.ok(group.participants.some((p: { phone: string }) => p.phone === `+${b.phone}`));

@@ -115,4 +115,6 @@ export interface WebhookRepository {
   pruneDeliveries(before: string): Promise<number>;
   /** Deletes cursors and pending deliveries of instances that no longer exist. */
   pruneOrphans(existingInstanceIds: string[], now: string): Promise<number>;
+  /** Drops an instance's cursors, deliveries and provider subscriptions (the instance was deleted). */
+  deleteInstance(instanceId: string): Promise<void>;
 }

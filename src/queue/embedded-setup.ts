@@ -28,6 +28,8 @@ export interface OperationsFeature {
   idempotency: IdempotencyRepository;
   /** Resumes operations and starts the runner and the idempotency pruning. */
   start(): Promise<void>;
+  /** Drops an instance's operations and pacing state (the instance was deleted). */
+  forgetInstance(instanceId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,15 +53,17 @@ const PRUNE_EVERY_MS = 3_600_000;
 export function createOperationsFeature(deps: OperationsFeatureDeps): OperationsFeature {
   const { db, now, logger } = deps;
   const timer = deps.timer ?? realTimer;
+  const storage = createOperationStorage(db);
+  const states = createPacingStateRepository(db);
   const queue = createEmbeddedQueue({
-    storage: createOperationStorage(db),
+    storage,
     now,
     timer,
     logger: logger.child({ component: 'operations' }),
     owner: `node-${shortId('', 8)}`,
     crashPoint: crashPointFromEnv(),
   });
-  const pacing = createPacingService({ store: deps.store, instances: deps.instances, states: createPacingStateRepository(db), now, random: deps.random });
+  const pacing = createPacingService({ store: deps.store, instances: deps.instances, states, now, random: deps.random });
   const paced = createOperationService({ ...deps, queue, pacing });
   const idempotency = createIdempotencyRepository(db);
   let pruneHandle: unknown;
@@ -72,6 +76,10 @@ export function createOperationsFeature(deps: OperationsFeatureDeps): Operations
     paced,
     queue,
     idempotency,
+    async forgetInstance(instanceId) {
+      await storage.deleteInstance(instanceId);
+      await states.delete(instanceId);
+    },
     async start() {
       await paced.start();
       prune();

@@ -107,6 +107,8 @@ export interface OperationStorage {
   finish(id: string, owner: string, outcome: { status: 'succeeded' | 'failed'; result: unknown; error: OperationError | null }, now: number): Promise<boolean>;
   /** scheduled -> cancelled. False when it was not scheduled. */
   cancel(id: string, now: number): Promise<boolean>;
+  /** Deletes every operation of an instance (the instance was deleted). */
+  deleteInstance(instanceId: string): Promise<void>;
   /** Final operations whose completion was not yet announced. */
   unnotified(limit: number): Promise<Operation[]>;
   markNotified(id: string): Promise<void>;

@@ -21,6 +21,8 @@ export interface WebhookFeature {
   retention: RetentionService;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Drops an instance's delivery state and provider subscriptions (the instance was deleted). */
+  forgetInstance(instanceId: string): Promise<void>;
 }
 
 /** Builds the webhook feature over the open database. */
@@ -52,6 +54,7 @@ export function createWebhookFeature(deps: { config: Config; logger: Logger; dat
     webhooks,
     webhookWorker,
     retention,
+    forgetInstance: (instanceId) => repo.deleteInstance(instanceId),
     async start() {
       await webhookWorker.start();
       retention.start();

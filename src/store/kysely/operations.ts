@@ -153,6 +153,9 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
           .executeTakeFirst(),
       );
     },
+    async deleteInstance(instanceId) {
+      await db.deleteFrom('operations').where('instance_id', '=', instanceId).execute();
+    },
     async cancel(id, now) {
       return changed(
         await db

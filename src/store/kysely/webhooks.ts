@@ -258,6 +258,19 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
       const r = await db.deleteFrom('webhook_deliveries').where('status', 'in', FINISHED).where('updated_at', '<', before).executeTakeFirst();
       return Number(r.numDeletedRows);
     },
+    async deleteInstance(instanceId) {
+      await db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('webhook_cursors').where('instance_id', '=', instanceId).execute();
+        await tx.deleteFrom('webhook_deliveries').where('instance_id', '=', instanceId).execute();
+        const own = await tx.selectFrom('webhook_subscriptions').select('id').where('provider_instance_id', '=', instanceId).execute();
+        if (own.length) {
+          const ids = own.map((r) => r.id);
+          await tx.deleteFrom('webhook_cursors').where('subscription_id', 'in', ids).execute();
+          await tx.deleteFrom('webhook_deliveries').where('subscription_id', 'in', ids).execute();
+          await tx.deleteFrom('webhook_subscriptions').where('id', 'in', ids).execute();
+        }
+      });
+    },
     async pruneOrphans(existing, now) {
       const known = new Set(existing);
       const lanes = await db.selectFrom('webhook_cursors').select('instance_id').distinct().execute();
