@@ -1,7 +1,7 @@
 /**
  * Human pacing: how fast an instance may create groups and add people, per instance, so a number
  * behaves like a careful person rather than a script. The policy lives in the instance settings
- * (key `pacing`); what was done and reserved lives in the pacing state. See docs/pacing.md for the
+ * (key `pacing`); what was done and reserved lives in the pacing state. See the README, "Human pacing", for the
  * defaults and their reasoning.
  */
 import { DomainError } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * The live test: links a real number and runs a group's life cycle with two real test numbers.
- * Skipped unless GROUPGATE_LIVE_WHATSAPP=1 (needs internet and phones). See docs/baileys.md.
+ * Skipped unless GROUPGATE_LIVE_WHATSAPP=1 (needs internet and phones). See the README, "Link a real number".
  *
  *   GROUPGATE_LIVE_WHATSAPP=1                  turn it on
  *   GROUPGATE_LIVE_MEMBER_1=+15550001111       a real test number (added, promoted, demoted)
@@ -22,7 +22,7 @@ const digits = (value: string | undefined) => (value ?? '').replace(/\D/g, '');
 const member1 = digits(process.env.GROUPGATE_LIVE_MEMBER_1);
 const member2 = digits(process.env.GROUPGATE_LIVE_MEMBER_2);
 
-describe('baileys live (real WhatsApp)', { skip: live ? false : 'set GROUPGATE_LIVE_WHATSAPP=1 (see docs/baileys.md)' }, () => {
+describe('baileys live (real WhatsApp)', { skip: live ? false : 'set GROUPGATE_LIVE_WHATSAPP=1 (see the README, "Link a real number")' }, () => {
   it('links, then creates a group, adds, promotes, demotes, edits, invites, removes and leaves', { timeout: 10 * 60_000 }, async () => {
     assert.ok(member1 && member2, 'set GROUPGATE_LIVE_MEMBER_1 and GROUPGATE_LIVE_MEMBER_2');
     const database = await openDatabase({ dataDir: process.env.GROUPGATE_LIVE_DATA_DIR ?? '.live-whatsapp' });

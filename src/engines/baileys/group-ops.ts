@@ -265,7 +265,7 @@ function sentInfo(sent: { key?: { id?: string | null }; messageTimestamp?: unkno
 /**
  * Wraps every operation so a 429 (rate-overlimit) pauses that operation instead of letting callers
  * hammer WhatsApp: further calls fail fast with 429 until the cooldown ends. WhatsApp's 429 is the
- * signal to stop (see docs/baileys.md), so nothing is retried automatically.
+ * signal to stop (see the README, "Link a real number"), so nothing is retried automatically.
  */
 function withRateLimitBackoff<T extends Record<string, (...args: never[]) => Promise<unknown>>>(ops: T, now: () => number): T {
   const cooldowns = new Map<string, { until: number; ms: number }>();
