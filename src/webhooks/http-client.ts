@@ -35,6 +35,25 @@ export interface PostResult {
 
 class RefusedAddress extends Error {}
 
+/**
+ * Keep-alive agents, one per (protocol, resolver, policy). A pooled socket is safe to reuse: it was
+ * opened to an address that passed the check, and reuse never resolves the name again, so DNS
+ * rebinding cannot redirect it. New sockets always go through the checked lookup.
+ */
+const agents = new Map<string, Map<Resolver, http.Agent>>();
+function agentFor(protocol: string, resolver: Resolver, allowPrivate: boolean): http.Agent {
+  const kind = `${protocol}${allowPrivate ? '+private' : ''}`;
+  let byResolver = agents.get(kind);
+  if (!byResolver) agents.set(kind, (byResolver = new Map()));
+  let agent = byResolver.get(resolver);
+  if (!agent) {
+    const options = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 16, maxFreeSockets: 16, timeout: 30_000, lookup: checkedLookup(resolver, allowPrivate) };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    byResolver.set(resolver, agent);
+  }
+  return agent;
+}
+
 /** A `lookup` for the socket that resolves, checks every address, and hands over only checked ones. */
 function checkedLookup(resolver: Resolver, allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
@@ -74,9 +93,7 @@ export async function postJson(url: URL, body: string, headers: Record<string, s
     const req = client.request(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      // A fresh connection per delivery: a pooled socket would skip the address check.
-      agent: false,
-      lookup: checkedLookup(options.resolver ?? systemResolver, options.allowPrivate),
+      agent: agentFor(url.protocol, options.resolver ?? systemResolver, options.allowPrivate),
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     const onAbort = () => req.destroy(new Error('aborted: the server is shutting down'));
