@@ -63,7 +63,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
           { additionalProperties: false },
         ),
         response: {
-          201: Type.Intersect([Type.Ref('Group'), Type.Object({ outcomes: Type.Array(Type.Ref('Outcome')) })]),
+          201: Type.Intersect([Type.Ref('Group'), Type.Object({ outcomes: Type.Array(Type.Ref('Outcome'), { description: 'One outcome per requested participant' }) })]),
           202: AcceptedBody,
           ...errorResponses(400, 401, 404, 409, 422, 429),
         },
@@ -92,7 +92,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
         }),
         response: {
           200: Type.Object({
-            groups: Type.Array(Type.Ref('Group')),
+            groups: Type.Array(Type.Ref('Group'), { description: 'This page of groups (participants left out)' }),
             total: Type.Integer({ description: 'Groups matching, all pages', examples: [120] }),
             limit: Type.Integer({ description: 'Page size', examples: [50] }),
             offset: Type.Integer({ description: 'Items skipped', examples: [0] }),
@@ -141,7 +141,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
 
   app.post(
     '/instances/:id/groups/:groupId/leave',
-    { schema: { tags: ['groups'], summary: 'Leave the group', params: GroupParams, response: { 200: Type.Object({ left: Type.Boolean({ examples: [true] }), groupId: Type.String({ examples: ['120363043968066561@g.us'] }) }), ...errorResponses(400, 401, 404, 409) } } },
+    { schema: { tags: ['groups'], summary: 'Leave the group', params: GroupParams, response: { 200: Type.Object({ left: Type.Boolean({ description: 'The instance left', examples: [true] }), groupId: Type.String({ description: 'The group left', examples: ['120363043968066561@g.us'] }) }), ...errorResponses(400, 401, 404, 409) } } },
     async (request) => {
       auth(request, request.params.id);
       const groupId = parseGroupId(request.params.groupId);
@@ -192,7 +192,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
         tags: ['groups'],
         summary: 'Set the group picture: multipart file, raw image/jpeg|png body, or JSON {image: base64}',
         params: GroupParams,
-        response: { 200: Type.Object({ pictureSet: Type.Boolean({ examples: [true] }) }), ...errorResponses(400, 401, 403, 404, 409, 415) },
+        response: { 200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [true] }) }), ...errorResponses(400, 401, 403, 404, 409, 415) },
       },
     },
     async (request) => {
@@ -206,7 +206,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
 
   app.delete(
     '/instances/:id/groups/:groupId/picture',
-    { schema: { tags: ['groups'], summary: 'Remove the group picture', params: GroupParams, response: { 200: Type.Object({ pictureSet: Type.Boolean({ examples: [false] }) }), ...errorResponses(400, 401, 403, 404, 409) } } },
+    { schema: { tags: ['groups'], summary: 'Remove the group picture', params: GroupParams, response: { 200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [false] }) }), ...errorResponses(400, 401, 403, 404, 409) } } },
     async (request) => {
       auth(request, request.params.id);
       await groups.setPicture(request.params.id, parseGroupId(request.params.groupId), null);
@@ -250,13 +250,13 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
         querystring: Type.Object({ code: Type.String({ minLength: 1, maxLength: 200, description: 'The code or link', examples: ['AbCdEfGhIjKlMnOpQrStUv'] }) }),
         response: {
           200: Type.Object({
-            id: Type.String({ examples: ['120363043968066561@g.us'] }),
-            name: Type.String({ examples: ['Customers Q3'] }),
-            description: Type.String({ examples: [''] }),
-            owner: Type.Union([Type.String(), Type.Null()], { examples: ['15550001111@s.whatsapp.net'] }),
-            createdAt: Type.String({ examples: ['2026-11-22T10:00:00.000Z'] }),
-            size: Type.Integer({ examples: [3] }),
-            approvalMode: Type.Boolean({ examples: [false] }),
+            id: Type.String({ description: 'Group id', examples: ['120363043968066561@g.us'] }),
+            name: Type.String({ description: 'Group name', examples: ['Customers Q3'] }),
+            description: Type.String({ description: 'Group description', examples: [''] }),
+            owner: Type.Union([Type.String(), Type.Null()], { description: "Creator's jid", examples: ['15550001111@s.whatsapp.net'] }),
+            createdAt: Type.String({ description: 'Creation time', examples: ['2026-11-22T10:00:00.000Z'] }),
+            size: Type.Integer({ description: 'Number of participants', examples: [3] }),
+            approvalMode: Type.Boolean({ description: 'Joining needs admin approval', examples: [false] }),
           }),
           ...errorResponses(400, 401, 404, 409, 410),
         },

@@ -43,7 +43,7 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, {
       schema: {
         tags: ['instances'],
         summary: 'List the instances this key may see',
-        response: { 200: Type.Object({ instances: Type.Array(Type.Ref('Instance')) }), ...errorResponses(401) },
+        response: { 200: Type.Object({ instances: Type.Array(Type.Ref('Instance'), { description: 'Instances this key may see, oldest first' }) }), ...errorResponses(401) },
       },
     },
     async (request) => {

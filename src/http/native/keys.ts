@@ -41,7 +41,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core
 
   app.get(
     '/keys',
-    { schema: { tags: ['keys'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ keys: Type.Array(KeyView) }), ...errorResponses(401, 403) } } },
+    { schema: { tags: ['keys'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ keys: Type.Array(KeyView, { description: 'Every API key' }) }), ...errorResponses(401, 403) } } },
     async () => ({ keys: await access.listKeys() }),
   );
 

@@ -29,13 +29,13 @@ export const OperationSchema = Type.Object(
       },
       { description: 'Progress' },
     ),
-    result: Type.Unknown({ description: 'When succeeded: what the synchronous call would have answered (the group with outcomes; or {groupId, outcomes, summary})' }),
+    result: Type.Unknown({ description: 'When succeeded: what the synchronous call would have answered (the group with outcomes; or {groupId, outcomes, summary})', examples: [{ groupId: '120363043968066561@g.us', outcomes: [] }] }),
     error: Nullable(
       Type.Object(
         {
           code: Type.String({ description: 'Domain error code', examples: ['group_not_found'] }),
           message: Type.String({ description: 'Human-readable explanation', examples: ['group not found, or the instance is not a member'] }),
-          details: Type.Optional(Type.Unknown({ description: 'Structured details' })),
+          details: Type.Optional(Type.Unknown({ description: 'Structured details', examples: [{ whatsappCode: 429 }] })),
           retryAfterSeconds: Type.Optional(Type.Integer({ description: 'Seconds before retrying may succeed', examples: [60] })),
         },
         { description: 'When failed: why' },
@@ -49,7 +49,7 @@ export const OperationSchema = Type.Object(
   { description: 'A durable operation: a paced action accepted now and done when pacing allows, even across restarts' },
 );
 
-export const AcceptedBody = Type.Object({ operation: OperationSchema }, { description: '202 Accepted: the action was stored as an operation; poll the Location header' });
+export const AcceptedBody = Type.Object({ operation: Type.Composite([OperationSchema], { description: 'The stored operation' }) }, { description: '202 Accepted: the action was stored as an operation; poll the Location header' });
 
 /** Answers 202 with the operation, its Location and a Retry-After (seconds until it runs, at least 1). */
 export function sendAccepted(reply: FastifyReply, operation: OperationView, now: number): FastifyReply {
@@ -85,7 +85,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, 
         }),
         response: {
           200: Type.Object({
-            operations: Type.Array(OperationSchema),
+            operations: Type.Array(OperationSchema, { description: 'Operations, newest first' }),
             total: Type.Integer({ description: 'Operations matching, all pages', examples: [3] }),
             limit: Type.Integer({ description: 'Page size', examples: [50] }),
             offset: Type.Integer({ description: 'Items skipped', examples: [0] }),

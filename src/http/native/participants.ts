@@ -16,7 +16,7 @@ export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
 
   app.get(
     `${base}/participants`,
-    { schema: { tags: ['participants'], summary: 'List participants (from the store)', params: GroupParams, response: { 200: Type.Object({ participants: Type.Array(GroupParticipantSchema) }), ...errorResponses(400, 401, 404) } } },
+    { schema: { tags: ['participants'], summary: 'List participants (from the store)', params: GroupParams, response: { 200: Type.Object({ participants: Type.Array(GroupParticipantSchema, { description: 'Every participant with role, phone and LID' }) }), ...errorResponses(400, 401, 404) } } },
     async (request) => {
       requireInstance(access, request, request.params.id);
       const g = await groups.get(request.params.id, parseGroupId(request.params.groupId));
@@ -86,7 +86,7 @@ export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
                 requestedAt: Type.String({ description: 'When the request was made', examples: ['2026-11-22T10:00:00.000Z'] }),
                 method: Type.String({ description: 'invite_link, linked_group_join or non_admin_add', examples: ['invite_link'] }),
               }),
-            ),
+            { description: 'Pending requests' }),
           }),
           ...errorResponses(400, 401, 403, 404, 409),
         },

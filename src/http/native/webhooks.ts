@@ -97,7 +97,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { 
 
   app.get(
     '/webhooks',
-    { schema: { tags: ['webhooks'], summary: 'List subscriptions (never their secrets)', response: { 200: Type.Object({ webhooks: Type.Array(WebhookView) }), ...errorResponses(401) } } },
+    { schema: { tags: ['webhooks'], summary: 'List subscriptions (never their secrets)', response: { 200: Type.Object({ webhooks: Type.Array(WebhookView, { description: 'Subscriptions this key may see' }) }), ...errorResponses(401) } } },
     async (request) => ({ webhooks: await webhooks.list(principalOf(request)) }),
   );
 
@@ -152,7 +152,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { 
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Page size', examples: [100] })),
           before: Type.Optional(Type.String({ maxLength: 64, description: 'Delivery id to page from (older ones follow)', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] })),
         }),
-        response: { 200: Type.Object({ deliveries: Type.Array(Delivery) }), ...errorResponses(400, 401, 404) },
+        response: { 200: Type.Object({ deliveries: Type.Array(Delivery, { description: 'Deliveries, newest first' }) }), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
@@ -185,6 +185,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { 
                 instanceId: Type.String({ description: 'Instance', examples: ['k3j9x0a2mq'] }),
                 fromSeq: Type.Integer({ description: 'First seq delivered again', examples: [17] }),
               }),
+              { description: 'Where each instance restarts' },
             ),
             cancelled: Type.Integer({ description: 'Pending deliveries cancelled (they are part of the replay)', examples: [0] }),
           }),
@@ -231,6 +232,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { 
                 instanceId: Type.String({ description: 'Instance', examples: ['k3j9x0a2mq'] }),
                 lag: Type.Integer({ description: 'Events of its log not yet delivered', examples: [0] }),
               }),
+              { description: 'One entry per instance the subscription covers' },
             ),
           }),
           ...errorResponses(401, 404),
