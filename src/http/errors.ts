@@ -50,9 +50,24 @@ export function errorBody(requestId: string, code: string, message: string, deta
   return { error: { code, message, ...(details !== undefined ? { details } : {}) }, requestId };
 }
 
+/**
+ * A dialect's status table: the native status for each code it answers the native way, its own
+ * status where it differs; a code it lists in neither answers 409 there.
+ */
+export function dialectStatus(sameAsNative: readonly ErrorCode[], own: Partial<Record<ErrorCode, number>>): (code: ErrorCode) => number {
+  const table = new Map<ErrorCode, number>(sameAsNative.map((code) => [code, NATIVE_STATUS[code]]));
+  for (const [code, status] of Object.entries(own)) table.set(code as ErrorCode, status);
+  return (code) => table.get(code) ?? 409;
+}
+
+/** Sets `retry-after` (whole seconds, at least 1) when the error says when to try again; every dialect does. */
+export function setRetryAfter(reply: FastifyReply, err: DomainError): void {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+}
+
 /** Sends a domain error in the native envelope. */
 export function sendDomainError(reply: FastifyReply, err: DomainError, status = NATIVE_STATUS[err.code]): FastifyReply {
-  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+  setRetryAfter(reply, err);
   return reply.code(status).send(errorBody(reply.request.id, err.code, err.message, err.details));
 }
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../../core/errors.js';
-import { toDomainError } from '../../errors.js';
+import { setRetryAfter, toDomainError } from '../../errors.js';
 
 /** An answer whose status the dialect decides itself (e.g. 500 for a refused group creation). */
 export class GreenHttpError extends Error {
@@ -100,6 +100,6 @@ export function greenErrorHandler(err: FastifyError, request: FastifyRequest, re
     message = nativeStatus === 413 ? 'Payload Too Large' : `Validation failed. Details: ${error.message}`;
   }
   if (status >= 500) request.log.error({ err }, 'green api request failed');
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  setRetryAfter(reply, error);
   return reply.code(status).send({ statusCode: status, message });
 }

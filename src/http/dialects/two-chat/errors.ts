@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../../core/errors.js';
-import { toDomainError } from '../../errors.js';
+import { dialectStatus, setRetryAfter, toDomainError } from '../../errors.js';
 
 /** A 2Chat answer decided by the dialect itself (auth, shape, limits). */
 export class TwoChatReplyError extends Error {
@@ -35,38 +35,43 @@ export function badRequest(message: string): TwoChatReplyError {
   return new TwoChatReplyError(400, { success: false, message });
 }
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  validation_failed: 400,
-  invalid_participant: 422,
-  invalid_group_id: 400,
-  invalid_invite_code: 400,
-  subject_too_long: 400,
-  description_too_long: 400,
-  invalid_setting: 400,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  not_found: 404,
-  unauthorized: 401,
-  forbidden: 403,
-  too_many_auth_failures: 429,
-  instance_not_found: 404,
-  instance_not_connected: 409,
-  group_not_found: 404,
-  not_group_admin: 403,
-  participant_already_member: 409,
-  participant_not_member: 409,
-  removed_from_group: 403,
-  group_full: 409,
-  rate_limited: 429,
-  // WhatsApp refused what the client asked: the client's request, not our failure.
-  engine_refused: 400,
-  internal_error: 500,
-};
+/** HTTP status of each domain code on the 2Chat dialect. */
+const statusOf = dialectStatus(
+  [
+    'validation_failed',
+    'invalid_participant',
+    'invalid_group_id',
+    'invalid_invite_code',
+    'subject_too_long',
+    'description_too_long',
+    'invalid_setting',
+    'payload_too_large',
+    'unsupported_media_type',
+    'not_found',
+    'unauthorized',
+    'forbidden',
+    'too_many_auth_failures',
+    'instance_not_found',
+    'instance_not_connected',
+    'group_not_found',
+    'not_group_admin',
+    'participant_already_member',
+    'participant_not_member',
+    'removed_from_group',
+    'group_full',
+    'rate_limited',
+    'internal_error',
+  ],
+  {
+    // WhatsApp refused what the client asked: the client's request, not our failure.
+    engine_refused: 400,
+  },
+);
 
 /** Sends a domain error as 2Chat does: `{success: false, message}`. */
 export function sendTwoChatDomainError(reply: FastifyReply, err: DomainError, status?: number): FastifyReply {
-  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
-  return reply.code(status ?? STATUS[err.code] ?? 409).send({ success: false, message: err.message });
+  setRetryAfter(reply, err);
+  return reply.code(status ?? statusOf(err.code)).send({ success: false, message: err.message });
 }
 
 type AjvEntry = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };

@@ -2,11 +2,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError } from '../../../core/errors.js';
 import type { GroupView } from '../../../core/groups.js';
 import type { Instance } from '../../../core/model.js';
-import type { Outcome } from '../../../core/outcomes.js';
 import type { HttpDeps } from '../../deps.js';
+import { outcomesOf } from '../participant-outcomes.js';
 import { instanceByNumber, strictNumbers } from './auth.js';
 import { badRequest, TwoChatReplyError } from './errors.js';
 import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
@@ -40,17 +39,6 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
       const page = await groups.list(instanceId, { limit: 500, offset });
       out.push(...page.groups);
       if (out.length >= page.total || page.groups.length === 0) return out;
-    }
-  }
-
-  /** Runs a participant action; an all-already-so refusal still carries per-number outcomes. */
-  async function outcomesOf(run: () => Promise<{ outcomes: Outcome[] }>): Promise<Outcome[]> {
-    try {
-      return (await run()).outcomes;
-    } catch (err) {
-      const details = isDomainError(err) ? (err.details as { outcomes?: Outcome[] } | undefined) : undefined;
-      if (isDomainError(err) && (err.code === 'participant_already_member' || err.code === 'participant_not_member') && details?.outcomes) return details.outcomes;
-      throw err;
     }
   }
 

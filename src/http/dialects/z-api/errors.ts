@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../../core/errors.js';
-import { toDomainError } from '../../errors.js';
+import { dialectStatus, setRetryAfter, toDomainError } from '../../errors.js';
 
 /** A Z-API answer decided by the dialect itself (auth, method, content type). */
 export class ZapiReplyError extends Error {
@@ -18,33 +18,37 @@ export class ZapiReplyError extends Error {
 }
 
 /** HTTP status of each domain code on the Z-API dialect. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  validation_failed: 400,
-  invalid_participant: 400,
-  invalid_group_id: 400,
-  invalid_invite_code: 400,
-  subject_too_long: 400,
-  description_too_long: 400,
-  invalid_setting: 400,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  not_found: 404,
-  method_not_allowed: 405,
-  unauthorized: 401,
-  forbidden: 403,
-  too_many_auth_failures: 429,
-  instance_not_found: 404,
-  // Z-API answers a disconnected instance with "You are not connected." and a 4xx.
-  instance_not_connected: 400,
-  group_not_found: 404,
-  not_group_admin: 403,
-  invite_code_revoked: 400,
-  removed_from_group: 403,
-  rate_limited: 429,
-  // WhatsApp refused what the client asked: the client's request, not our failure.
-  engine_refused: 400,
-  internal_error: 500,
-};
+const statusOf = dialectStatus(
+  [
+    'validation_failed',
+    'invalid_group_id',
+    'invalid_invite_code',
+    'subject_too_long',
+    'description_too_long',
+    'invalid_setting',
+    'payload_too_large',
+    'unsupported_media_type',
+    'not_found',
+    'method_not_allowed',
+    'unauthorized',
+    'forbidden',
+    'too_many_auth_failures',
+    'instance_not_found',
+    'group_not_found',
+    'not_group_admin',
+    'removed_from_group',
+    'rate_limited',
+    'internal_error',
+  ],
+  {
+    invalid_participant: 400,
+    // Z-API answers a disconnected instance with "You are not connected." and a 4xx.
+    instance_not_connected: 400,
+    invite_code_revoked: 400,
+    // WhatsApp refused what the client asked: the client's request, not our failure.
+    engine_refused: 400,
+  },
+);
 
 /** Z-API's own wording where it has one; otherwise the domain message. */
 function message(err: DomainError): string {
@@ -54,9 +58,8 @@ function message(err: DomainError): string {
 
 /** Sends a domain error as Z-API does: `{error, message}`. */
 export function sendZapiDomainError(reply: FastifyReply, err: DomainError, status?: number): FastifyReply {
-  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
-  const code = status ?? STATUS[err.code] ?? 409;
-  return reply.code(code).send({ error: err.code, message: message(err) });
+  setRetryAfter(reply, err);
+  return reply.code(status ?? statusOf(err.code)).send({ error: err.code, message: message(err) });
 }
 
 /**

@@ -8,8 +8,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { SettingsChange } from '../../../engines/port.js';
 import { DomainError, isDomainError } from '../../../core/errors.js';
-import type { Outcome, ParticipantAction } from '../../../core/outcomes.js';
+import type { ParticipantAction } from '../../../core/outcomes.js';
 import type { HttpDeps } from '../../deps.js';
+import { outcomesOf } from '../participant-outcomes.js';
 import { zapiInstanceOf } from './auth.js';
 import { VALUE_FALSE_CODES } from './errors.js';
 import { AutoInvite, GroupIdField, Phones, PhonesBody, ValueBody, ZapiParams, zapiErrors } from './schemas.js';
@@ -121,17 +122,6 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
       return value(request, async () => !!(await groups.updateSettings(instance.id, groupId, change)));
     },
   );
-
-  /** Runs a participant action; an all-already-so answer from the core still carries the outcomes. */
-  async function outcomesOf(run: () => Promise<{ outcomes: Outcome[] }>): Promise<Outcome[]> {
-    try {
-      return (await run()).outcomes;
-    } catch (err) {
-      const details = isDomainError(err) ? (err.details as { outcomes?: Outcome[] } | undefined) : undefined;
-      if (isDomainError(err) && (err.code === 'participant_already_member' || err.code === 'participant_not_member') && details?.outcomes) return details.outcomes;
-      throw err;
-    }
-  }
 
   app.post(
     '/add-participant',
