@@ -118,12 +118,13 @@ describe('access control', () => {
       const created = (await t.request({ method: 'POST', url: '/api/keys', payload: { name: 'listed' } })).json();
       const list = await t.request({ method: 'GET', url: '/api/keys' });
       assert.ok(!list.body.includes(created.key));
-      assert.ok(list.json().keys.every((k: Record<string, unknown>) => !('key' in k) && !('keyHash' in k)));
+      const listed = list.json().keys as Record<string, unknown>[];
+      assert.ok(listed.length > 0 && listed.every((k) => !('key' in k) && !('keyHash' in k)), 'keys are listed, none with its secret or hash');
       const stored = await t.core.database.db.selectFrom('api_keys').selectAll().execute();
-      assert.ok(stored.every((row) => !JSON.stringify(row).includes(created.key)));
+      assert.ok(stored.length > 0 && stored.every((row) => !JSON.stringify(row).includes(created.key)), 'no stored key row holds a key in clear');
       assert.ok(stored.every((row) => /^[0-9a-f]{64}$/.test(row.key_hash)));
       const instances = await t.core.database.db.selectFrom('instances').select('token_hash').execute();
-      assert.ok(instances.every((row) => /^[0-9a-f]{64}$/.test(row.token_hash)));
+      assert.ok(instances.length > 0 && instances.every((row) => /^[0-9a-f]{64}$/.test(row.token_hash)), 'instance tokens are stored as SHA-256 hex');
       const one = await t.request({ method: 'GET', url: `/api/instances/${a.id}` });
       assert.ok(!('token' in one.json()));
       assert.ok(!one.body.includes(a.token));

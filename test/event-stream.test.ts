@@ -44,8 +44,9 @@ async function openStream(base: string, key: string, lastEventId?: string) {
           if (waiter && events.length >= waiter.count) waiter.resolve();
         }
       }
-    } catch {
-      // aborted
+    } catch (err) {
+      // Only the test's own abort may end the read early; a broken stream must fail the test.
+      if (!controller.signal.aborted) throw err;
     }
   })();
   return {

@@ -1,7 +1,7 @@
 /** Idempotency-Key on the native API: replay, a reused key with another body, concurrency, scope. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createSandboxInstance, databaseKinds, manualClock, startTestApp, type TestApp } from './helpers/app.js';
+import { createSandboxInstance, createUnpacedInstance, databaseKinds, manualClock, startTestApp, type TestApp } from './helpers/app.js';
 
 for (const db of await databaseKinds()) {
   describe(`Idempotency-Key (${db})`, () => {
@@ -11,8 +11,7 @@ for (const db of await databaseKinds()) {
     before(async () => {
       clock = manualClock();
       t = await startTestApp({ db, now: clock.now });
-      inst = await createSandboxInstance(t);
-      await t.request({ method: 'PATCH', url: `/api/instances/${inst.id}/pacing`, payload: { enabled: false } });
+      inst = await createUnpacedInstance(t);
     });
     after(() => t.close());
 

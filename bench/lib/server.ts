@@ -3,15 +3,13 @@
  * on 127.0.0.1 and a free port, over a temp SQLite directory or a fresh PostgreSQL schema, with the
  * sandbox engine, pacing off and the sandbox's group-creation limit lifted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
-import { buildApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createContainer, type Container } from '../../src/container.js';
+import type { Config } from '../../src/config.js';
+import type { Container } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
+import { bootOnPlace, dropPlace, freshPlace as newPlace, postgresAnswers, type DbKind, type Place } from '../../test/helpers/place.js';
+
+export type { Place } from '../../test/helpers/place.js';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 export const PG_URL = process.env.GROUPGATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -26,59 +24,22 @@ export interface BenchServer {
   restart(): Promise<BenchServer>;
 }
 
-export interface Place {
-  db: 'sqlite' | 'postgres';
-  dir?: string;
-  schema?: string;
-}
-
 /** A fresh place for data: a temp dir, or a new PostgreSQL schema name. */
-export function freshPlace(db: 'sqlite' | 'postgres'): Place {
-  if (db === 'sqlite') return { db, dir: mkdtempSync(join(tmpdir(), 'groupgate-bench-')) };
-  return { db, schema: `gg_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}` };
+export function freshPlace(db: DbKind): Place {
+  return newPlace(db, 'bench', PG_URL);
 }
 
 /** Whether PostgreSQL answers within 2 s. */
-export async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-async function dropPlace(place: Place): Promise<void> {
-  if (place.dir) rmSync(place.dir, { recursive: true, force: true });
-  if (place.schema) {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${place.schema} cascade`);
-    await client.end();
-  }
+export function postgresReachable(): Promise<boolean> {
+  return postgresAnswers(PG_URL, 2000);
 }
 
 /** Boots the app on `place` and listens on 127.0.0.1:0. */
 export async function startServer(place: Place, overrides: Partial<Config> = {}): Promise<BenchServer> {
-  const config = loadConfig(
-    {},
-    {
-      adminKey: ADMIN_KEY,
-      logLevel: 'silent',
-      dataDir: place.dir ?? tmpdir(),
-      ...(place.db === 'postgres' ? { databaseUrl: PG_URL } : {}),
-      sandboxGroupCreateLimitPerHour: 0,
-      authFailureLimitPerMinute: 1_000_000,
-      ...overrides,
-    },
-  );
-  const core = await createContainer(config, createLogger('silent', { pretty: false }), { databaseSchema: place.schema });
-  const app = await buildApp(core, { docs: false });
-  await core.start();
+  const { core, app } = await bootOnPlace(place, {
+    logger: createLogger('silent', { pretty: false }),
+    config: { adminKey: ADMIN_KEY, logLevel: 'silent', authFailureLimitPerMinute: 1_000_000, ...overrides },
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

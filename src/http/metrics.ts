@@ -9,11 +9,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Container } from '../container.js';
+import { OPERATION_STATUSES } from '../core/operations-model.js';
 import { presentedKey } from './auth.js';
 import { errorBody } from './errors.js';
 
 const INSTANCE_STATUSES = ['starting', 'qr', 'pairing', 'connected', 'disconnected', 'logged_out', 'failed'];
-const OPERATION_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'];
 
 /** What the webhooks feature may offer; every member is optional until it lands. */
 interface WebhookStats {
@@ -77,7 +77,7 @@ function summed(entries: [string, number][]): Map<string, number> {
 }
 
 /** Sets a labelled gauge to exactly these values (labels absent now go back to 0 or disappear). */
-function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>, always: string[] = []): void {
+function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>, always: readonly string[] = []): void {
   gauge.reset();
   for (const key of always) gauge.set({ [label]: key }, 0);
   for (const [key, n] of values) gauge.set({ [label]: key }, n);

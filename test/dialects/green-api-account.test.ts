@@ -2,30 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, createSandboxInstance, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
+import { GREEN_DEFAULT_SETTINGS } from '../../src/formats/green-api.js';
 import { startReceiver } from '../fixtures/webhook-receiver.js';
 import { cus, green, type GreenInstance } from './green-api-helpers.js';
 
-const DEFAULT_SETTINGS = {
-  webhookUrl: '',
-  webhookUrlToken: '',
-  delaySendMessagesMilliseconds: 5000,
-  outgoingWebhook: 'yes',
-  outgoingMessageWebhook: 'yes',
-  outgoingAPIMessageWebhook: 'yes',
-  incomingWebhook: 'yes',
-  stateWebhook: 'yes',
-  deviceWebhook: 'no',
-  statusInstanceWebhook: 'no',
-  pollMessageWebhook: 'no',
-  incomingBlockWebhook: 'no',
-  incomingCallWebhook: 'no',
-  editedMessageWebhook: 'no',
-  deletedMessageWebhook: 'no',
-  markIncomingMessagesReaded: 'no',
-  markIncomingMessagesReadedOnReply: 'no',
-  keepOnlineStatus: 'no',
-  enableMessagesHistory: 'no',
-};
+/** The notifications groupgate can produce: on by default; every other Green API switch is off. */
+const SWITCHED_ON = ['outgoingWebhook', 'outgoingMessageWebhook', 'outgoingAPIMessageWebhook', 'incomingWebhook', 'stateWebhook'];
 
 describe('Green API instance methods', () => {
   let t: TestApp;
@@ -47,7 +29,13 @@ describe('Green API instance methods', () => {
 
     test('getSettings: defaults with the wid', async () => {
       const res = await green(t, a, 'getSettings');
-      assert.deepEqual([res.statusCode, res.json()], [200, { wid: cus(a), ...DEFAULT_SETTINGS }]);
+      assert.deepEqual([res.statusCode, res.json()], [200, { wid: cus(a), ...GREEN_DEFAULT_SETTINGS }]);
+      // The documented defaults themselves, pinned here rather than taken from the code under test.
+      const body = res.json() as Record<string, unknown>;
+      assert.deepEqual([body.webhookUrl, body.webhookUrlToken, body.delaySendMessagesMilliseconds], ['', '', 5000]);
+      assert.deepEqual(Object.keys(body).filter((k) => body[k] === 'yes'), SWITCHED_ON);
+      assert.equal(Object.values(body).filter((v) => v === 'no').length, 11, 'the eleven other switches are off');
+      assert.equal(Object.keys(body).length, 20, 'wid, the webhook URL and token, the delay, and sixteen switches');
     });
 
     test('setSettings stores Green API settings; webhookUrl becomes a green-api subscription that delivers with the token', async () => {
@@ -55,7 +43,7 @@ describe('Green API instance methods', () => {
       try {
         const res = await green(t, a, 'setSettings', { payload: { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no', unknownSetting: 'kept out' } });
         assert.deepEqual([res.statusCode, res.json()], [200, { saveSettings: true }]);
-        const expected = { ...DEFAULT_SETTINGS, webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no' };
+        const expected = { ...GREEN_DEFAULT_SETTINGS, webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no' };
         assert.deepEqual((await green(t, a, 'getSettings')).json(), { wid: cus(a), ...expected });
         const stored = await t.core.store.instances.get(a.id);
         assert.deepEqual(stored?.settings.greenApi, { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no' });

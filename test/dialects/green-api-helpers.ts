@@ -19,12 +19,6 @@ export function green(
   return t.request({ method: verb, url, payload: options.payload as object | undefined, headers: options.headers, key: null });
 }
 
-/** Seeds a sandbox number's privacy through the native API. */
-export async function seedPrivacy(t: TestApp, phone: string, body: { registered: boolean; groupAddPrivacy: 'everyone' | 'contacts' | 'nobody' }) {
-  const res = await t.request({ method: 'PUT', url: `/api/sandbox/accounts/${encodeURIComponent(phone)}`, payload: body });
-  if (res.statusCode !== 200) throw new Error(`seed ${phone}: ${res.statusCode} ${res.body}`);
-}
-
 /** A multipart/form-data body with text fields and at most one file. */
 export function multipartBody(fields: Record<string, string>, file?: { field: string; filename: string; type: string; data: Buffer }) {
   const boundary = '----groupgate-test-boundary';

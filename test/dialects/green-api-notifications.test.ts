@@ -1,8 +1,8 @@
 /** Green API dialect: the receiveNotification / deleteNotification queue over the event log. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createUnpacedInstance, databaseKinds, manualClock, startTestApp, type TestApp } from '../helpers/app.js';
-import { cus, drain, green, seedPrivacy, type GreenInstance } from './green-api-helpers.js';
+import { createUnpacedInstance, databaseKinds, manualClock, seedPrivacy, startTestApp, type TestApp } from '../helpers/app.js';
+import { cus, drain, green, type GreenInstance } from './green-api-helpers.js';
 
 type Item = { receiptId: number; body: Record<string, unknown> };
 const receive = async (t: TestApp, i: GreenInstance, query?: string) => {

@@ -1,8 +1,8 @@
 /** Green API dialect: the group methods over HTTP on the sandbox, exact bodies and statuses. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createUnpacedInstance, databaseKinds, startTestApp, type TestApp } from '../helpers/app.js';
-import { cus, green, JPEG, multipartBody, PNG, seedPrivacy, type GreenInstance } from './green-api-helpers.js';
+import { createUnpacedInstance, databaseKinds, seedPrivacy, startTestApp, type TestApp } from '../helpers/app.js';
+import { cus, green, JPEG, multipartBody, PNG, type GreenInstance } from './green-api-helpers.js';
 
 const LINK = /^https:\/\/chat\.whatsapp\.com\/[A-Za-z0-9_-]{10,40}$/;
 const PRIVATE = '79001230001'; // privacy: nobody

@@ -1,7 +1,7 @@
 /** The 2Chat dialect over HTTP on the sandbox: exact bodies and status codes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSandboxInstance, databaseKinds, startTestApp, type TestApp } from '../helpers/app.js';
+import { createSandboxInstance, createUnpacedInstance, databaseKinds, seedPrivacy, startTestApp, type TestApp } from '../helpers/app.js';
 
 type Inst = Awaited<ReturnType<typeof createSandboxInstance>>;
 
@@ -14,12 +14,6 @@ const UUID = /^WAG[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 const ADDED = { statusCode: 200, message: 'The participant was added successfully', isInviteV4Sent: false };
 const ALREADY = { statusCode: 409, message: 'The participant is already in the group', isInviteV4Sent: false };
-
-/** Turns pacing off for a sandbox instance, so a suite may create groups back to back. */
-async function unpaced(t: TestApp, instanceId: string) {
-  const res = await t.request({ method: 'PATCH', url: `/api/instances/${instanceId}/pacing`, payload: { enabled: false } });
-  assert.equal(res.statusCode, 200, res.body);
-}
 
 for (const db of await databaseKinds()) {
   describe(`2chat dialect (${db})`, () => {
@@ -35,18 +29,12 @@ for (const db of await databaseKinds()) {
 
     before(async () => {
       t = await startTestApp({ db });
-      a = await createSandboxInstance(t, { name: 'A' });
-      b = await createSandboxInstance(t, { name: 'B' });
-      for (const [phone, body] of [
-        [NOBODY, { registered: true, groupAddPrivacy: 'nobody' }],
-        [UNREGISTERED, { registered: false, groupAddPrivacy: 'everyone' }],
-      ] as const) {
-        assert.equal((await t.request({ method: 'PUT', url: `/api/sandbox/accounts/${encodeURIComponent(phone)}`, payload: body })).statusCode, 200);
-      }
+      a = await createUnpacedInstance(t, { name: 'A' });
+      b = await createUnpacedInstance(t, { name: 'B' });
+      await seedPrivacy(t, NOBODY, { registered: true, groupAddPrivacy: 'nobody' });
+      await seedPrivacy(t, UNREGISTERED, { registered: false, groupAddPrivacy: 'everyone' });
       const res = await t.request({ method: 'POST', url: '/api/keys', payload: { name: '2chat', instances: [a.id, b.id] } });
       key = res.json().key;
-      await unpaced(t, a.id);
-      await unpaced(t, b.id);
     });
     after(() => t.close());
 

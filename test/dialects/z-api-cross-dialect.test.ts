@@ -1,23 +1,16 @@
 /** One group, three APIs: made through Z-API, read through 2Chat and the native API. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSandboxInstance, databaseKinds, startTestApp, type TestApp } from '../helpers/app.js';
-
-/** Turns pacing off for a sandbox instance, so a suite may create groups back to back. */
-async function unpaced(t: TestApp, instanceId: string) {
-  const res = await t.request({ method: 'PATCH', url: `/api/instances/${instanceId}/pacing`, payload: { enabled: false } });
-  assert.equal(res.statusCode, 200, res.body);
-}
+import { createUnpacedInstance, databaseKinds, startTestApp, type TestApp } from '../helpers/app.js';
 
 for (const db of await databaseKinds()) {
   describe(`a group created through Z-API (${db})`, () => {
     let t: TestApp;
-    let a: Awaited<ReturnType<typeof createSandboxInstance>>;
+    let a: Awaited<ReturnType<typeof createUnpacedInstance>>;
     let key: string;
     before(async () => {
       t = await startTestApp({ db });
-      a = await createSandboxInstance(t);
-      await unpaced(t, a.id);
+      a = await createUnpacedInstance(t);
       key = (await t.request({ method: 'POST', url: '/api/keys', payload: { name: '2chat', instances: [a.id] } })).json().key;
     });
     after(() => t.close());

@@ -1,7 +1,7 @@
 /** The Z-API dialect over HTTP on the sandbox: exact bodies and status codes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSandboxInstance, databaseKinds, startTestApp, type TestApp } from '../helpers/app.js';
+import { createSandboxInstance, createUnpacedInstance, databaseKinds, seedPrivacy, startTestApp, type TestApp } from '../helpers/app.js';
 
 type Inst = Awaited<ReturnType<typeof createSandboxInstance>>;
 
@@ -22,20 +22,8 @@ function zapi(t: TestApp, inst: Pick<Inst, 'id' | 'token'>, endpoint: string, op
   });
 }
 
-async function seed(t: TestApp) {
-  const put = (phone: string, body: Record<string, unknown>) => t.request({ method: 'PUT', url: `/api/sandbox/accounts/%2B${phone}`, payload: body });
-  assert.equal((await put(NOBODY, { registered: true, groupAddPrivacy: 'nobody' })).statusCode, 200);
-  assert.equal((await put(UNREGISTERED, { registered: false, groupAddPrivacy: 'everyone' })).statusCode, 200);
-}
-
 const sentInvites = async (t: TestApp, instanceId: string) =>
   (await t.core.events.list(instanceId, {}, 1000)).filter((e) => e.type === 'message.sent').map((e) => e.data.chatId);
-
-/** Turns pacing off for a sandbox instance, so a suite may create groups back to back. */
-async function unpaced(t: TestApp, instanceId: string) {
-  const res = await t.request({ method: 'PATCH', url: `/api/instances/${instanceId}/pacing`, payload: { enabled: false } });
-  assert.equal(res.statusCode, 200, res.body);
-}
 
 for (const db of await databaseKinds()) {
   describe(`z-api dialect (${db})`, () => {
@@ -46,11 +34,10 @@ for (const db of await databaseKinds()) {
 
     before(async () => {
       t = await startTestApp({ db });
-      a = await createSandboxInstance(t, { name: 'A' });
-      b = await createSandboxInstance(t, { name: 'B' });
-      await seed(t);
-      await unpaced(t, a.id);
-      await unpaced(t, b.id);
+      a = await createUnpacedInstance(t, { name: 'A' });
+      b = await createUnpacedInstance(t, { name: 'B' });
+      await seedPrivacy(t, `+${NOBODY}`, { registered: true, groupAddPrivacy: 'nobody' });
+      await seedPrivacy(t, `+${UNREGISTERED}`, { registered: false, groupAddPrivacy: 'everyone' });
     });
     after(() => t.close());
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { ADMIN_KEY, createSandboxInstance, startTestApp, type TestApp } from '../helpers/app.js';
+import { ADMIN_KEY, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
 import { requestsFor, type Fixtures, type FuzzRequest } from './requests.js';
 import { discoverRoutes, type Family, type RouteSpec } from './routes.js';
 
@@ -23,10 +23,7 @@ export interface FuzzApp {
 /** Starts the app with a small body limit and no auth-failure throttling, and creates the fixtures. */
 export async function startFuzzApp(db: 'sqlite' | 'postgres'): Promise<FuzzApp> {
   const t = await startTestApp({ db, config: { logLevel: 'fatal', bodyLimitBytes: 65_536, authFailureLimitPerMinute: 1_000_000_000 } });
-  const instance = await createSandboxInstance(t);
-  if (t.app.hasRoute({ method: 'PATCH', url: '/api/instances/:id/pacing' })) {
-    await t.request({ method: 'PATCH', url: `/api/instances/${instance.id}/pacing`, payload: { enabled: false } });
-  }
+  const instance = await createUnpacedInstance(t);
   const group = await t.request({ method: 'POST', url: `/api/instances/${instance.id}/groups`, payload: { name: 'Fuzz', participants: ['+15550000001', '+15550000002', '+15550000003'] } });
   assert.equal(group.statusCode, 201, group.body);
   const key = await t.request({ method: 'POST', url: '/api/keys', payload: { name: 'fuzz', instances: [instance.id] } });
@@ -47,10 +44,11 @@ export async function startFuzzApp(db: 'sqlite' | 'postgres'): Promise<FuzzApp> 
 }
 
 async function twoChatUuid(t: TestApp, apiKey: string, phone: string): Promise<string> {
-  if (!t.app.hasRoute({ method: 'GET', url: '/open/whatsapp/groups/:from_number' })) return 'WAG00000000-0000-0000-0000-000000000000';
   const res = await t.request({ method: 'GET', url: `/open/whatsapp/groups/${encodeURIComponent(`+${phone}`)}`, headers: { 'x-user-api-key': apiKey } });
   const found = /"(WAG[0-9a-f-]{36})"/i.exec(res.body);
-  return found?.[1] ?? 'WAG00000000-0000-0000-0000-000000000000';
+  // The fuzz fixtures must name a real 2Chat group, or every 2Chat group route is fuzzed on a 404 only.
+  assert.ok(found, `the fixture group has no 2Chat uuid: ${res.statusCode} ${res.body}`);
+  return found[1]!;
 }
 
 /** The stored state a refused request must leave untouched. */

@@ -2,16 +2,12 @@
  * Test harness: the real app over a real database (SQLite in a temp dir, or PostgreSQL in a schema
  * of its own), with an injectable clock and a captured log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
-import { buildApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createContainer, type Container } from '../../src/container.js';
+import type { Config } from '../../src/config.js';
+import type { Container } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
+import { bootOnPlace, dropPlace, freshPlace, postgresAnswers, type Place } from './place.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const PG_URL = process.env.GROUPGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -20,18 +16,7 @@ let pgReachable: boolean | undefined;
 
 /** Whether PostgreSQL answers; under GROUPGATE_REQUIRE_POSTGRES=1 an unreachable server is an error. */
 export async function postgresAvailable(): Promise<boolean> {
-  if (pgReachable === undefined) {
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      pgReachable = true;
-    } catch {
-      pgReachable = false;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  }
+  pgReachable ??= await postgresAnswers(PG_URL, 3000);
   if (!pgReachable && process.env.GROUPGATE_REQUIRE_POSTGRES === '1') {
     throw new Error(`PostgreSQL is required (GROUPGATE_REQUIRE_POSTGRES=1) but ${PG_URL} is unreachable`);
   }
@@ -73,32 +58,12 @@ export interface TestAppOptions {
   config?: Partial<Config>;
 }
 
-interface Place {
-  dir?: string;
-  schema?: string;
-}
-
 /** Starts the real app on a fresh database. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = options.db ?? 'sqlite';
-  const place: Place = {};
-  if (db === 'sqlite') place.dir = mkdtempSync(join(tmpdir(), 'groupgate-test-'));
-  else place.schema = `gg_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  return boot(options, db, place, true);
+  return boot(options, freshPlace(options.db ?? 'sqlite', 'test', PG_URL));
 }
 
-async function boot(options: TestAppOptions, db: 'sqlite' | 'postgres', place: Place, fresh: boolean): Promise<TestApp> {
-  const config = loadConfig(
-    {},
-    {
-      adminKey: ADMIN_KEY,
-      logLevel: 'info',
-      dataDir: place.dir ?? tmpdir(),
-      ...(db === 'postgres' ? { databaseUrl: PG_URL } : {}),
-      sandboxGroupCreateLimitPerHour: 0,
-      ...options.config,
-    },
-  );
+async function boot(options: TestAppOptions, place: Place): Promise<TestApp> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -106,26 +71,17 @@ async function boot(options: TestAppOptions, db: 'sqlite' | 'postgres', place: P
       cb();
     },
   });
-  const logger = createLogger(config.logLevel, { pretty: false, destination: sink });
-  const core = await createContainer(config, logger, { now: options.now, databaseSchema: place.schema });
-  const app = await buildApp(core, { docs: true });
-  await core.start();
+  const settings: Partial<Config> = { adminKey: ADMIN_KEY, logLevel: 'info', ...options.config };
+  const logger = createLogger(settings.logLevel ?? 'info', { pretty: false, destination: sink });
+  const { config, core, app } = await bootOnPlace(place, { logger, config: settings, now: options.now, docs: true });
   await app.ready();
-  void fresh;
   let closed = false;
   const close = async (dropData: boolean) => {
     if (closed) return;
     closed = true;
     await app.close();
     await core.close();
-    if (!dropData) return;
-    if (place.dir) rmSync(place.dir, { recursive: true, force: true });
-    if (place.schema) {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`drop schema if exists ${place.schema} cascade`);
-      await client.end();
-    }
+    if (dropData) await dropPlace(place);
   };
   const t: TestApp = {
     app,
@@ -141,7 +97,7 @@ async function boot(options: TestAppOptions, db: 'sqlite' | 'postgres', place: P
     },
     async restart() {
       await close(false);
-      return boot(options, db, place, false);
+      return boot(options, place);
     },
     close: () => close(true),
   };
@@ -161,4 +117,10 @@ export async function createUnpacedInstance(t: TestApp, body: Record<string, unk
   const res = await t.request({ method: 'PATCH', url: `/api/instances/${inst.id}/pacing`, payload: { enabled: false } });
   if (res.statusCode !== 200) throw new Error(`disable pacing: ${res.statusCode} ${res.body}`);
   return inst;
+}
+
+/** Seeds a sandbox number's privacy through the native API. */
+export async function seedPrivacy(t: TestApp, phone: string, body: { registered: boolean; groupAddPrivacy: 'everyone' | 'contacts' | 'nobody' }) {
+  const res = await t.request({ method: 'PUT', url: `/api/sandbox/accounts/${encodeURIComponent(phone)}`, payload: body });
+  if (res.statusCode !== 200) throw new Error(`seed ${phone}: ${res.statusCode} ${res.body}`);
 }

@@ -18,9 +18,8 @@ const tooMany = () => badRequest(`You can send up to ${MAX_NUMBERS} participants
 
 /** 2Chat's group routes. */
 export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
-  const { groups, participants, twoChatGroups, paced, pacing } = deps.core;
+  const { groups, participants, twoChatGroups, paced } = deps.core;
   const tags = ['2chat'];
-  const whenPaced = async (instanceId: string) => ({ whenPaced: (await pacing.policy(instanceId)).queueWhenPaced ? ('queue' as const) : ('refuse' as const) });
   const queued = (reply: FastifyReply) =>
     reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
 
@@ -65,7 +64,7 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
       strictNumbers(group.participants, ['body', 'group', 'participants']);
       if (group.participants.length > MAX_NUMBERS) throw tooMany();
       if (group.participants.length === 0) throw badRequest('group.participants must list at least one number');
-      const result = await paced.createGroup(instance.id, { name: group.name, description: group.description, participants: group.participants }, await whenPaced(instance.id));
+      const result = await paced.createGroup(instance.id, { name: group.name, description: group.description, participants: group.participants }, { whenPaced: 'instance' });
       if (result.status === 'scheduled') return queued(reply);
       const created = result.value;
       const uuid = (await twoChatGroups.ensure(instance.id, [created.id])).get(created.id)!;
@@ -119,10 +118,9 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
       if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
       if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
       // Paced like every add: more numbers than one batch, or a batch pacing holds back, is queued.
-      const options = await whenPaced(instance.id);
       let scheduled = false;
       const outcomes = await outcomesOf(async () => {
-        const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, options);
+        const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, { whenPaced: 'instance' });
         if (added.status === 'done') return added.value;
         scheduled = true;
         return { outcomes: [] };

@@ -14,9 +14,8 @@ const InvitationLink = Type.String({ description: 'Invite link', examples: ['htt
 
 /** Z-API routes that create and read groups. */
 export const zapiGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { groups, paced, pacing } = core;
+  const { groups, paced } = core;
   const tags = ['z-api'];
-  const whenPaced = async (instanceId: string) => ((await pacing.policy(instanceId)).queueWhenPaced ? ('queue' as const) : ('refuse' as const));
 
   /** The invite link when the instance is an admin and WhatsApp gives it; otherwise null. */
   async function linkOf(instanceId: string, g: GroupView): Promise<string | null> {
@@ -57,7 +56,7 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, 
       const input = { name: request.body.groupName, participants: request.body.phones, inviteOnPrivacyRefusal: request.body.autoInvite ?? false };
       // Paced like every group creation: refused with 429 + Retry-After, or queued (202) when the
       // instance's pacing policy says dialects queue.
-      const created = await paced.createGroup(instance.id, input, { whenPaced: await whenPaced(instance.id) });
+      const created = await paced.createGroup(instance.id, input, { whenPaced: 'instance' });
       if (created.status === 'scheduled') return reply.code(202).send({ phone: null, invitationLink: null });
       return { phone: toZapiGroupPhone(created.value.id), invitationLink: await linkOf(instance.id, created.value) };
     },

@@ -20,7 +20,7 @@ const Flag = (description: string) => Type.Optional(Type.Boolean({ description, 
 
 /** Z-API routes that change a group and answer `{value}`. */
 export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { groups, participants, paced, pacing } = core;
+  const { groups, participants, paced } = core;
   const tags = ['z-api'];
   const response = { 200: ValueBody, ...zapiErrors(400, 401, 404, 429) };
 
@@ -131,12 +131,11 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
     async (request) => {
       const instance = zapiInstanceOf(request);
       const groupId = zapiGroupId(request.body.groupId);
-      const options = { whenPaced: (await pacing.policy(instance.id)).queueWhenPaced ? ('queue' as const) : ('refuse' as const) };
       return value(request, async () => {
         // Paced like every add: refused with 429 + Retry-After, or queued (then the answer is true).
         let scheduled = false;
         const outcomes = await outcomesOf(async () => {
-          const added = await paced.addParticipants(instance.id, groupId, request.body.phones, request.body.autoInvite ?? false, options);
+          const added = await paced.addParticipants(instance.id, groupId, request.body.phones, request.body.autoInvite ?? false, { whenPaced: 'instance' });
           if (added.status === 'done') return added.value;
           scheduled = true;
           return { outcomes: [] };
