@@ -43,7 +43,7 @@ await step('get', 'GET group (sqlite)', () => getGroup('sqlite', base));
 await step('create', 'POST group (sqlite)', () => createGroups('sqlite', base));
 await step('participants', 'add + remove participant (sqlite)', () => addRemove(base));
 await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
-await step('webhooks', 'webhook delivery', () => webhookDelivery());
+await step('webhooks', 'webhook delivery', async () => [await webhookDelivery(), await webhookDelivery(2000, 10)]);
 await step('memory', 'memory and restart', () => memory());
 const pg = await postgresReachable();
 if (pg) {

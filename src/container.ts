@@ -103,7 +103,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   };
 
   const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }) });
-  const sync = createGroupSync({ events });
+  const sync = createGroupSync({ events, store });
   instances.onEngineEvent((instance, event) => sync.apply(instance, event));
   const groups = createGroupService({ store, instances, sync });
   const participants = createParticipantService({ instances, groups, sync, events });

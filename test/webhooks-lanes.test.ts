@@ -46,9 +46,19 @@ async function holdingReceiver() {
     holdWith(fn: ((hit: Hit) => Promise<void>) | undefined) {
       hold = fn;
     },
-    waitFor(when: () => boolean): Promise<void> {
+    /** Resolves once `when` holds; fails after `timeoutMs` so a lost event fails the test instead of hanging it. */
+    waitFor(when: () => boolean, timeoutMs = 15_000): Promise<void> {
       if (when()) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ when, resolve }));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${hits.length} requests)`)), timeoutMs);
+        waiters.push({
+          when,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -12,7 +12,7 @@ export type ChildSpec =
   | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number }
   | { mode: 'memory'; instances: number };
 
-export type ChildMessage = { type: 'stop' } | { type: 'append'; count: number };
+export type ChildMessage = { type: 'stop' } | { type: 'append'; count: number; instanceIds?: string[] };
 
 const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as ChildSpec;
 const send = (message: Record<string, unknown>) => process.send?.(message);
@@ -97,7 +97,7 @@ async function appServer(db: 'sqlite' | 'postgres', seed: number) {
     void (async () => {
       const started = performance.now();
       for (let i = 0; i < m.count; i++) {
-        await server.core.events.transact((_tx, emit) => emit(instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${i}`, bench: true }));
+        await server.core.events.transact((_tx, emit) => emit(m.instanceIds?.[i % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${i}`, bench: true }));
       }
       send({ type: 'appended', ms: performance.now() - started });
     })().catch((err: unknown) => send({ type: 'error', message: String(err) }));

@@ -1,5 +1,5 @@
 /** The benchmark scenarios: each starts a fresh server child, loads it, and answers its rows. */
-import { benchPhone } from './server.js';
+import { ADMIN_KEY, benchPhone } from './server.js';
 import { load, type LoadFigures } from './load.js';
 import { atLeast, below, fmt, type Row } from './report.js';
 import { startChild, type Child } from './spawn.js';
@@ -143,17 +143,29 @@ export async function listGroups(base: number, count = 10_000): Promise<Row> {
   });
 }
 
-/** Event-log appends delivered as signed webhooks to a local receiver. */
-export async function webhookDelivery(count = 2000): Promise<Row> {
-  const scenario = 'event append + signed webhook delivery (sqlite)';
+/**
+ * Event-log appends delivered as signed webhooks to a local receiver. With `instances` > 1 the
+ * events are spread round-robin over that many instances (one lane each, run concurrently up to
+ * the worker's in-flight limit) through one admin subscription covering every instance.
+ */
+export async function webhookDelivery(count = 2000, instances = 1): Promise<Row> {
+  const scenario = `event append + signed webhook delivery, ${instances === 1 ? '1 instance' : `${instances} instances`} (sqlite)`;
   return withChild(await startChild({ mode: 'app', db: 'sqlite' }), async (child) => {
     const info = child.info as unknown as AppInfo;
     if (!info.routes.webhooks) return { scenario, figure: 'n/a (webhooks not built)', value: null, unit: 'events/s' };
     const receiver = await startReceiver();
     try {
+      const admin = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
+      const instanceIds = [info.instance.id];
+      for (let i = 1; i < instances; i++) {
+        const created = await fetch(`${info.url}/api/instances`, { method: 'POST', headers: admin, body: JSON.stringify({ engine: 'sandbox', name: `bench ${i}` }) });
+        const body = (await created.json()) as { id?: string };
+        if (created.status >= 300 || !body.id) return { scenario, figure: `n/a (instance refused: ${created.status})`, value: null, unit: 'events/s', raw: body };
+        instanceIds.push(body.id);
+      }
       const res = await fetch(`${info.url}/api/webhooks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...auth(info) },
+        headers: instances === 1 ? { 'content-type': 'application/json', ...auth(info) } : admin,
         body: JSON.stringify({ url: receiver.url, format: 'native' }),
       });
       const sub = (await res.json()) as { secret?: string };
@@ -161,7 +173,7 @@ export async function webhookDelivery(count = 2000): Promise<Row> {
       await receiver.setSecret(sub.secret);
       const started = performance.now();
       const arrived = receiver.waitFor(count, 60_000);
-      const appended = await child.request({ type: 'append', count }, 'appended');
+      const appended = await child.request({ type: 'append', count, ...(instances > 1 ? { instanceIds } : {}) }, 'appended');
       const got = await arrived;
       const seconds = (performance.now() - started) / 1000;
       const rate = got.received / seconds;

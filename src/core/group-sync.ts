@@ -61,20 +61,53 @@ export function fromMetadata(instance: Instance, g: GroupMetadata, inviteCode: s
   };
 }
 
+const sameParticipants = (a: StoredParticipant[], b: StoredParticipant[]) =>
+  a.length === b.length && a.every((p, i) => p.phoneJid === b[i].phoneJid && p.lid === b[i].lid && p.role === b[i].role);
+
+/** Whether two versions of a group agree on every stored field but the participants. */
+function sameFields(a: StoredGroup, b: StoredGroup): boolean {
+  const { participants: _a, settings: sa, ...fa } = a;
+  const { participants: _b, settings: sb, ...fb } = b;
+  const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
+    Object.keys(x).length === Object.keys(y).length && Object.keys(x).every((k) => x[k] === y[k]);
+  return same(fa, fb) && same({ ...sa }, { ...sb });
+}
+
+/** Thrown by the dry run of `apply` at its first write: the event would change something. */
+class WouldWrite extends Error {}
+
+export interface ApplyOptions {
+  /**
+   * The event may already be applied: it is the core's own result of a call whose engine
+   * notification usually arrives (and is applied) before the call returns. The committed state is
+   * read first, outside any write transaction, and the event is applied only if it would change it.
+   */
+  maybeApplied?: boolean;
+}
+
+/** What the core passes when it applies the result of its own engine call. */
+export const OWN_RESULT: ApplyOptions = { maybeApplied: true };
+
 export interface GroupSync {
   /** Applies one engine event for an instance. */
-  apply(instance: Instance, event: EngineEvent): Promise<void>;
+  apply(instance: Instance, event: EngineEvent, options?: ApplyOptions): Promise<void>;
   /** Stores a new invite code the instance obtained itself. */
   setInviteCode(instance: Instance, groupId: string, code: string | null): Promise<void>;
 }
 
-export function createGroupSync(deps: { events: EventLog }): GroupSync {
-  const { events } = deps;
+export function createGroupSync(deps: { events: EventLog; store?: Store }): GroupSync {
+  const { events, store } = deps;
 
   async function upsert(tx: Store, emit: Emit, instance: Instance, ev: Extract<EngineEvent, { type: 'group.upsert' }>) {
     const existing = await tx.groups.get(instance.id, ev.group.id);
     const next = fromMetadata(instance, ev.group, existing?.inviteCode ?? null);
-    await tx.groups.put(next);
+    if (!existing || !sameParticipants(existing.participants, next.participants)) {
+      await tx.groups.put(next);
+    } else {
+      // Same people in the same order: rewrite only the group row, and only when a field changed.
+      const { instanceId: _i, id: _g, participants: _p, ...fields } = next;
+      if (!sameFields(existing, next)) await tx.groups.update(instance.id, next.id, fields);
+    }
     const groupId = next.id;
     if (!existing) {
       await emit(instance.id, ev.reason === 'created' ? 'group.created' : 'group.joined', {
@@ -196,66 +229,92 @@ export function createGroupSync(deps: { events: EventLog }): GroupSync {
     await emit(instance.id, 'group.updated', { groupId: group.id, changes, actor: actorView(ev.actor) });
   }
 
+  /** A read-only view of the committed store whose writes (and emits) stop the dry run. */
+  function dryRun(base: Store): { tx: Store; emit: Emit } {
+    const stop = async (): Promise<never> => {
+      throw new WouldWrite();
+    };
+    const groups = { ...base.groups, put: stop, update: stop, putParticipants: stop, deleteParticipants: stop, delete: stop, deleteAll: stop };
+    return { tx: { ...base, groups, transaction: stop }, emit: stop };
+  }
+
+  /** Whether applying the event to the committed state would change nothing (no write, no event). */
+  async function isNoop(base: Store, instance: Instance, event: EngineEvent): Promise<boolean> {
+    const { tx, emit } = dryRun(base);
+    try {
+      await run(tx, emit, instance, event);
+      return true;
+    } catch (err) {
+      if (err instanceof WouldWrite) return false;
+      throw err;
+    }
+  }
+
+  async function run(tx: Store, emit: Emit, instance: Instance, event: EngineEvent): Promise<void> {
+    switch (event.type) {
+      case 'group.upsert':
+        return upsert(tx, emit, instance, event);
+      case 'group.gone': {
+        const group = await tx.groups.get(instance.id, event.groupId);
+        if (!group) return;
+        await tx.groups.delete(instance.id, event.groupId);
+        await emit(instance.id, 'group.left', { groupId: event.groupId, name: group.subject, reason: event.reason, actor: actorView(event.actor) });
+        return;
+      }
+      case 'group.participants':
+        return participants(tx, emit, instance, event);
+      case 'group.update':
+        return update(tx, emit, instance, event);
+      case 'group.invite_code': {
+        const group = await tx.groups.get(instance.id, event.groupId);
+        if (!group) return;
+        // The same reset reported twice (our own result, then the notification) is one change.
+        if (event.code !== undefined && group.inviteCode === event.code) return;
+        // Only admins may read the code; without the new code the next read asks the engine.
+        const code = group.myRole !== 'member' ? (event.code ?? null) : null;
+        if (group.inviteCode !== code) await tx.groups.update(instance.id, group.id, { inviteCode: code });
+        await emit(instance.id, 'group.invite_code.changed', { groupId: group.id, actor: actorView(event.actor) });
+        return;
+      }
+      case 'group.join_request': {
+        await emit(instance.id, `group.join_request.${event.action}`, {
+          groupId: event.groupId,
+          participant: personView(event.participant),
+          actor: actorView(event.actor),
+        });
+        return;
+      }
+      case 'message': {
+        if (event.fromMe) return;
+        await emit(instance.id, 'message.received', {
+          messageId: event.id,
+          chatId: event.chatId,
+          from: actorView(event.from),
+          timestamp: new Date(event.timestamp * 1000).toISOString(),
+          ...(event.text !== undefined ? { text: event.text } : {}),
+          ...(event.groupInvite
+            ? {
+                groupInvite: {
+                  groupId: event.groupInvite.groupId,
+                  code: event.groupInvite.code,
+                  expiration: new Date(event.groupInvite.expiration * 1000).toISOString(),
+                  groupName: event.groupInvite.groupName,
+                },
+              }
+            : {}),
+        });
+        return;
+      }
+    }
+  }
+
   return {
-    async apply(instance, event) {
+    async apply(instance, event, options) {
       if (event.type === 'connection') return;
-      await events.transact(async (tx, emit) => {
-        switch (event.type) {
-          case 'group.upsert':
-            return upsert(tx, emit, instance, event);
-          case 'group.gone': {
-            const group = await tx.groups.get(instance.id, event.groupId);
-            if (!group) return;
-            await tx.groups.delete(instance.id, event.groupId);
-            await emit(instance.id, 'group.left', { groupId: event.groupId, name: group.subject, reason: event.reason, actor: actorView(event.actor) });
-            return;
-          }
-          case 'group.participants':
-            return participants(tx, emit, instance, event);
-          case 'group.update':
-            return update(tx, emit, instance, event);
-          case 'group.invite_code': {
-            const group = await tx.groups.get(instance.id, event.groupId);
-            if (!group) return;
-            // The same reset reported twice (our own result, then the notification) is one change.
-            if (event.code !== undefined && group.inviteCode === event.code) return;
-            // Only admins may read the code; without the new code the next read asks the engine.
-            const code = group.myRole !== 'member' ? (event.code ?? null) : null;
-            if (group.inviteCode !== code) await tx.groups.update(instance.id, group.id, { inviteCode: code });
-            await emit(instance.id, 'group.invite_code.changed', { groupId: group.id, actor: actorView(event.actor) });
-            return;
-          }
-          case 'group.join_request': {
-            await emit(instance.id, `group.join_request.${event.action}`, {
-              groupId: event.groupId,
-              participant: personView(event.participant),
-              actor: actorView(event.actor),
-            });
-            return;
-          }
-          case 'message': {
-            if (event.fromMe) return;
-            await emit(instance.id, 'message.received', {
-              messageId: event.id,
-              chatId: event.chatId,
-              from: actorView(event.from),
-              timestamp: new Date(event.timestamp * 1000).toISOString(),
-              ...(event.text !== undefined ? { text: event.text } : {}),
-              ...(event.groupInvite
-                ? {
-                    groupInvite: {
-                      groupId: event.groupInvite.groupId,
-                      code: event.groupInvite.code,
-                      expiration: new Date(event.groupInvite.expiration * 1000).toISOString(),
-                      groupName: event.groupInvite.groupName,
-                    },
-                  }
-                : {}),
-            });
-            return;
-          }
-        }
-      });
+      // Reading the committed state and finding nothing to do is the same as applying the event at
+      // that moment; skipping it also keeps a stale result from undoing a later notification.
+      if (options?.maybeApplied && store && event.type !== 'message' && event.type !== 'group.join_request' && (await isNoop(store, instance, event))) return;
+      await events.transact((tx, emit) => run(tx, emit, instance, event));
     },
 
     async setInviteCode(instance, groupId, code) {

@@ -7,7 +7,7 @@ import type { EngineSession, GroupParticipant, ParticipantRole, SettingsChange }
 import type { Store } from '../store/port.js';
 import { DomainError } from './errors.js';
 import type { GroupSync, PersonView } from './group-sync.js';
-import { personView } from './group-sync.js';
+import { OWN_RESULT, personView } from './group-sync.js';
 import type { InstanceService } from './instances.js';
 import type { Instance, StoredGroup } from './model.js';
 import { mapEngineError } from './outcomes.js';
@@ -89,7 +89,7 @@ export function createGroupService(deps: GroupServiceDeps) {
 
   async function refreshFromEngine(instance: Instance, session: EngineSession, groupId: string, reason: 'joined' | 'sync') {
     const meta = await call(() => session.groupMetadata(groupId));
-    await sync.apply(instance, { type: 'group.upsert', group: meta, reason, actor: reason === 'joined' ? myJid(instance) : undefined });
+    await sync.apply(instance, { type: 'group.upsert', group: meta, reason, actor: reason === 'joined' ? myJid(instance) : undefined }, OWN_RESULT);
   }
 
   return {
@@ -121,13 +121,13 @@ export function createGroupService(deps: GroupServiceDeps) {
         validateSubject(input.name);
         const name = input.name;
         await call(() => session.setSubject(groupId, name), 'subject');
-        await sync.apply(instance, { type: 'group.update', groupId, changes: { subject: name }, actor: myJid(instance) });
+        await sync.apply(instance, { type: 'group.update', groupId, changes: { subject: name }, actor: myJid(instance) }, OWN_RESULT);
       }
       if (input.description !== undefined) {
         validateDescription(input.description);
         const description = input.description;
         await call(() => session.setDescription(groupId, description), 'description');
-        await sync.apply(instance, { type: 'group.update', groupId, changes: { description }, actor: myJid(instance) });
+        await sync.apply(instance, { type: 'group.update', groupId, changes: { description }, actor: myJid(instance) }, OWN_RESULT);
       }
       return groupView(await stored(instanceId, groupId));
     },
@@ -136,7 +136,7 @@ export function createGroupService(deps: GroupServiceDeps) {
     async leave(instanceId: string, groupId: string): Promise<void> {
       const { instance, session } = await instances.session(instanceId);
       await call(() => session.leaveGroup(groupId));
-      await sync.apply(instance, { type: 'group.gone', groupId, reason: 'left', actor: myJid(instance) });
+      await sync.apply(instance, { type: 'group.gone', groupId, reason: 'left', actor: myJid(instance) }, OWN_RESULT);
     },
 
     /** The invite code (admins only); cached in the store until it changes. */
@@ -153,7 +153,7 @@ export function createGroupService(deps: GroupServiceDeps) {
     async revokeInvite(instanceId: string, groupId: string): Promise<{ code: string; link: string }> {
       const { instance, session } = await instances.session(instanceId);
       const code = await call(() => session.revokeInvite(groupId));
-      await sync.apply(instance, { type: 'group.invite_code', groupId, code, actor: myJid(instance) });
+      await sync.apply(instance, { type: 'group.invite_code', groupId, code, actor: myJid(instance) }, OWN_RESULT);
       return { code, link: inviteLink(code) };
     },
 
@@ -164,7 +164,7 @@ export function createGroupService(deps: GroupServiceDeps) {
         throw new DomainError('invalid_setting', 'ephemeralSeconds must be 0, 86400, 604800 or 7776000');
       }
       await call(() => session.updateSettings(groupId, change), 'settings');
-      await sync.apply(instance, { type: 'group.update', groupId, changes: change, actor: myJid(instance) });
+      await sync.apply(instance, { type: 'group.update', groupId, changes: change, actor: myJid(instance) }, OWN_RESULT);
       return groupView(await stored(instanceId, groupId));
     },
 
@@ -217,10 +217,10 @@ export function createGroupService(deps: GroupServiceDeps) {
     async refresh(instanceId: string): Promise<{ groups: number; removed: number }> {
       const { instance, session } = await instances.session(instanceId);
       const all = await call(() => session.listGroups());
-      for (const g of all) await sync.apply(instance, { type: 'group.upsert', group: g, reason: 'sync' });
+      for (const g of all) await sync.apply(instance, { type: 'group.upsert', group: g, reason: 'sync' }, OWN_RESULT);
       const live = new Set(all.map((g) => g.id));
       const gone = (await store.groups.listIds(instanceId)).filter((id) => !live.has(id));
-      for (const id of gone) await sync.apply(instance, { type: 'group.gone', groupId: id, reason: 'sync' });
+      for (const id of gone) await sync.apply(instance, { type: 'group.gone', groupId: id, reason: 'sync' }, OWN_RESULT);
       return { groups: all.length, removed: gone.length };
     },
   };

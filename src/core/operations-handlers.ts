@@ -7,7 +7,7 @@
 import type { GroupMetadata, ParticipantResult } from '../engines/port.js';
 import type { OperationRun, OperationStep } from '../queue/port.js';
 import { DomainError, isDomainError } from './errors.js';
-import type { GroupSync } from './group-sync.js';
+import { OWN_RESULT, type GroupSync } from './group-sync.js';
 import { groupView, type GroupService } from './groups.js';
 import type { InstanceService } from './instances.js';
 import type { Operation, OperationError } from './operations-model.js';
@@ -101,7 +101,7 @@ export function createOperationHandlers(deps: HandlerDeps) {
       }
       if (found) {
         const { instance } = await instances.session(op.instanceId);
-        await sync.apply(instance, { type: 'group.upsert', group: found, reason: 'created', actor: instance.phone ? phoneToJid(instance.phone) : undefined });
+        await sync.apply(instance, { type: 'group.upsert', group: found, reason: 'created', actor: instance.phone ? phoneToJid(instance.phone) : undefined }, OWN_RESULT);
         const members = new Set(found.participants.flatMap((p) => [p.phoneJid, p.lid].filter(Boolean) as string[]));
         const outcomes = normalizePeople(input.participants).map((ref) => {
           const result: ParticipantResult | undefined = members.has(ref.jid) ? { jid: ref.jid, code: 200 } : undefined;

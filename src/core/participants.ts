@@ -5,7 +5,7 @@
 import type { EngineSession, GroupParticipant, ParticipantResult } from '../engines/port.js';
 import { DomainError } from './errors.js';
 import type { EventLog } from './events.js';
-import { type GroupSync } from './group-sync.js';
+import { OWN_RESULT, type GroupSync } from './group-sync.js';
 import { groupView, validateDescription, validateSubject, type GroupService, type GroupView } from './groups.js';
 import type { InstanceService } from './instances.js';
 import type { Instance } from './model.js';
@@ -115,12 +115,13 @@ export function createParticipantService(deps: ParticipantServiceDeps) {
     const done = asParticipants(results);
     if (done.length) {
       if (action === 'add' || action === 'approve') {
-        await sync.apply(instance, { type: 'group.participants', groupId, action: 'add', participants: done, actor });
+        await sync.apply(instance, { type: 'group.participants', groupId, action: 'add', participants: done, actor }, OWN_RESULT);
       } else if (action === 'remove' || action === 'promote' || action === 'demote') {
-        await sync.apply(instance, { type: 'group.participants', groupId, action, participants: done, actor });
+        await sync.apply(instance, { type: 'group.participants', groupId, action, participants: done, actor }, OWN_RESULT);
       }
     }
-    if (action === 'add' && inviteOnPrivacyRefusal) {
+    // The subject is read only when someone needs an invite: most adds have no privacy refusal.
+    if (action === 'add' && inviteOnPrivacyRefusal && outcomes.some((o) => o.status === 'privacy_refused')) {
       const g = await groups.stored(instanceId, groupId).catch(() => undefined);
       await invite(instance, session, groupId, g?.subject ?? '', outcomes, results);
     }
@@ -149,11 +150,11 @@ export function createParticipantService(deps: ParticipantServiceDeps) {
         return mapEngineError(err, 'create');
       }
       const groupId = created.group.id;
-      await sync.apply(instance, { type: 'group.upsert', group: created.group, reason: 'created', actor: myJid(instance) });
+      await sync.apply(instance, { type: 'group.upsert', group: created.group, reason: 'created', actor: myJid(instance) }, OWN_RESULT);
       if (input.description && created.group.description !== input.description) {
         try {
           await session.setDescription(groupId, input.description);
-          await sync.apply(instance, { type: 'group.update', groupId, changes: { description: input.description }, actor: myJid(instance) });
+          await sync.apply(instance, { type: 'group.update', groupId, changes: { description: input.description }, actor: myJid(instance) }, OWN_RESULT);
         } catch {
           // The group exists; a description refusal must not turn its creation into an error.
         }

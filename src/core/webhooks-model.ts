@@ -56,6 +56,8 @@ export interface WebhookCursor {
   instanceId: string;
   /** Every event with seq <= afterSeq has been turned into a delivery (or filtered out). */
   afterSeq: number;
+  /** Bumped by every write of the cursor (read back by `getCursor`; ignored when writing). */
+  version?: number;
 }
 
 export interface DeliveryQuery {
@@ -87,6 +89,13 @@ export interface WebhookRepository {
    * the delivery created for the event at that position.
    */
   advance(subscriptionId: string, instanceId: string, afterSeq: number, delivery?: WebhookDelivery): Promise<void>;
+  /**
+   * In one transaction: moves the cursor to `afterSeq` only while its version is still
+   * `expectedVersion`, and inserts `deliveries` (the outcomes of the events up to that position).
+   * Answers the cursor's new version, or undefined (nothing written) when the cursor changed or
+   * went away meanwhile: a replay or a deleted subscription or instance wins.
+   */
+  moveCursor(cursor: { subscriptionId: string; instanceId: string; afterSeq: number; expectedVersion: number }, deliveries: WebhookDelivery[]): Promise<number | undefined>;
   /**
    * Updates a delivery only while it is still `pending` and, when given, still last updated at
    * `expectedUpdatedAt`; false when it changed meanwhile (cancelled by a replay, retried by hand).

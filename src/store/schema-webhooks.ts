@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Tables of webhook subscriptions, their per-instance cursors and their deliveries. */
 export interface WebhookSubscriptionsTable {
   id: string;
@@ -23,6 +25,8 @@ export interface WebhookCursorsTable {
   instance_id: string;
   after_seq: number;
   updated_at: string;
+  /** Bumped on every write; the worker moves a cursor only at the version it read (migration 007). */
+  version: Generated<number>;
 }
 
 export interface WebhookDeliveriesTable {

@@ -3,7 +3,7 @@
  * the same on every attempt so receivers can de-duplicate), `webhook-timestamp` (seconds) and
  * `webhook-signature` (`v1,<base64 HMAC-SHA256>`). The secret and the URL's query never reach a log.
  */
-import { Webhook } from 'standardwebhooks';
+import { createHmac } from 'node:crypto';
 import type { SendResult, WebhookSender } from '../core/webhooks-deliveries.js';
 import type { WebhookSubscription } from '../core/webhooks-model.js';
 import { postJson, type Resolver } from './http-client.js';
@@ -15,6 +15,23 @@ export interface SenderOptions {
   timeoutMs?: number;
 }
 
+const keys = new Map<string, Buffer>();
+/** The HMAC key of a `whsec_` secret (base64 after the prefix), decoded once per secret. */
+function keyOf(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size > 1000) keys.clear();
+    key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+/** `v1,<base64 HMAC-SHA256 of "id.timestamp.payload">`, as `standardwebhooks` signs, with node:crypto. */
+export function signature(secret: string, id: string, atMs: number, payload: string): string {
+  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${Math.floor(atMs / 1000)}.${payload}`).digest('base64')}`;
+}
+
 /** The headers of one signed message. */
 export function signedHeaders(sub: Pick<WebhookSubscription, 'secret' | 'authorization'>, id: string, atMs: number, payload: string): Record<string, string> {
   const headers: Record<string, string> = {
@@ -22,7 +39,7 @@ export function signedHeaders(sub: Pick<WebhookSubscription, 'secret' | 'authori
     'user-agent': 'groupgate-webhooks/0.1',
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(atMs / 1000)),
-    'webhook-signature': new Webhook(sub.secret).sign(id, new Date(atMs), payload),
+    'webhook-signature': signature(sub.secret, id, atMs, payload),
   };
   if (sub.authorization) headers.authorization = sub.authorization;
   return headers;

@@ -4,18 +4,16 @@
  * event holds back its own lane only, and is retried with backoff until 24 h after its first
  * attempt, then dead-lettered. Cursors and attempts live in the database, so a restart resumes where
  * delivery stood (an attempt cut short by a crash is sent again: delivery is at least once).
+ * The per-lane work is in `lane.ts`.
  *
  * The API never waits for it: a committed event only wakes the lane.
  */
 import type { Logger } from 'pino';
 import type { EventLog } from '../core/events.js';
-import { ulid } from '../core/ids.js';
-import type { EventRecord } from '../core/model.js';
 import type { SendResult } from '../core/webhooks-deliveries.js';
-import type { WebhookDelivery, WebhookRepository, WebhookSubscription } from '../core/webhooks-model.js';
-import { afterFailure, matchesEventFilters } from '../core/webhooks-rules.js';
+import type { WebhookRepository, WebhookSubscription } from '../core/webhooks-model.js';
 import type { Store } from '../store/port.js';
-import { formatBody } from './formats.js';
+import { createLaneRunner, hear, newLane, type Lane } from './lane.js';
 
 export interface WorkerDeps {
   repo: WebhookRepository;
@@ -42,16 +40,10 @@ export interface WebhookWorker {
   idle(): Promise<void>;
 }
 
-interface Lane {
-  running: boolean;
-  again: boolean;
-}
-
 /** Creates the worker; call `start()` once the database is open. */
 export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
   const { repo, store, events, logger } = deps;
   const now = deps.now ?? Date.now;
-  const iso = (ms: number) => new Date(ms).toISOString();
   const sweepMs = deps.sweepMs ?? 60_000;
   const concurrency = deps.concurrency ?? 16;
   const subs = new Map<string, WebhookSubscription>();
@@ -102,9 +94,14 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
 
   const covers = (s: WebhookSubscription, instanceId: string) => s.enabled && (s.instances === null || s.instances.includes(instanceId));
 
-  /** Reloads the subscriptions and kicks every lane; coalesces calls that arrive meanwhile. */
+  /**
+   * Reloads the subscriptions and kicks every lane; coalesces calls that arrive meanwhile. Every
+   * lane reads its state again: a wake means a subscription, a cursor (replay) or a delivery
+   * (manual retry) may have changed under it.
+   */
   function sweep(): void {
     if (stopped) return;
+    for (const lane of lanes.values()) lane.stale = true;
     if (sweeping) {
       sweepAgain = true;
       return;
@@ -115,6 +112,10 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
         try {
           await refresh();
           const instanceIds = (await store.instances.list()).map((i) => i.id);
+          for (const [key, lane] of lanes) {
+            const s = subs.get(lane.subscriptionId);
+            if (!lane.running && (!s || !covers(s, lane.instanceId) || !instanceIds.includes(lane.instanceId))) lanes.delete(key);
+          }
           for (const s of subs.values()) {
             for (const id of s.instances ?? instanceIds) if (covers(s, id) && instanceIds.includes(id)) kick(s.id, id);
           }
@@ -134,140 +135,55 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
     void p.finally(() => inflight.delete(p));
   }
 
-  function kick(subscriptionId: string, instanceId: string): void {
-    if (stopped) return;
+  const runner = createLaneRunner({
+    repo,
+    store,
+    logger,
+    now,
+    retryBaseMs: deps.retryBaseMs,
+    random: deps.random,
+    send: (sub, message) => withSlot(() => deps.send(sub, message, abort.signal)),
+    subscription: (id) => subs.get(id),
+    stopped: () => stopped,
+    scheduleAt,
+  });
+
+  /** The lane of (subscription, instance); lanes outlive their runs so what they read stays warm. */
+  function laneOf(subscriptionId: string, instanceId: string): Lane {
     const key = `${subscriptionId}\u0000${instanceId}`;
     let lane = lanes.get(key);
     if (!lane) {
-      lane = { running: false, again: false };
+      lane = newLane(subscriptionId, instanceId);
       lanes.set(key, lane);
     }
+    return lane;
+  }
+
+  function kick(subscriptionId: string, instanceId: string): void {
+    if (stopped) return;
+    const lane = laneOf(subscriptionId, instanceId);
     if (lane.running) {
       lane.again = true;
       return;
     }
     lane.running = true;
-    const l = lane;
     const p = (async () => {
       do {
-        l.again = false;
+        lane.again = false;
         try {
-          await drain(subscriptionId, instanceId);
+          await runner.drain(lane);
         } catch (err) {
+          lane.stale = true;
           if (stopped) return;
           logger.error({ err, subscriptionId, instanceId }, 'webhook delivery lane failed; retrying later');
           scheduleAt(now() + Math.max(deps.retryBaseMs, 1000));
           return;
         }
-      } while (l.again && !stopped);
+      } while (lane.again && !stopped);
     })().finally(() => {
-      l.running = false;
-      if (!l.again) lanes.delete(key);
+      lane.running = false;
     });
     track(p);
-  }
-
-  /** Records an outcome unless the delivery changed meanwhile (a replay or a manual retry wins). */
-  async function settle(head: WebhookDelivery, patch: Partial<WebhookDelivery>): Promise<boolean> {
-    let at = iso(now());
-    // updated_at is the version stamp: make sure the new one differs from the old.
-    if (at === head.updatedAt) at = iso(now() + 1);
-    return repo.updatePending(head.id, { ...patch, updatedAt: at }, head.updatedAt);
-  }
-
-  /** One attempt at the lane's head; answers whether the lane may go on now. */
-  async function attempt(sub: WebhookSubscription, head: WebhookDelivery): Promise<boolean> {
-    const event = await repo.getEvent(head.eventId);
-    if (!event) {
-      await settle(head, { status: 'failed', nextAttemptAt: null, lastError: 'the event is no longer in the log' });
-      return true;
-    }
-    const instance = await store.instances.get(event.instanceId);
-    const body = instance ? formatBody(sub.format, instance, event) : null;
-    if (!instance || body === null) {
-      await settle(head, { status: instance ? 'skipped' : 'cancelled', nextAttemptAt: null, lastError: instance ? null : 'the instance was deleted' });
-      return true;
-    }
-    const t = now();
-    const result = await withSlot(() => deps.send(sub, { id: event.id, body, at: t }, abort.signal));
-    // A request cut short by shutdown is not an attempt: the next start sends it again.
-    if (stopped) return false;
-    const attempts = head.attempts + 1;
-    const firstAttemptAt = head.firstAttemptAt ?? iso(t);
-    const common = { attempts, firstAttemptAt, lastAttemptAt: iso(t), lastStatusCode: result.statusCode, lastError: result.error };
-    if (result.ok) {
-      await settle(head, { ...common, status: 'delivered', nextAttemptAt: null });
-      return true;
-    }
-    const next = afterFailure({ attempts, firstAttemptAt: Date.parse(firstAttemptAt), now: now(), baseMs: deps.retryBaseMs, random: deps.random });
-    if (next.dead) {
-      logger.warn({ subscriptionId: sub.id, eventId: event.id, attempts, statusCode: result.statusCode }, 'webhook delivery failed for 24 h: dead-lettered');
-      await settle(head, { ...common, status: 'failed', nextAttemptAt: null });
-      return true;
-    }
-    logger.debug({ subscriptionId: sub.id, eventId: event.id, attempts, statusCode: result.statusCode }, 'webhook delivery failed; will retry');
-    if (!(await settle(head, { ...common, nextAttemptAt: iso(next.nextAttemptAt) }))) return true;
-    scheduleAt(next.nextAttemptAt);
-    return false;
-  }
-
-  /** Turns the next events after the cursor into a delivery (skipping filtered ones); false when none. */
-  async function materialize(sub: WebhookSubscription, instanceId: string): Promise<boolean> {
-    const cursor = await repo.getCursor(sub.id, instanceId);
-    const after = cursor?.afterSeq ?? 0;
-    const batch: EventRecord[] = await store.events.listAfter(instanceId, after, 100);
-    if (!batch.length) return false;
-    let passed = after;
-    for (const event of batch) {
-      if (!matchesEventFilters(sub.events, event.type)) {
-        passed = event.seq;
-        continue;
-      }
-      const instance = await store.instances.get(instanceId);
-      if (!instance) return false;
-      const body = formatBody(sub.format, instance, event);
-      const at = iso(now());
-      await repo.advance(sub.id, instanceId, event.seq, {
-        id: ulid(now()),
-        subscriptionId: sub.id,
-        instanceId,
-        eventId: event.id,
-        eventSeq: event.seq,
-        eventType: event.type,
-        status: body === null ? 'skipped' : 'pending',
-        attempts: 0,
-        firstAttemptAt: null,
-        lastAttemptAt: null,
-        nextAttemptAt: body === null ? null : at,
-        lastStatusCode: null,
-        lastError: null,
-        createdAt: at,
-        updatedAt: at,
-      });
-      if (body !== null) return true;
-      passed = event.seq;
-    }
-    if (passed > after) await repo.advance(sub.id, instanceId, passed);
-    return true;
-  }
-
-  async function drain(subscriptionId: string, instanceId: string): Promise<void> {
-    for (;;) {
-      if (stopped) return;
-      const sub = subs.get(subscriptionId);
-      if (!sub || !sub.enabled) return;
-      const head = await repo.firstPending(subscriptionId, instanceId);
-      if (head) {
-        const due = head.nextAttemptAt ? Date.parse(head.nextAttemptAt) : 0;
-        if (due > now()) {
-          scheduleAt(due);
-          return;
-        }
-        if (!(await attempt(sub, head))) return;
-        continue;
-      }
-      if (!(await materialize(sub, instanceId))) return;
-    }
   }
 
   return {
@@ -275,8 +191,12 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
       if (started) return;
       started = true;
       unsubscribe = events.subscribe((event) => {
-        for (const s of subs.values()) if (covers(s, event.instanceId)) kick(s.id, event.instanceId);
         // A subscription for every instance also covers instances created after the last sweep.
+        for (const s of subs.values()) {
+          if (!covers(s, event.instanceId)) continue;
+          hear(laneOf(s.id, event.instanceId), event);
+          kick(s.id, event.instanceId);
+        }
       });
       sweep();
       await sweeping;

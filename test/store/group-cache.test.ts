@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredGroup } from '../../src/core/model.js';
-import { createGroupCache } from '../../src/store/kysely/group-cache.js';
+import { createGroupCache, type StagedGroups } from '../../src/store/kysely/group-cache.js';
 import type { GroupRepository } from '../../src/store/port.js';
 
 function fakeRepo() {
@@ -103,5 +103,46 @@ describe('group read cache', () => {
     assert.equal(touched.size, 1);
     cache.invalidate(touched);
     assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'b');
+  });
+  it('caches what a committed transaction put, so the next read is a hit', async () => {
+    const f = fakeRepo();
+    const cache = createGroupCache();
+    const root = cache.wrap(f.repo, { inTransaction: false });
+    const touched = new Set<string>();
+    const staged: StagedGroups = new Map();
+    const tx = cache.wrap(f.repo, { inTransaction: true, touched, staged });
+    await tx.put({ ...group('put'), participants: [{ phoneJid: '15550001111@s.whatsapp.net', lid: null, role: 'superadmin' }] });
+    cache.invalidate(touched);
+    cache.fill(staged);
+    const hit = await root.get('i1', 'g1@g.us');
+    assert.equal(f.calls.get, 0);
+    assert.equal(hit?.subject, 'put');
+    assert.equal(hit?.size, 1, 'as a read answers: size counts the participants');
+  });
+
+  it('does not cache a put that a later write in the same transaction, or another writer, changed', async () => {
+    const f = fakeRepo();
+    const cache = createGroupCache();
+    const root = cache.wrap(f.repo, { inTransaction: false });
+    // A later write in the same transaction: the put is no longer the committed state.
+    const touched = new Set<string>();
+    const staged: StagedGroups = new Map();
+    const tx = cache.wrap(f.repo, { inTransaction: true, touched, staged });
+    await tx.put(group('put'));
+    await tx.update('i1', 'g1@g.us', { subject: 'updated' });
+    cache.invalidate(touched);
+    cache.fill(staged);
+    assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'updated');
+    assert.equal(f.calls.get, 1);
+    // Another writer between this put and its commit.
+    const touched2 = new Set<string>();
+    const staged2: StagedGroups = new Map();
+    const tx2 = cache.wrap(f.repo, { inTransaction: true, touched: touched2, staged: staged2 });
+    await tx2.put(group('stale'));
+    await root.update('i1', 'g1@g.us', { subject: 'other' });
+    cache.invalidate(touched2);
+    cache.fill(staged2);
+    assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'other');
+    assert.equal(f.calls.get, 2);
   });
 });

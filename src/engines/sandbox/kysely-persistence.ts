@@ -11,6 +11,8 @@ interface SandboxTables {
   sandbox_groups: { id: string; data: string };
 }
 
+const CHUNK = 200;
+
 /** Persistence of the sandbox network in the app database (any schema type: only the two tables are used); each commit is one transaction. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function createKyselySandboxPersistence(anyDb: Kysely<any>): SandboxPersistence {
@@ -25,26 +27,39 @@ export function createKyselySandboxPersistence(anyDb: Kysely<any>): SandboxPersi
       };
     },
     async commit(changes: SandboxChanges) {
-      await db.transaction().execute(async (trx) => {
-        for (const account of changes.accounts) {
-          const data = JSON.stringify(account);
-          await trx
+      // One multi-row upsert per table (chunked under SQLite's bound-parameter limit): fewer round trips per write.
+      const statements: ((q: Kysely<SandboxTables>) => Promise<unknown>)[] = [];
+      for (let i = 0; i < changes.accounts.length; i += CHUNK) {
+        const rows = changes.accounts.slice(i, i + CHUNK).map((account) => ({ phone: account.phone, data: JSON.stringify(account) }));
+        statements.push((q) =>
+          q
             .insertInto('sandbox_accounts')
-            .values({ phone: account.phone, data })
-            .onConflict((oc) => oc.column('phone').doUpdateSet({ data }))
-            .execute();
-        }
-        for (const group of changes.groups) {
-          const data = JSON.stringify(group);
-          await trx
+            .values(rows)
+            .onConflict((oc) => oc.column('phone').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') })))
+            .execute(),
+        );
+      }
+      for (let i = 0; i < changes.groups.length; i += CHUNK) {
+        const rows = changes.groups.slice(i, i + CHUNK).map((group) => ({ id: group.id, data: JSON.stringify(group) }));
+        statements.push((q) =>
+          q
             .insertInto('sandbox_groups')
-            .values({ id: group.id, data })
-            .onConflict((oc) => oc.column('id').doUpdateSet({ data }))
-            .execute();
-        }
-        if (changes.deletedGroupIds.length > 0) {
-          await trx.deleteFrom('sandbox_groups').where('id', 'in', changes.deletedGroupIds).execute();
-        }
+            .values(rows)
+            .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') })))
+            .execute(),
+        );
+      }
+      if (changes.deletedGroupIds.length > 0) {
+        statements.push((q) => q.deleteFrom('sandbox_groups').where('id', 'in', changes.deletedGroupIds).execute());
+      }
+      if (statements.length === 0) return;
+      // A single statement is atomic on its own; the explicit transaction would only add two round trips.
+      if (statements.length === 1) {
+        await statements[0](db);
+        return;
+      }
+      await db.transaction().execute(async (trx) => {
+        for (const run of statements) await run(trx);
       });
     },
   };

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { EventRecord } from '../../core/model.js';
 import type { EventRepository } from '../port.js';
 import type { Database } from '../schema.js';
@@ -16,8 +16,20 @@ function toEvent(row: Database['events']): EventRecord {
 
 /** The event log over `events`, with the per-instance counter in `instances.last_seq`. */
 export function createEventRepository(db: Kysely<Database>): EventRepository {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async append(event) {
+      if (postgres) {
+        // The same two steps in one statement (one round trip): the UPDATE in the CTE takes the
+        // instance row's lock until the transaction ends, so the seq stays gapless.
+        const { rows } = await sql<{ seq: number }>`
+          with s as (update instances set last_seq = last_seq + 1 where id = ${event.instanceId} returning last_seq)
+          insert into events (instance_id, seq, id, type, occurred_at, data)
+          select ${event.instanceId}::text, s.last_seq, ${event.id}::text, ${event.type}::text, ${event.occurredAt}::text, ${JSON.stringify(event.data)}::text from s
+          returning seq`.execute(db);
+        if (rows.length === 0) throw new Error(`cannot append event: instance ${event.instanceId} does not exist`);
+        return { ...event, seq: Number(rows[0].seq) };
+      }
       // The UPDATE ... RETURNING takes the instance row's lock (PostgreSQL) or the write lock
       // (SQLite), so two transactions can never draw the same seq: the log stays gapless.
       const row = await db

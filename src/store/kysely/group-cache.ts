@@ -1,5 +1,6 @@
 import type { StoredGroup } from '../../core/model.js';
 import type { GroupRepository } from '../port.js';
+import { readBack } from './groups.js';
 
 /**
  * An in-memory read cache of whole groups (participants included), shared by the store and its
@@ -8,10 +9,18 @@ import type { GroupRepository } from '../port.js';
  * a write (PostgreSQL runs them on separate connections) never caches what it read before the
  * write committed. Bounded: least recently used entries go first.
  */
+/** Whole groups a transaction wrote with `put`, keyed like the cache, with the version their write left. */
+export type StagedGroups = Map<string, { group: StoredGroup; version: number; epoch: number }>;
+
 export interface GroupCache {
-  wrap(repo: GroupRepository, options: { inTransaction: boolean; touched?: Set<string> }): GroupRepository;
+  wrap(repo: GroupRepository, options: { inTransaction: boolean; touched?: Set<string>; staged?: StagedGroups }): GroupRepository;
   /** Drops keys again once the transaction that wrote them has committed. */
   invalidate(keys: Iterable<string>): void;
+  /**
+   * After the commit and `invalidate`: caches the groups the transaction put, so the read that
+   * usually follows a write is a hit. Only where no other write touched the key meanwhile.
+   */
+  fill(staged: StagedGroups): void;
 }
 
 const keyOf = (instanceId: string, groupId: string) => `${instanceId}\u0000${groupId}`;
@@ -34,11 +43,20 @@ export function createGroupCache(max = 5_000): GroupCache {
     invalidate(keys) {
       for (const key of keys) bump(key);
     },
-    wrap(repo, { inTransaction, touched }) {
+    fill(staged) {
+      for (const [key, { group, version, epoch: at }] of staged) {
+        // Exactly one bump since the put: the commit's own invalidate. Anything more is another writer.
+        if (at !== epoch || (versions.get(key) ?? 0) !== version + 1) continue;
+        if (entries.size >= max) entries.delete(entries.keys().next().value as string);
+        entries.set(key, group);
+      }
+    },
+    wrap(repo, { inTransaction, touched, staged }) {
       const write = (instanceId: string, groupId: string) => {
         const key = keyOf(instanceId, groupId);
         bump(key);
         touched?.add(key);
+        staged?.delete(key);
       };
       return {
         ...repo,
@@ -64,6 +82,9 @@ export function createGroupCache(max = 5_000): GroupCache {
         async put(group) {
           write(group.instanceId, group.id);
           await repo.put(group);
+          const key = keyOf(group.instanceId, group.id);
+          const after = staged && readBack(group);
+          if (after) staged!.set(key, { group: after, version: versions.get(key) ?? 0, epoch });
         },
         async update(instanceId, groupId, patch) {
           write(instanceId, groupId);

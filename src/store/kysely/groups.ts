@@ -54,20 +54,30 @@ function toRow(g: StoredGroup, now: string): GroupRow {
   };
 }
 
+/** What `get` answers right after `put(group)` commits; undefined when that is not certain (a person listed twice). */
+export function readBack(group: StoredGroup): StoredGroup | undefined {
+  const keys = new Set(group.participants.map((p) => pkeyOf(p)));
+  if (keys.size !== group.participants.length) return undefined;
+  const participants = group.participants.map((p) => ({ phoneJid: p.phoneJid ?? null, lid: p.lid ?? null, role: p.role }));
+  return toGroup(toRow(group, ''), participants);
+}
+
 const pkeyOf = (p: { phoneJid?: string | null; lid?: string | null }): string => (p.phoneJid ?? p.lid)!;
 
 /** The group store over `groups` and `group_participants`. */
 export function createGroupRepository(db: Kysely<Database>): GroupRepository {
   async function refreshSize(instanceId: string, groupId: string): Promise<void> {
-    const row = await db
-      .selectFrom('group_participants')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('instance_id', '=', instanceId)
-      .where('group_id', '=', groupId)
-      .executeTakeFirstOrThrow();
+    // One statement: the count runs inside the update.
     await db
       .updateTable('groups')
-      .set({ size: Number(row.n), updated_at: new Date().toISOString() })
+      .set((eb) => ({
+        size: eb
+          .selectFrom('group_participants')
+          .select((sub) => sub.fn.countAll<number>().as('n'))
+          .where('group_participants.instance_id', '=', instanceId)
+          .where('group_participants.group_id', '=', groupId),
+        updated_at: new Date().toISOString(),
+      }))
       .where('instance_id', '=', instanceId)
       .where('group_id', '=', groupId)
       .execute();

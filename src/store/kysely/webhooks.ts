@@ -93,7 +93,12 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
     const existing = await tx.selectFrom('webhook_cursors').select('after_seq').where('subscription_id', '=', c.subscriptionId).where('instance_id', '=', c.instanceId).executeTakeFirst();
     if (existing) {
       if (onlyIfAbsent) return;
-      await tx.updateTable('webhook_cursors').set({ after_seq: c.afterSeq, updated_at: now }).where('subscription_id', '=', c.subscriptionId).where('instance_id', '=', c.instanceId).execute();
+      await tx
+        .updateTable('webhook_cursors')
+        .set((eb) => ({ after_seq: c.afterSeq, updated_at: now, version: eb('version', '+', 1) }))
+        .where('subscription_id', '=', c.subscriptionId)
+        .where('instance_id', '=', c.instanceId)
+        .execute();
       return;
     }
     await tx.insertInto('webhook_cursors').values({ subscription_id: c.subscriptionId, instance_id: c.instanceId, after_seq: c.afterSeq, updated_at: now }).execute();
@@ -155,7 +160,22 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
     },
     async getCursor(subscriptionId, instanceId) {
       const r = await db.selectFrom('webhook_cursors').selectAll().where('subscription_id', '=', subscriptionId).where('instance_id', '=', instanceId).executeTakeFirst();
-      return r && { subscriptionId, instanceId, afterSeq: Number(r.after_seq) };
+      return r && { subscriptionId, instanceId, afterSeq: Number(r.after_seq), version: Number(r.version) };
+    },
+    async moveCursor(c, deliveries) {
+      const at = deliveries[deliveries.length - 1]?.updatedAt ?? new Date().toISOString();
+      return db.transaction().execute(async (tx) => {
+        const r = await tx
+          .updateTable('webhook_cursors')
+          .set((eb) => ({ after_seq: c.afterSeq, updated_at: at, version: eb('version', '+', 1) }))
+          .where('subscription_id', '=', c.subscriptionId)
+          .where('instance_id', '=', c.instanceId)
+          .where('version', '=', c.expectedVersion)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return undefined;
+        if (deliveries.length) await tx.insertInto('webhook_deliveries').values(deliveries.map((d) => deliveryColumns(d) as WebhookDeliveriesTable)).execute();
+        return c.expectedVersion + 1;
+      });
     },
 
     async firstPending(subscriptionId, instanceId) {

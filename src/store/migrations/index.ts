@@ -5,6 +5,8 @@ import * as m003 from './003-webhooks.js';
 import * as m004 from './004-baileys-auth.js';
 import * as m005 from './005-green-api.js';
 import * as m006 from './006-two-chat.js';
+import * as m007 from './007-webhooks-throughput.js';
+import * as m008 from './008-indexes.js';
 
 /**
  * Every migration, in order. Numbered files, the same for SQLite and PostgreSQL, applied at start-up.
@@ -17,4 +19,6 @@ export const migrations: Record<string, Migration> = {
   '004-baileys-auth': m004,
   '005-green-api': m005,
   '006-two-chat': m006,
+  '007-webhooks-throughput': m007,
+  '008-indexes': m008,
 };

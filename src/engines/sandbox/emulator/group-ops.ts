@@ -22,6 +22,8 @@ const HOUR_MS = 3_600_000;
 
 /** 429 when `actor` already created `groupCreateLimitPerHour` groups in the last hour; else counts this one. */
 function countCreation(tx: Tx, actor: string): void {
+  // Without a limit the history is never read: keeping it would rewrite an ever longer account record per group.
+  if (tx.config.groupCreateLimitPerHour <= 0) return;
   const account = tx.account(actor);
   const since = tx.nowMs() - HOUR_MS;
   account.groupCreationsMs = account.groupCreationsMs.filter((time) => time > since);

@@ -87,7 +87,7 @@ export function requireRoom(tx: Tx, group: SandboxGroupRecord): void {
 export function tryAdd(tx: Tx, group: SandboxGroupRecord, actor: string, jid: Jid): ParticipantResult {
   const phone = tx.resolvePerson(jid);
   if (phone === undefined || !tx.view(phone).registered) return result(tx, jid, undefined, 404);
-  tx.account(phone); // the server now knows this person: give them their LID
+  tx.lidOf(phone); // the server now knows this person: give them their LID (a known one keeps its record untouched)
   if (memberOf(group, phone)) return result(tx, jid, phone, 409);
   if (leftRecently(tx, group, phone)) return result(tx, jid, phone, 408);
   if (group.participants.length >= tx.config.maxGroupSize) return result(tx, jid, phone, 419);
