@@ -22,6 +22,7 @@ import { createKyselyStore } from './store/kysely/index.js';
 import { createTwoChatGroupRepository, type TwoChatGroupRepository } from './store/kysely/two-chat-groups.js';
 import { createGreenApiQueueRepository } from './store/kysely/green-api-queue.js';
 import type { GreenApiQueueRepository } from './store/schema-green-api.js';
+import { createStatsRepository, type StatsRepository } from './store/kysely/stats.js';
 import type { Store } from './store/port.js';
 import { createWebhookFeature, type WebhookFeature } from './webhooks/wire.js';
 import { createOperationsFeature, type OperationsFeature } from './queue/embedded-setup.js';
@@ -52,6 +53,8 @@ export interface Container {
   /** Green API notification queue state (deleted receipts) for the Green API dialect. */
   greenApiQueue: GreenApiQueueRepository;
   sandbox: SandboxNetwork;
+  /** Monitoring counts (operations and webhook deliveries by status). */
+  stats: StatsRepository;
   /** Pacing policies and state per instance. */
   pacing: OperationsFeature['pacing'];
   /** The one entry point for paced actions (createGroup, addParticipants) and the operations API. */
@@ -136,6 +139,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     twoChatGroups,
     greenApiQueue,
     sandbox,
+    stats: createStatsRepository(database.db),
     pacing: operations.pacing,
     paced: operations.paced,
     operationsQueue: operations.queue,

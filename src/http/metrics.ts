@@ -4,9 +4,8 @@
  * Each app owns its registry (never prom-client's global one), so several apps can live in one
  * process. Features that may be absent (operations, webhooks) are looked up at scrape time.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Container } from '../container.js';
 import { OPERATION_STATUSES } from '../core/operations-model.js';
@@ -15,58 +14,11 @@ import { errorBody } from './errors.js';
 
 const INSTANCE_STATUSES = ['starting', 'qr', 'pairing', 'connected', 'disconnected', 'logged_out', 'failed'];
 
-/** What the webhooks feature may offer; every member is optional until it lands. */
-interface WebhookStats {
-  lag?: () => unknown;
-  deliveryCounts?: () => unknown;
-}
-
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /** Constant-time string comparison (on hashes, so lengths never leak). */
 function secretEquals(a: string, b: string): boolean {
   return timingSafeEqual(sha256(a), sha256(b));
-}
-
-/** Whether a table exists; cached once found, re-checked while absent (another feature may migrate it in). */
-function tableProbe(core: Container) {
-  const found = new Set<string>();
-  return async (table: string): Promise<boolean> => {
-    if (found.has(table)) return true;
-    try {
-      const query =
-        core.database.kind === 'sqlite'
-          ? sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${table}`
-          : sql<{ n: number }>`select count(*) as n from information_schema.tables where table_schema = current_schema() and table_name = ${table}`;
-      const { rows } = await query.execute(core.database.db);
-      if (Number(rows[0]?.n ?? 0) > 0) found.add(table);
-    } catch {
-      return false;
-    }
-    return found.has(table);
-  };
-}
-
-/** Counts rows per value of `column` in `table` (both fixed identifiers, never client input). */
-async function countBy(core: Container, table: string, column: string): Promise<Map<string, number>> {
-  const { rows } = await sql<{ k: string; n: number }>`select ${sql.ref(column)} as k, count(*) as n from ${sql.table(table)} group by ${sql.ref(column)}`.execute(
-    core.database.db,
-  );
-  return new Map(rows.map((r) => [String(r.k), Number(r.n)]));
-}
-
-/** Normalises whatever `lag()` answers (a map, or a list of `{subscriptionId|id, lag|events|value}`). */
-function lagEntries(value: unknown): [string, number][] {
-  if (value instanceof Map) return [...value.entries()].map(([k, v]) => [String(k), Number(v)]);
-  if (Array.isArray(value)) {
-    return value.flatMap((e: Record<string, unknown>) => {
-      const id = e?.subscriptionId ?? e?.subscription ?? e?.id;
-      const lag = e?.lag ?? e?.events ?? e?.value;
-      return id !== undefined && Number.isFinite(Number(lag)) ? [[String(id), Number(lag)] as [string, number]] : [];
-    });
-  }
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => (Number.isFinite(Number(v)) ? [[k, Number(v)] as [string, number]] : []));
-  return [];
 }
 
 /** Adds up entries by key (the lag comes per subscription and instance; the series is per subscription). */
@@ -86,8 +38,6 @@ function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>
 /** Installs the request metrics hooks and the `GET /metrics` route on the root app. */
 export function installMetrics(app: FastifyInstance, core: Container): void {
   const registry = new Registry();
-  const hasTable = tableProbe(core);
-  const webhooks = () => (core as unknown as { webhooks?: WebhookStats }).webhooks;
 
   const requests = new Counter({
     name: 'groupgate_http_requests_total',
@@ -120,8 +70,7 @@ export function installMetrics(app: FastifyInstance, core: Container): void {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      if (!(await hasTable('operations'))) return;
-      setAll(this, 'status', await countBy(core, 'operations', 'status').catch(() => new Map()), OPERATION_STATUSES);
+      setAll(this, 'status', await core.stats.operationsByStatus(), OPERATION_STATUSES);
     },
   });
   new Gauge({
@@ -130,17 +79,7 @@ export function installMetrics(app: FastifyInstance, core: Container): void {
     labelNames: ['result'],
     registers: [registry],
     async collect() {
-      const counts = webhooks()?.deliveryCounts;
-      if (typeof counts === 'function') {
-        setAll(this, 'result', summed(lagEntries(await counts())));
-        return;
-      }
-      for (const table of ['webhook_deliveries', 'deliveries']) {
-        if (await hasTable(table)) {
-          setAll(this, 'result', await countBy(core, table, 'status').catch(() => new Map()));
-          return;
-        }
-      }
+      setAll(this, 'result', await core.stats.deliveriesByStatus());
     },
   });
   new Gauge({
@@ -149,9 +88,7 @@ export function installMetrics(app: FastifyInstance, core: Container): void {
     labelNames: ['subscription'],
     registers: [registry],
     async collect() {
-      const lag = webhooks()?.lag;
-      if (typeof lag !== 'function') return;
-      setAll(this, 'subscription', summed(lagEntries(await lag.call(webhooks()))));
+      setAll(this, 'subscription', summed((await core.webhooks.lag()).map(({ subscriptionId, lag }) => [subscriptionId, lag] as [string, number])));
     },
   });
   new Gauge({

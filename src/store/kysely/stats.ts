@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** Counts for monitoring: rows per status of the operation queue and of webhook deliveries. */
+export interface StatsRepository {
+  operationsByStatus(): Promise<Map<string, number>>;
+  deliveriesByStatus(): Promise<Map<string, number>>;
+}
+
+/** Monitoring counts over the feature tables. */
+export function createStatsRepository(db: Kysely<Database>): StatsRepository {
+  const counts = (rows: { status: string; n: number | string | bigint }[]) => new Map(rows.map((r) => [r.status, Number(r.n)]));
+  return {
+    async operationsByStatus() {
+      return counts(await db.selectFrom('operations').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).groupBy('status').execute());
+    },
+    async deliveriesByStatus() {
+      return counts(await db.selectFrom('webhook_deliveries').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).groupBy('status').execute());
+    },
+  };
+}
