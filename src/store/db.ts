@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database as Schema } from './schema.js';
@@ -35,7 +35,7 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const handle = options.url ? await openPostgres(options.url, options.schema) : openSqlite(options);
   try {
-    await migrate(handle.db, handle.kind === 'postgres' ? options.schema : undefined);
+    await migrate(handle.db, handle.kind);
   } catch (err) {
     await handle.close();
     throw err;
@@ -136,12 +136,30 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
   };
 }
 
-async function migrate(db: Kysely<Schema>, schema?: string): Promise<void> {
-  // The schema is named so Kysely looks for its migration tables there, not in any schema of the database.
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
-    throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
+/**
+ * Applies every pending migration in name order, each in its own transaction with its record in
+ * `groupgate_migrations`. Deliberately free of catalog introspection: reading every schema of a
+ * shared PostgreSQL database races with other tenants creating and dropping theirs. On PostgreSQL
+ * an advisory lock makes concurrent starts take turns.
+ */
+async function migrate(db: Kysely<Schema>, kind: DatabaseKind): Promise<void> {
+  const raw = db as unknown as Kysely<{ groupgate_migrations: { name: string; applied_at: string } }>;
+  await db.transaction().execute(async (trx) => {
+    if (kind === 'postgres') await sql`select pg_advisory_xact_lock(4242001)`.execute(trx);
+    await sql`create table if not exists groupgate_migrations (name text primary key, applied_at text not null)`.execute(trx);
+  });
+  const names = Object.keys(migrations).sort();
+  for (const name of names) {
+    try {
+      await db.transaction().execute(async (trx) => {
+        if (kind === 'postgres') await sql`select pg_advisory_xact_lock(4242001)`.execute(trx);
+        const done = await (trx as unknown as typeof raw).selectFrom('groupgate_migrations').select('name').where('name', '=', name).executeTakeFirst();
+        if (done) return;
+        await migrations[name]!.up(trx as unknown as Kysely<any>);
+        await (trx as unknown as typeof raw).insertInto('groupgate_migrations').values({ name, applied_at: new Date().toISOString() }).execute();
+      });
+    } catch (err) {
+      throw new Error(`database migration failed at ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
