@@ -1,7 +1,7 @@
 /** Idempotency-Key on the native API: replay, a reused key with another body, concurrency, scope. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createSandboxInstance, createUnpacedInstance, databaseKinds, manualClock, startTestApp, type TestApp } from './helpers/app.js';
+import { type createSandboxInstance, createUnpacedInstance, databaseKinds, manualClock, startTestApp, type TestApp } from './helpers/app.js';
 
 for (const db of await databaseKinds()) {
   describe(`Idempotency-Key (${db})`, () => {

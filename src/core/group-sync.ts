@@ -252,6 +252,8 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
 
   async function run(tx: Store, emit: Emit, instance: Instance, event: EngineEvent): Promise<void> {
     switch (event.type) {
+      case 'connection':
+        return; // the instance service handles connection status
       case 'group.upsert':
         return upsert(tx, emit, instance, event);
       case 'group.gone': {

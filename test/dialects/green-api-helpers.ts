@@ -1,6 +1,6 @@
 /** Helpers for the Green API dialect tests: call a method with an instance's path credentials. */
 import type { LightMyRequestResponse } from 'fastify';
-import { createSandboxInstance, type TestApp } from '../helpers/app.js';
+import { type createSandboxInstance, type TestApp } from '../helpers/app.js';
 
 export type GreenInstance = Awaited<ReturnType<typeof createSandboxInstance>>;
 

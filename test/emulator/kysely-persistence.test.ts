@@ -12,7 +12,7 @@ const jid = (phone: string) => `${phone}@s.whatsapp.net`;
 const isCode = (code: number) => (error: unknown) => error instanceof EngineError && error.code === code;
 
 describe('kysely sandbox persistence', () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   let db: Kysely<any>;
   const clock = { ms: Date.UTC(2025, 0, 1) };
   const open = () => createSandboxNetwork({ persistence: createKyselySandboxPersistence(db), now: () => clock.ms, groupCreateLimitPerHour: 3 });

@@ -36,11 +36,11 @@ export interface SessionDeps {
 
 /** The group, message and contact operations, assigned from `createGroupOps` in the constructor. */
 type SessionOps = Omit<EngineSession, 'connect' | 'close' | 'logout' | 'status' | 'currentQr' | 'requestPairingCode'>;
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the operations are mixed in at construction
+ 
 export interface BaileysSession extends SessionOps {}
 
 /** The Baileys implementation of `EngineSession`. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+ 
 export class BaileysSession implements EngineSession {
   private state: { status: ConnectionStatus; reason: string } = { status: 'disconnected', reason: 'not started' };
   /** The last status the sink has received. */
@@ -89,7 +89,7 @@ export class BaileysSession implements EngineSession {
     const sock = this.sock;
     this.sock = undefined;
     this.qr = undefined;
-    if (sock) sock.end(undefined);
+    if (sock) void sock.end(undefined);
     if (this.state.status !== 'logged_out') await this.setStatus('disconnected', 'closed');
   }
 
@@ -102,7 +102,7 @@ export class BaileysSession implements EngineSession {
         await sock.logout();
       } catch (err) {
         this.deps.logger.warn({ err: describe(err) }, 'logout could not reach WhatsApp; wiping the device keys anyway');
-        sock.end(undefined);
+        void sock.end(undefined);
       }
     }
     await this.wipe();

@@ -2,11 +2,13 @@
  * Types of the Baileys library as the engine uses it. Type-only: importing this file never loads
  * Baileys (the engine loads it lazily on the first session).
  */
+import type * as Baileys from 'baileys';
 import type { UserFacingSocketConfig, WASocket } from 'baileys';
+import type * as BaileysGroups from 'baileys/lib/Socket/groups.js';
 
 /** The `baileys` module namespace, plus the group-node parser it does not re-export. */
-export type BaileysModule = typeof import('baileys') & {
-  extractGroupMetadata: (typeof import('baileys/lib/Socket/groups.js'))['extractGroupMetadata'];
+export type BaileysModule = typeof Baileys & {
+  extractGroupMetadata: (typeof BaileysGroups)['extractGroupMetadata'];
 };
 
 /** Loads Baileys (the first call pays for it). */

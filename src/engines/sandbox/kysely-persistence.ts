@@ -14,7 +14,7 @@ interface SandboxTables {
 const CHUNK = 200;
 
 /** Persistence of the sandbox network in the app database (any schema type: only the two tables are used); each commit is one transaction. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export function createKyselySandboxPersistence(anyDb: Kysely<any>): SandboxPersistence {
   const db = anyDb as Kysely<SandboxTables>;
   return {
