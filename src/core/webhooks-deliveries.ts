@@ -24,22 +24,8 @@ export interface WebhookSender {
   send(sub: WebhookSubscription, message: { id: string; body: unknown; at: number }): Promise<SendResult>;
 }
 
-export interface DeliveryView {
-  id: string;
-  subscriptionId: string;
-  instanceId: string | null;
-  eventId: string;
-  eventSeq: number | null;
-  eventType: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  firstAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-}
+/** A delivery as the API shows it. */
+export type DeliveryView = Omit<WebhookDelivery, 'updatedAt'>;
 
 export interface LagEntry {
   subscriptionId: string;
@@ -62,22 +48,7 @@ export interface DeliveryService {
   lag(): Promise<LagEntry[]>;
 }
 
-export const deliveryView = (d: WebhookDelivery): DeliveryView => ({
-  id: d.id,
-  subscriptionId: d.subscriptionId,
-  instanceId: d.instanceId,
-  eventId: d.eventId,
-  eventSeq: d.eventSeq,
-  eventType: d.eventType,
-  status: d.status,
-  attempts: d.attempts,
-  lastStatusCode: d.lastStatusCode,
-  lastError: d.lastError,
-  firstAttemptAt: d.firstAttemptAt,
-  lastAttemptAt: d.lastAttemptAt,
-  nextAttemptAt: d.nextAttemptAt,
-  createdAt: d.createdAt,
-});
+export const deliveryView = ({ updatedAt: _updatedAt, ...view }: WebhookDelivery): DeliveryView => view;
 
 /** Builds the delivery side of the webhook service. */
 export function createDeliveryService(deps: {

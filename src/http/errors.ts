@@ -50,14 +50,9 @@ export function errorBody(requestId: string, code: string, message: string, deta
   return { error: { code, message, ...(details !== undefined ? { details } : {}) }, requestId };
 }
 
-/**
- * A dialect's status table: the native status for each code it answers the native way, its own
- * status where it differs; a code it lists in neither answers 409 there.
- */
-export function dialectStatus(sameAsNative: readonly ErrorCode[], own: Partial<Record<ErrorCode, number>>): (code: ErrorCode) => number {
-  const table = new Map<ErrorCode, number>(sameAsNative.map((code) => [code, NATIVE_STATUS[code]]));
-  for (const [code, status] of Object.entries(own)) table.set(code as ErrorCode, status);
-  return (code) => table.get(code) ?? 409;
+/** A dialect's status table: the native status of each code, except where the dialect has its own. */
+export function dialectStatus(own: Partial<Record<ErrorCode, number>>): (code: ErrorCode) => number {
+  return (code) => own[code] ?? NATIVE_STATUS[code];
 }
 
 /** Sets `retry-after` (whole seconds, at least 1) when the error says when to try again; every dialect does. */

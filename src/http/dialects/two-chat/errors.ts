@@ -36,37 +36,10 @@ export function badRequest(message: string): TwoChatReplyError {
 }
 
 /** HTTP status of each domain code on the 2Chat dialect. */
-const statusOf = dialectStatus(
-  [
-    'validation_failed',
-    'invalid_participant',
-    'invalid_group_id',
-    'invalid_invite_code',
-    'subject_too_long',
-    'description_too_long',
-    'invalid_setting',
-    'payload_too_large',
-    'unsupported_media_type',
-    'not_found',
-    'unauthorized',
-    'forbidden',
-    'too_many_auth_failures',
-    'instance_not_found',
-    'instance_not_connected',
-    'group_not_found',
-    'not_group_admin',
-    'participant_already_member',
-    'participant_not_member',
-    'removed_from_group',
-    'group_full',
-    'rate_limited',
-    'internal_error',
-  ],
-  {
-    // WhatsApp refused what the client asked: the client's request, not our failure.
-    engine_refused: 400,
-  },
-);
+const statusOf = dialectStatus({
+  // WhatsApp refused what the client asked: the client's request, not our failure.
+  engine_refused: 400,
+});
 
 /** Sends a domain error as 2Chat does: `{success: false, message}`. */
 export function sendTwoChatDomainError(reply: FastifyReply, err: DomainError, status?: number): FastifyReply {

@@ -18,37 +18,14 @@ export class ZapiReplyError extends Error {
 }
 
 /** HTTP status of each domain code on the Z-API dialect. */
-const statusOf = dialectStatus(
-  [
-    'validation_failed',
-    'invalid_group_id',
-    'invalid_invite_code',
-    'subject_too_long',
-    'description_too_long',
-    'invalid_setting',
-    'payload_too_large',
-    'unsupported_media_type',
-    'not_found',
-    'method_not_allowed',
-    'unauthorized',
-    'forbidden',
-    'too_many_auth_failures',
-    'instance_not_found',
-    'group_not_found',
-    'not_group_admin',
-    'removed_from_group',
-    'rate_limited',
-    'internal_error',
-  ],
-  {
-    invalid_participant: 400,
-    // Z-API answers a disconnected instance with "You are not connected." and a 4xx.
-    instance_not_connected: 400,
-    invite_code_revoked: 400,
-    // WhatsApp refused what the client asked: the client's request, not our failure.
-    engine_refused: 400,
-  },
-);
+const statusOf = dialectStatus({
+  invalid_participant: 400,
+  // Z-API answers a disconnected instance with "You are not connected." and a 4xx.
+  instance_not_connected: 400,
+  invite_code_revoked: 400,
+  // WhatsApp refused what the client asked: the client's request, not our failure.
+  engine_refused: 400,
+});
 
 /** Z-API's own wording where it has one; otherwise the domain message. */
 function message(err: DomainError): string {
