@@ -58,6 +58,18 @@ describe('native group API status codes', () => {
     assert.equal(body.error.details.outcomes[0].status, 'already_member');
   });
 
+  it('409 participant_already_member also when the add runs now as a paced operation', async () => {
+    const P = await createSandboxInstance(t); // pacing on (the default): the first add runs now, inline
+    const g = await t.request({ method: 'POST', url: `/api/instances/${P.id}/groups`, payload: { name: 'Paced', participants: [`+${B.phone}`] } });
+    assert.equal(g.statusCode, 201, g.body);
+    const body = await expectError(
+      t.request({ method: 'POST', url: `/api/instances/${P.id}/groups/${enc(g.json().id)}/participants`, payload: { participants: [`+${B.phone}`] } }),
+      409,
+      'participant_already_member',
+    );
+    assert.deepEqual(body.error.details.outcomes.map((o: any) => o.status), ['already_member']);
+  });
+
   it('200 with per-participant outcomes for a mix', async () => {
     await t.request({ method: 'PUT', url: '/api/sandbox/accounts/+5511955550000', payload: { registered: false, groupAddPrivacy: 'everyone' } });
     const r = await t.request({ method: 'POST', url: `/api/instances/${A.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${B.phone}`, '+5511955550000', `+${C.phone}`] } });

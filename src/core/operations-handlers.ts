@@ -200,12 +200,7 @@ export function createOperationHandlers(deps: HandlerDeps) {
       try {
         got = (await participants.add(op.instanceId, groupId, toCall, invite)).outcomes;
       } catch (err) {
-        // In a batch, "all already members" is just per-person data; inline, it stays the 409 it always was.
-        if (isDomainError(err) && err.code === 'participant_already_member' && !isInline(op)) {
-          got = (err.details as { outcomes: Outcome[] }).outcomes;
-        } else {
-          return refused(run, err, { ...cp, outcomes, next }, outcomes.length ? summary() : undefined);
-        }
+        return refused(run, err, { ...cp, outcomes, next }, outcomes.length ? summary() : undefined);
       }
     }
     run.crashPoint('operation.after-engine');

@@ -125,13 +125,6 @@ export function createParticipantService(deps: ParticipantServiceDeps) {
       const g = await groups.stored(instanceId, groupId).catch(() => undefined);
       await invite(instance, session, groupId, g?.subject ?? '', outcomes, results);
     }
-    // The native API answers 409 when nothing could apply for the one reason that names the whole request.
-    if (action === 'add' && outcomes.every((o) => o.status === 'already_member')) {
-      throw new DomainError('participant_already_member', 'every participant is already a member of the group', { outcomes });
-    }
-    if (action === 'remove' && outcomes.every((o) => o.status === 'not_member')) {
-      throw new DomainError('participant_not_member', 'no participant is a member of the group', { outcomes });
-    }
     return { outcomes };
   }
 

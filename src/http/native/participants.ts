@@ -1,12 +1,30 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DomainError } from '../../core/errors.js';
 import { parseGroupId } from '../../core/groups.js';
+import type { Outcome } from '../../core/outcomes.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupParticipantSchema, OutcomesBody, ParticipantList, Person } from './schemas.js';
 
 const PeopleBody = Type.Object({ participants: ParticipantList }, { additionalProperties: false });
+
+/**
+ * The native API's whole-request refusals (seed 002): 409 when EVERY participant of an add is
+ * already in, or every participant of a removal is not in. Any other mix is 200 with the outcomes;
+ * provider dialects always answer per number.
+ */
+function refuseWhenNothingApplied(action: 'add' | 'remove', result: { outcomes: Outcome[] }): { outcomes: Outcome[] } {
+  const { outcomes } = result;
+  if (action === 'add' && outcomes.every((o) => o.status === 'already_member')) {
+    throw new DomainError('participant_already_member', 'every participant is already a member of the group', { outcomes });
+  }
+  if (action === 'remove' && outcomes.every((o) => o.status === 'not_member')) {
+    throw new DomainError('participant_not_member', 'no participant is a member of the group', { outcomes });
+  }
+  return result;
+}
 
 /** Participants and join requests of a group; every change answers one outcome per person. */
 export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
@@ -47,7 +65,7 @@ export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
       const { id } = request.params;
       const added = await core.paced.addParticipants(id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal, { whenPaced: 'queue' });
       if (added.status === 'scheduled') return sendAccepted(reply, added.operation, core.now());
-      return added.value;
+      return refuseWhenNothingApplied('add', added.value);
     },
   );
 
@@ -56,7 +74,7 @@ export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
     { schema: { tags: ['participants'], summary: 'Remove participants (admins)', params: GroupParams, body: PeopleBody, response: outcomeResponses } },
     async (request) => {
       requireInstance(access, request, request.params.id);
-      return participants.remove(request.params.id, parseGroupId(request.params.groupId), request.body.participants);
+      return refuseWhenNothingApplied('remove', await participants.remove(request.params.id, parseGroupId(request.params.groupId), request.body.participants));
     },
   );
 

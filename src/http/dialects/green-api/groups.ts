@@ -31,8 +31,6 @@ import {
 const GROUP_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'group_not_found',
   'not_group_admin',
-  'participant_already_member',
-  'participant_not_member',
   'invalid_participant',
   'group_full',
   'removed_from_group',
@@ -191,7 +189,7 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
           status = outcomes[0]?.status;
           return status === m.done;
         });
-        const notFound = code === 'participant_not_member' || code === 'invalid_participant' || status === 'not_member';
+        const notFound = code === 'invalid_participant' || status === 'not_member';
         return !ok && m.action === 'promote' && notFound ? { [m.flag]: false, error: 'participant not found' } : { [m.flag]: ok };
       },
     );

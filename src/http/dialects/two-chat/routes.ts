@@ -5,7 +5,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GroupView } from '../../../core/groups.js';
 import type { Instance } from '../../../core/model.js';
 import type { HttpDeps } from '../../deps.js';
-import { outcomesOf } from '../participant-outcomes.js';
 import { instanceByNumber, strictNumbers } from './auth.js';
 import { badRequest, TwoChatReplyError } from './errors.js';
 import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
@@ -118,15 +117,9 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
       if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
       if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
       // Paced like every add: more numbers than one batch, or a batch pacing holds back, is queued.
-      let scheduled = false;
-      const outcomes = await outcomesOf(async () => {
-        const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, { whenPaced: 'instance' });
-        if (added.status === 'done') return added.value;
-        scheduled = true;
-        return { outcomes: [] };
-      });
-      if (scheduled) return queued(reply);
-      return { success: true, participants: Object.fromEntries(outcomes.map((o) => [outcomeNumber(o), addEntry(o)])) };
+      const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, { whenPaced: 'instance' });
+      if (added.status === 'scheduled') return queued(reply);
+      return { success: true, participants: Object.fromEntries(added.value.outcomes.map((o) => [outcomeNumber(o), addEntry(o)])) };
     },
   );
 
@@ -144,7 +137,7 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
         strictNumbers(request.body.participants, ['body', 'participants']);
         if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
         if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
-        const outcomes = await outcomesOf(() => participants[action](instance.id, groupId, request.body.participants));
+        const { outcomes } = await participants[action](instance.id, groupId, request.body.participants);
         return { success: true, participants: acceptedSplit(outcomes) };
       },
     );

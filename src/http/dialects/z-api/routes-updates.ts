@@ -10,7 +10,6 @@ import type { SettingsChange } from '../../../engines/port.js';
 import { DomainError, isDomainError } from '../../../core/errors.js';
 import type { ParticipantAction } from '../../../core/outcomes.js';
 import type { HttpDeps } from '../../deps.js';
-import { outcomesOf } from '../participant-outcomes.js';
 import { zapiInstanceOf } from './auth.js';
 import { VALUE_FALSE_CODES } from './errors.js';
 import { AutoInvite, GroupIdField, Phones, PhonesBody, ValueBody, ZapiParams, zapiErrors } from './schemas.js';
@@ -133,14 +132,8 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
       const groupId = zapiGroupId(request.body.groupId);
       return value(request, async () => {
         // Paced like every add: refused with 429 + Retry-After, or queued (then the answer is true).
-        let scheduled = false;
-        const outcomes = await outcomesOf(async () => {
-          const added = await paced.addParticipants(instance.id, groupId, request.body.phones, request.body.autoInvite ?? false, { whenPaced: 'instance' });
-          if (added.status === 'done') return added.value;
-          scheduled = true;
-          return { outcomes: [] };
-        });
-        return scheduled || zapiValue('add', outcomes);
+        const added = await paced.addParticipants(instance.id, groupId, request.body.phones, request.body.autoInvite ?? false, { whenPaced: 'instance' });
+        return added.status === 'scheduled' || zapiValue('add', added.value.outcomes);
       });
     },
   );
@@ -156,7 +149,7 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
     app.post(path, { schema: { tags, summary, params: ZapiParams, body: PhonesBody, response } }, async (request) => {
       const instance = zapiInstanceOf(request);
       const groupId = zapiGroupId(request.body.groupId);
-      return value(request, async () => zapiValue(action, await outcomesOf(() => participants[action](instance.id, groupId, request.body.phones))));
+      return value(request, async () => zapiValue(action, (await participants[action](instance.id, groupId, request.body.phones)).outcomes));
     });
   }
 
