@@ -8,16 +8,14 @@
 import type { OperationQueue } from '../queue/port.js';
 import { DomainError, isDomainError, type ErrorCode } from './errors.js';
 import type { EventLog } from './events.js';
-import type { GroupSync } from './group-sync.js';
-import { validateDescription, validateSubject, type GroupService, type GroupView } from './groups.js';
+import { validateDescription, validateSubject, type GroupView } from './groups.js';
 import { ulid } from './ids.js';
-import type { InstanceService } from './instances.js';
 import type { Instance } from './model.js';
-import { createOperationHandlers } from './operations-handlers.js';
+import { createOperationHandlers, type HandlerDeps } from './operations-handlers.js';
 import { isFinal, type Operation, type OperationKind, type OperationStatus } from './operations-model.js';
 import type { Outcome } from './outcomes.js';
-import { addPauseMs, nextCreateSlot, type PacingService } from './pacing.js';
-import type { CreateGroupInput, ParticipantService } from './participants.js';
+import { addPauseMs, nextCreateSlot } from './pacing.js';
+import type { CreateGroupInput } from './participants.js';
 import { normalizePeople, type PersonRef } from './phone.js';
 import type { Store } from '../store/port.js';
 
@@ -68,16 +66,11 @@ export function operationView(op: Operation): OperationView {
   };
 }
 
-export interface OperationServiceDeps {
+/** The core services and the queue the paced entry points run on. */
+export interface OperationServiceDeps extends Omit<HandlerDeps, 'createdGroupIds'> {
   queue: OperationQueue;
   store: Store;
   events: EventLog;
-  instances: InstanceService;
-  groups: GroupService;
-  sync: GroupSync;
-  participants: ParticipantService;
-  pacing: PacingService;
-  now: () => number;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -4,18 +4,12 @@
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { EventLog } from '../core/events.js';
-import type { GroupSync } from '../core/group-sync.js';
-import type { GroupService } from '../core/groups.js';
 import { shortId } from '../core/ids.js';
-import type { InstanceService } from '../core/instances.js';
 import type { IdempotencyRepository } from '../core/operations-model.js';
-import { createOperationService, type OperationService } from '../core/operations.js';
+import { createOperationService, type OperationService, type OperationServiceDeps } from '../core/operations.js';
 import { createPacingService, type PacingService } from '../core/pacing.js';
-import type { ParticipantService } from '../core/participants.js';
 import { createIdempotencyRepository } from '../store/kysely/idempotency.js';
 import { createOperationStorage, createPacingStateRepository } from '../store/kysely/operations.js';
-import type { Store } from '../store/port.js';
 import type { Database } from '../store/schema.js';
 import { createEmbeddedQueue, realTimer } from './embedded.js';
 import { crashPointFromEnv } from './embedded-crash.js';
@@ -33,16 +27,10 @@ export interface OperationsFeature {
   stop(): Promise<void>;
 }
 
-export interface OperationsFeatureDeps {
+/** The core services the feature builds on (pacing and the queue it makes itself), plus its adapters. */
+export interface OperationsFeatureDeps extends Omit<OperationServiceDeps, 'queue' | 'pacing'> {
   db: Kysely<Database>;
-  store: Store;
-  events: EventLog;
-  instances: InstanceService;
-  groups: GroupService;
-  sync: GroupSync;
-  participants: ParticipantService;
   logger: Logger;
-  now: () => number;
   timer?: Timer;
   random?: () => number;
 }
