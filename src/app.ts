@@ -26,13 +26,13 @@ import { participantRoutes } from './http/native/participants.js';
 import { sandboxRoutes } from './http/native/sandbox.js';
 import { webhookRoutes } from './http/native/webhooks.js';
 import { eventStreamRoutes } from './http/native/event-stream.js';
-import { zapiClientTokenRoutes } from './http/native/zapi-client-token.js';
-import { twoChatDialect } from './http/dialects/two-chat/index.js';
-import { zapiDialect } from './http/dialects/z-api/index.js';
-import { greenApiRoutes } from './http/dialects/green-api/index.js';
+import { zapiClientTokenRoutes } from './dialects/z-api/client-token-routes.js';
+import { twoChatDialect } from './dialects/two-chat/index.js';
+import { zapiDialect } from './dialects/z-api/index.js';
+import { greenApiRoutes } from './dialects/green-api/index.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { sharedSchemas } from './http/native/schemas.js';
-import { ulid } from './core/ids.js';
+import { ulid } from './core/common/ids.js';
 
 export interface AppOptions {
   /** Serve /docs (Swagger UI). Default true. */

@@ -4,28 +4,28 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createAccessService, type AccessService } from './core/access.js';
-import { createEventLog, type EventLog } from './core/events.js';
-import { createGroupSync, type GroupSync } from './core/group-sync.js';
-import { createGroupService, type GroupService } from './core/groups.js';
-import { createInstanceService, type InstanceService } from './core/instances.js';
-import { createMessageService, type MessageService } from './core/messages.js';
-import { createParticipantService, type ParticipantService } from './core/participants.js';
-import type { EngineFactory } from './engines/port.js';
-import { createSandboxNetwork, type SandboxNetwork } from './engines/sandbox/emulator/index.js';
-import { createKyselySandboxPersistence } from './engines/sandbox/kysely-persistence.js';
-import { createSandboxEngineFactory } from './engines/sandbox/sandbox-engine.js';
-import { createBaileysEngineFactory } from './engines/baileys/baileys-engine.js';
-import { createBaileysAuthRepository } from './store/kysely/baileys-auth.js';
-import { openDatabase, type DatabaseHandle } from './store/db.js';
-import { createKyselyStore } from './store/kysely/index.js';
-import { createTwoChatGroupRepository, type TwoChatGroupRepository } from './store/kysely/two-chat-groups.js';
-import { createGreenApiQueueRepository } from './store/kysely/green-api-queue.js';
-import type { GreenApiQueueRepository } from './store/schema-green-api.js';
-import { createStatsRepository, type StatsRepository } from './store/kysely/stats.js';
-import type { Store } from './store/port.js';
-import { createWebhookFeature, type WebhookFeature } from './webhooks/wire.js';
-import { createOperationsFeature, type OperationsFeature } from './queue/embedded-setup.js';
+import { createAccessService, type AccessService } from './core/access/access-service.js';
+import { createEventLog, type EventLog } from './core/events/event-log.js';
+import { createGroupSync, type GroupSync } from './core/groups/group-sync.js';
+import { createGroupService, type GroupService } from './core/groups/group-service.js';
+import { createInstanceService, type InstanceService } from './core/instances/instance-service.js';
+import { createMessageService, type MessageService } from './core/messages/message-service.js';
+import { createParticipantService, type ParticipantService } from './core/participants/participant-service.js';
+import type { EngineFactory } from './core/ports/engine.js';
+import { createSandboxNetwork, type SandboxNetwork } from './adapters/engines/sandbox/emulator/index.js';
+import { createKyselySandboxPersistence } from './adapters/engines/sandbox/kysely-persistence.js';
+import { createSandboxEngineFactory } from './adapters/engines/sandbox/sandbox-engine.js';
+import { createBaileysEngineFactory } from './adapters/engines/baileys/baileys-engine.js';
+import { createBaileysAuthRepository } from './adapters/engines/baileys/auth-repository.js';
+import { openDatabase, type DatabaseHandle } from './adapters/store/db.js';
+import { createKyselyStore } from './adapters/store/kysely/index.js';
+import { createTwoChatGroupRepository, type TwoChatGroupRepository } from './dialects/two-chat/group-handle-repository.js';
+import { createGreenApiQueueRepository } from './dialects/green-api/queue-repository.js';
+import type { GreenApiQueueRepository } from './dialects/green-api/tables.js';
+import { createStatsRepository, type StatsRepository } from './adapters/store/kysely/stats.js';
+import type { Store } from './core/ports/store.js';
+import { createWebhookFeature, type WebhookFeature } from './adapters/webhooks/wire.js';
+import { createOperationsFeature, type OperationsFeature } from './adapters/queue/embedded-setup.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DomainError } from '../src/core/errors.js';
+import { DomainError } from '../src/core/common/errors.js';
 import { createSandboxInstance, databaseKinds, manualClock, startTestApp, type TestApp } from './helpers/app.js';
 
 for (const db of await databaseKinds()) {

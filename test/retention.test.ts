@@ -1,9 +1,9 @@
 /** Retention: old events, deliveries and idempotency records go, but never what a delivery still needs. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createRetention } from '../src/core/retention.js';
-import { createWebhookRepository } from '../src/store/kysely/webhooks.js';
-import { createIdempotencyPruner } from '../src/store/kysely/webhooks-retention.js';
+import { createRetention } from '../src/core/retention/retention-service.js';
+import { createWebhookRepository } from '../src/adapters/store/kysely/webhooks.js';
+import { createIdempotencyPruner } from '../src/adapters/store/kysely/webhooks-retention.js';
 import { createSandboxInstance, databaseKinds, startTestApp, type TestApp } from './helpers/app.js';
 import { startReceiver, type Receiver } from './fixtures/webhook-receiver.js';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { addressAllowed, checkWebhookUrl, classifyAddress } from '../src/core/webhooks-ssrf.js';
-import { afterFailure, isValidWebhookSecret, matchesEventFilters, newWebhookSecret, retryDelayMs, validateEventFilters, DEAD_LETTER_AFTER_MS, MAX_RETRY_DELAY_MS } from '../src/core/webhooks-rules.js';
-import { postJson } from '../src/webhooks/http-client.js';
+import { addressAllowed, checkWebhookUrl, classifyAddress } from '../src/core/webhooks/webhook-ssrf.js';
+import { afterFailure, isValidWebhookSecret, matchesEventFilters, newWebhookSecret, retryDelayMs, validateEventFilters, DEAD_LETTER_AFTER_MS, MAX_RETRY_DELAY_MS } from '../src/core/webhooks/webhook-rules.js';
+import { postJson } from '../src/adapters/webhooks/http-client.js';
 
 describe('address classes', () => {
   const cases: [string, string][] = [

@@ -4,7 +4,7 @@
  * fixtures, may ask for event appends, and ends it with `stop`.
  */
 import Fastify from 'fastify';
-import type { StoredGroup } from '../../src/core/model.js';
+import type { StoredGroup } from '../../src/core/groups/group-model.js';
 import { adminCall, benchInstance, benchPhone, freshPlace, startServer, type BenchServer } from './server.js';
 
 export type ChildSpec =

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessService, Principal } from '../core/access.js';
-import { DomainError } from '../core/errors.js';
+import type { AccessService, Principal } from '../core/access/access-service.js';
+import { DomainError } from '../core/common/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

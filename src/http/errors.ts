@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ErrorCode } from '../core/errors.js';
+import { DomainError, type ErrorCode } from '../core/common/errors.js';
 
 /** HTTP status of each domain error code on the native API. Dialects keep their own tables. */
 export const NATIVE_STATUS: Record<ErrorCode, number> = {

@@ -13,9 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../core/access.js';
-import { DomainError } from '../core/errors.js';
-import type { IdempotencyRepository } from '../core/operations-model.js';
+import type { Principal } from '../core/access/access-service.js';
+import { DomainError } from '../core/common/errors.js';
+import type { IdempotencyRepository } from '../core/ports/idempotency.js';
 import { principalOf } from './auth.js';
 
 declare module 'fastify' {

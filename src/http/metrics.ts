@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Container } from '../container.js';
-import { OPERATION_STATUSES } from '../core/operations-model.js';
+import { OPERATION_STATUSES } from '../core/operations/operation-model.js';
 import { presentedKey } from './auth.js';
 import { errorBody } from './errors.js';
 

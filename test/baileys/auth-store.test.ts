@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { loadAuthState } from '../../src/engines/baileys/auth-state.js';
-import { importBaileys } from '../../src/engines/baileys/baileys-types.js';
-import { createBaileysAuthRepository } from '../../src/store/kysely/baileys-auth.js';
+import { loadAuthState } from '../../src/adapters/engines/baileys/auth-state.js';
+import { importBaileys } from '../../src/adapters/engines/baileys/baileys-types.js';
+import { createBaileysAuthRepository } from '../../src/adapters/engines/baileys/auth-repository.js';
 import { databaseKinds, startTestApp } from '../helpers/app.js';
 
 const kinds = await databaseKinds();

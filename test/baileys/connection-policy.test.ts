@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { createMemoryAuthRepository } from '../../src/engines/baileys/auth-state.js';
-import { createBaileysEngineFactory } from '../../src/engines/baileys/baileys-engine.js';
-import type { BaileysSession } from '../../src/engines/baileys/baileys-session.js';
-import { importBaileys, type BaileysModule } from '../../src/engines/baileys/baileys-types.js';
-import { backoffDelay, decideOnClose } from '../../src/engines/baileys/connection-policy.js';
-import { toEngineError } from '../../src/engines/baileys/convert.js';
-import { EngineError, type EngineEvent } from '../../src/engines/port.js';
+import { createMemoryAuthRepository } from '../../src/adapters/engines/baileys/auth-state.js';
+import { createBaileysEngineFactory } from '../../src/adapters/engines/baileys/baileys-engine.js';
+import type { BaileysSession } from '../../src/adapters/engines/baileys/baileys-session.js';
+import { importBaileys, type BaileysModule } from '../../src/adapters/engines/baileys/baileys-types.js';
+import { backoffDelay, decideOnClose } from '../../src/adapters/engines/baileys/connection-policy.js';
+import { toEngineError } from '../../src/adapters/engines/baileys/convert.js';
+import { EngineError, type EngineEvent } from '../../src/core/ports/engine.js';
 import { fakeSocketFactory, manualTimers } from './fake-socket.js';
 
 const PHONE = '15550001111';

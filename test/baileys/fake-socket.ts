@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { WASocket } from 'baileys';
-import type { SocketFactory, Timers } from '../../src/engines/baileys/baileys-types.js';
+import type { SocketFactory, Timers } from '../../src/adapters/engines/baileys/baileys-types.js';
 
 /** One fake socket; the test plays WhatsApp by calling `update` and `closeWith`. */
 export class FakeSocket {

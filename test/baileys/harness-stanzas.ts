@@ -4,9 +4,9 @@
  * notifications WhatsApp sends (see /work/shared/reference/whatsapp-groups.md). Test code only.
  */
 import type { BinaryNode } from 'baileys';
-import type { EngineEvent, GroupMetadata, GroupParticipant, ParticipantResult, SettingsChange } from '../../src/engines/port.js';
-import { EngineError } from '../../src/engines/port.js';
-import type { SandboxNetwork } from '../../src/engines/sandbox/emulator/network.js';
+import type { EngineEvent, GroupMetadata, GroupParticipant, ParticipantResult, SettingsChange } from '../../src/core/ports/engine.js';
+import { EngineError } from '../../src/core/ports/engine.js';
+import type { SandboxNetwork } from '../../src/adapters/engines/sandbox/emulator/network.js';
 
 const node = (tag: string, attrs: Record<string, string | undefined> = {}, content?: BinaryNode[] | Buffer | string): BinaryNode => {
   const clean: Record<string, string> = {};

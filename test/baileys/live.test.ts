@@ -11,11 +11,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { createBaileysEngineFactory } from '../../src/engines/baileys/baileys-engine.js';
-import type { BaileysSession } from '../../src/engines/baileys/baileys-session.js';
-import type { EngineEvent } from '../../src/engines/port.js';
-import { openDatabase } from '../../src/store/db.js';
-import { createBaileysAuthRepository } from '../../src/store/kysely/baileys-auth.js';
+import { createBaileysEngineFactory } from '../../src/adapters/engines/baileys/baileys-engine.js';
+import type { BaileysSession } from '../../src/adapters/engines/baileys/baileys-session.js';
+import type { EngineEvent } from '../../src/core/ports/engine.js';
+import { openDatabase } from '../../src/adapters/store/db.js';
+import { createBaileysAuthRepository } from '../../src/adapters/engines/baileys/auth-repository.js';
 
 const live = process.env.GROUPGATE_LIVE_WHATSAPP === '1';
 const digits = (value: string | undefined) => (value ?? '').replace(/\D/g, '');

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { createMemoryAuthRepository } from '../../src/engines/baileys/auth-state.js';
-import { createBaileysEngineFactory } from '../../src/engines/baileys/baileys-engine.js';
-import type { BaileysSession } from '../../src/engines/baileys/baileys-session.js';
-import type { EngineEvent } from '../../src/engines/port.js';
+import { createMemoryAuthRepository } from '../../src/adapters/engines/baileys/auth-state.js';
+import { createBaileysEngineFactory } from '../../src/adapters/engines/baileys/baileys-engine.js';
+import type { BaileysSession } from '../../src/adapters/engines/baileys/baileys-session.js';
+import type { EngineEvent } from '../../src/core/ports/engine.js';
 import { databaseKinds, startTestApp } from '../helpers/app.js';
 import { manualTimers } from './fake-socket.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, createSandboxInstance, createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
-import { GREEN_DEFAULT_SETTINGS } from '../../src/formats/green-api.js';
+import { GREEN_DEFAULT_SETTINGS } from '../../src/dialects/green-api/wire-format.js';
 import { startReceiver } from '../fixtures/webhook-receiver.js';
 import { cus, green, type GreenInstance } from './green-api-helpers.js';
 

@@ -1,8 +1,9 @@
 /** The pure Green API shapes: states, chat ids, and the webhook body of every event kind. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { EventRecord, Instance } from '../../src/core/model.js';
-import { greenApiWebhookBody, greenChatId, greenPerson, greenState } from '../../src/formats/green-api.js';
+import type { EventRecord } from '../../src/core/events/event-model.js';
+import type { Instance } from '../../src/core/instances/instance-model.js';
+import { greenApiWebhookBody, greenChatId, greenPerson, greenState } from '../../src/dialects/green-api/wire-format.js';
 
 const instance: Instance = {
   id: 'inst1',

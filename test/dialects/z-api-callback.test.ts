@@ -1,8 +1,8 @@
 /** Z-API's ReceivedCallback bodies, shaped from the event log of real sandbox group changes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventRecord } from '../../src/core/model.js';
-import { parseZapiGroupId, toZapiGroupPhone, zapiCallbackBody } from '../../src/formats/z-api.js';
+import type { EventRecord } from '../../src/core/events/event-model.js';
+import { parseZapiGroupId, toZapiGroupPhone, zapiCallbackBody } from '../../src/dialects/z-api/wire-format.js';
 import { createSandboxInstance, manualClock, startTestApp, type TestApp } from '../helpers/app.js';
 
 const P1 = '5511955550001';

@@ -1,7 +1,7 @@
 /** Z-API webhook settings: update-webhook-received makes a z-api subscription that delivers ReceivedCallback bodies. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { toZapiGroupPhone } from '../../src/formats/z-api.js';
+import { toZapiGroupPhone } from '../../src/dialects/z-api/wire-format.js';
 import { startReceiver, type Receiver } from '../fixtures/webhook-receiver.js';
 import { createUnpacedInstance, startTestApp, type TestApp } from '../helpers/app.js';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { EngineError } from '../../src/engines/port.js';
-import { createSandboxNetwork } from '../../src/engines/sandbox/emulator/network.js';
-import { createKyselySandboxPersistence } from '../../src/engines/sandbox/kysely-persistence.js';
+import { EngineError } from '../../src/core/ports/engine.js';
+import { createSandboxNetwork } from '../../src/adapters/engines/sandbox/emulator/network.js';
+import { createKyselySandboxPersistence } from '../../src/adapters/engines/sandbox/kysely-persistence.js';
 
 const [A, B, C, D, E, F] = ['15550000001', '15550000002', '15550000003', '15550000004', '15550000005', '15550000006'];
 const jid = (phone: string) => `${phone}@s.whatsapp.net`;

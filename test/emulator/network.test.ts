@@ -1,11 +1,11 @@
 /** The sandbox network itself: accounts, ordering, persistence before events, limits, clean-up. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineEvent } from '../../src/engines/port.js';
-import { EngineError } from '../../src/engines/port.js';
-import { createMemoryPersistence } from '../../src/engines/sandbox/emulator/memory-persistence.js';
-import { createSandboxNetwork } from '../../src/engines/sandbox/emulator/network.js';
-import type { SandboxChanges, SandboxNetworkOptions, SandboxPersistence } from '../../src/engines/sandbox/emulator/types.js';
+import type { EngineEvent } from '../../src/core/ports/engine.js';
+import { EngineError } from '../../src/core/ports/engine.js';
+import { createMemoryPersistence } from '../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
+import { createSandboxNetwork } from '../../src/adapters/engines/sandbox/emulator/network.js';
+import type { SandboxChanges, SandboxNetworkOptions, SandboxPersistence } from '../../src/adapters/engines/sandbox/emulator/types.js';
 
 const [A, B, C] = ['15550000001', '15550000002', '15550000003'];
 const jid = (phone: string) => `${phone}@s.whatsapp.net`;

@@ -1,11 +1,11 @@
 /** The sandbox engine adapter: connection life cycle around the shared network. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineEvent } from '../../src/engines/port.js';
-import { EngineError } from '../../src/engines/port.js';
-import { createMemoryPersistence } from '../../src/engines/sandbox/emulator/memory-persistence.js';
-import { createSandboxNetwork } from '../../src/engines/sandbox/emulator/network.js';
-import { createSandboxEngineFactory } from '../../src/engines/sandbox/sandbox-engine.js';
+import type { EngineEvent } from '../../src/core/ports/engine.js';
+import { EngineError } from '../../src/core/ports/engine.js';
+import { createMemoryPersistence } from '../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
+import { createSandboxNetwork } from '../../src/adapters/engines/sandbox/emulator/network.js';
+import { createSandboxEngineFactory } from '../../src/adapters/engines/sandbox/sandbox-engine.js';
 
 const [A, B] = ['15550000001', '15550000002'];
 const isCode = (code: number) => (error: unknown) => error instanceof EngineError && error.code === code;

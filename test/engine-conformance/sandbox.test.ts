@@ -1,8 +1,8 @@
 /** Runs the engine conformance suite against the sandbox engine over an in-memory network. */
-import type { EngineEvent, EngineSession } from '../../src/engines/port.js';
-import { createMemoryPersistence } from '../../src/engines/sandbox/emulator/memory-persistence.js';
-import { createSandboxNetwork } from '../../src/engines/sandbox/emulator/network.js';
-import { createSandboxEngineFactory } from '../../src/engines/sandbox/sandbox-engine.js';
+import type { EngineEvent, EngineSession } from '../../src/core/ports/engine.js';
+import { createMemoryPersistence } from '../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
+import { createSandboxNetwork } from '../../src/adapters/engines/sandbox/emulator/network.js';
+import { createSandboxEngineFactory } from '../../src/adapters/engines/sandbox/sandbox-engine.js';
 import type { ConformanceHarness, ConformanceOptions } from './suite.js';
 import { runEngineConformance } from './suite.js';
 

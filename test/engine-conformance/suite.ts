@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineEvent, EngineSession, GroupParticipant, Jid, ParticipantResult } from '../../src/engines/port.js';
-import { EngineError } from '../../src/engines/port.js';
-import type { SandboxNetwork } from '../../src/engines/sandbox/emulator/network.js';
+import type { EngineEvent, EngineSession, GroupParticipant, Jid, ParticipantResult } from '../../src/core/ports/engine.js';
+import { EngineError } from '../../src/core/ports/engine.js';
+import type { SandboxNetwork } from '../../src/adapters/engines/sandbox/emulator/network.js';
 
 export interface ConformanceHarness {
   /** The server-side truth the engine talks to. */

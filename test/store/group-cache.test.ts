@@ -1,9 +1,9 @@
 /** The group read cache: hits, invalidation by every write, and no stale entry after a racing write. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StoredGroup } from '../../src/core/model.js';
-import { createGroupCache, type StagedGroups } from '../../src/store/kysely/group-cache.js';
-import type { GroupRepository } from '../../src/store/port.js';
+import type { StoredGroup } from '../../src/core/groups/group-model.js';
+import { createGroupCache, type StagedGroups } from '../../src/adapters/store/kysely/group-cache.js';
+import type { GroupRepository } from '../../src/core/ports/store.js';
 
 function fakeRepo() {
   const rows = new Map<string, StoredGroup>();

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import type { Instance, StoredGroup } from '../../src/core/model.js';
-import { openDatabase, type DatabaseHandle } from '../../src/store/db.js';
-import { createKyselyStore } from '../../src/store/kysely/index.js';
-import type { Store } from '../../src/store/port.js';
+import type { Instance } from '../../src/core/instances/instance-model.js';
+import type { StoredGroup } from '../../src/core/groups/group-model.js';
+import { openDatabase, type DatabaseHandle } from '../../src/adapters/store/db.js';
+import { createKyselyStore } from '../../src/adapters/store/kysely/index.js';
+import type { Store } from '../../src/core/ports/store.js';
 import { databaseKinds, PG_URL } from '../helpers/app.js';
 
 const kinds = await databaseKinds();

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
-import { DomainError } from '../../core/errors.js';
-import type { EventRecord } from '../../core/model.js';
-import { isEventId } from '../../core/webhooks-rules.js';
-import { nativeBody } from '../../webhooks/formats.js';
+import { DomainError } from '../../core/common/errors.js';
+import type { EventRecord } from '../../core/events/event-model.js';
+import { isEventId } from '../../core/webhooks/webhook-rules.js';
+import { nativeBody } from '../../core/webhooks/webhook-formats.js';
 import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponses } from './schemas.js';

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../../core/errors.js';
-import { parseGroupId } from '../../core/groups.js';
+import { DomainError } from '../../core/common/errors.js';
+import { parseGroupId } from '../../core/groups/group-service.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';

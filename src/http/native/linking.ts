@@ -4,9 +4,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError } from '../../core/errors.js';
-import { normalizePhone } from '../../core/phone.js';
-import { EngineError } from '../../engines/port.js';
+import { DomainError } from '../../core/common/errors.js';
+import { normalizePhone } from '../../core/common/phone.js';
+import { EngineError } from '../../core/ports/engine.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponses, InstanceIdParam } from './schemas.js';

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
-import type { OperationView } from '../../core/operations.js';
-import { OPERATION_KINDS, OPERATION_STATUSES } from '../../core/operations-model.js';
+import type { OperationView } from '../../core/operations/operation-service.js';
+import { OPERATION_KINDS, OPERATION_STATUSES } from '../../core/operations/operation-model.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponses, InstanceIdParam, Nullable } from './schemas.js';

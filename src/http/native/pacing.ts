@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DEFAULT_PACING, PACING_LIMITS } from '../../core/pacing.js';
+import { DEFAULT_PACING, PACING_LIMITS } from '../../core/pacing/pacing-service.js';
 import { requireInstance } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponses, InstanceIdParam, Nullable } from './schemas.js';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError } from '../../core/errors.js';
-import { normalizePhone } from '../../core/phone.js';
+import { DomainError } from '../../core/common/errors.js';
+import { normalizePhone } from '../../core/common/phone.js';
 import { requireAdmin } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponses } from './schemas.js';

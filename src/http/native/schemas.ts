@@ -1,6 +1,6 @@
 /** TypeBox schemas shared by the native API's routes: the OpenAPI contract is generated from them. */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { OUTCOME_STATUSES } from '../../core/outcomes.js';
+import { OUTCOME_STATUSES } from '../../core/outcomes/outcomes.js';
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 

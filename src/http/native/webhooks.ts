@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DELIVERY_STATUSES } from '../../core/webhooks-model.js';
-import { WEBHOOK_FORMATS } from '../../core/webhooks-rules.js';
+import { DELIVERY_STATUSES } from '../../core/webhooks/webhook-model.js';
+import { WEBHOOK_FORMATS } from '../../core/webhooks/webhook-rules.js';
 import { principalOf } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponses, Nullable } from './schemas.js';

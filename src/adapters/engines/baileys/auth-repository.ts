@@ -1,0 +1,95 @@
+/**
+ * The Baileys auth repository over Kysely (SQLite and PostgreSQL alike): creds and Signal keys as
+ * BufferJSON text, one row per (instance, kind, id). Multi-key writes run in one transaction.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.js';
+
+/** One key change: `value` null deletes the key. */
+export interface AuthKeyChange {
+  kind: string;
+  id: string;
+  value: string | null;
+}
+
+/** What the Baileys engine needs from the store. Values are opaque text (BufferJSON). */
+export interface BaileysAuthRepository {
+  /** The serialised creds, or undefined for a never-linked instance. */
+  readCreds(instanceId: string): Promise<string | undefined>;
+  /** Replaces the creds. */
+  writeCreds(instanceId: string, value: string): Promise<void>;
+  /** Values of the given ids of one kind; missing ids are absent from the map. */
+  getKeys(instanceId: string, kind: string, ids: string[]): Promise<Map<string, string>>;
+  /** Applies every change atomically (upsert or delete). */
+  setKeys(instanceId: string, changes: AuthKeyChange[]): Promise<void>;
+  /** Deletes creds and every key of the instance. Idempotent. */
+  deleteInstance(instanceId: string): Promise<void>;
+}
+
+const CREDS = 'creds';
+/** Large `in (...)` lists are split so neither SQLite nor PostgreSQL hits a parameter limit. */
+const CHUNK = 500;
+
+/** Creates the repository over the one shared Kysely connection. */
+export function createBaileysAuthRepository(db: Kysely<Database>): BaileysAuthRepository {
+  const upsert = async (tx: Kysely<Database>, instanceId: string, kind: string, id: string, value: string) => {
+    const updatedAt = new Date().toISOString();
+    await tx
+      .insertInto('baileys_auth')
+      .values({ instance_id: instanceId, kind, key_id: id, value, updated_at: updatedAt })
+      .onConflict((oc) => oc.columns(['instance_id', 'kind', 'key_id']).doUpdateSet({ value, updated_at: updatedAt }))
+      .execute();
+  };
+
+  return {
+    async readCreds(instanceId) {
+      const row = await db
+        .selectFrom('baileys_auth')
+        .select('value')
+        .where('instance_id', '=', instanceId)
+        .where('kind', '=', CREDS)
+        .where('key_id', '=', '')
+        .executeTakeFirst();
+      return row?.value;
+    },
+
+    writeCreds: (instanceId, value) => upsert(db, instanceId, CREDS, '', value),
+
+    async getKeys(instanceId, kind, ids) {
+      const found = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const rows = await db
+          .selectFrom('baileys_auth')
+          .select(['key_id', 'value'])
+          .where('instance_id', '=', instanceId)
+          .where('kind', '=', kind)
+          .where('key_id', 'in', ids.slice(i, i + CHUNK))
+          .execute();
+        for (const row of rows) found.set(row.key_id, row.value);
+      }
+      return found;
+    },
+
+    async setKeys(instanceId, changes) {
+      if (changes.length === 0) return;
+      await db.transaction().execute(async (tx) => {
+        for (const change of changes) {
+          if (change.value === null) {
+            await tx
+              .deleteFrom('baileys_auth')
+              .where('instance_id', '=', instanceId)
+              .where('kind', '=', change.kind)
+              .where('key_id', '=', change.id)
+              .execute();
+          } else {
+            await upsert(tx, instanceId, change.kind, change.id, change.value);
+          }
+        }
+      });
+    },
+
+    async deleteInstance(instanceId) {
+      await db.deleteFrom('baileys_auth').where('instance_id', '=', instanceId).execute();
+    },
+  };
+}

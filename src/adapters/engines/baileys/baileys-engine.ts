@@ -1,0 +1,82 @@
+/**
+ * The Baileys engine factory (kind 'baileys'): real WhatsApp through the `baileys` library, loaded
+ * lazily on the first session so a server with only sandbox instances never loads it.
+ */
+import type { Logger } from 'pino';
+import type { EngineFactory, EngineSession, EngineSessionOptions } from '../../../core/ports/engine.js';
+import type { BaileysAuthRepository } from './auth-repository.js';
+import { BaileysSession } from './baileys-session.js';
+import { importBaileys, realTimers, type BaileysModule, type SocketFactory, type Timers } from './baileys-types.js';
+
+export interface BaileysEngineOptions {
+  auth: BaileysAuthRepository;
+  logger: Logger;
+  /** Group ids the core stores per instance, to report groups that vanished while offline. */
+  knownGroupIds?: (instanceId: string) => Promise<string[]>;
+  /** Tests: a fake or harness-wired socket. Default: Baileys' `makeWASocket`. */
+  makeSocket?: SocketFactory;
+  /** Tests: a preloaded module. Default: `importBaileys()` on first use. */
+  loadLibrary?: () => Promise<BaileysModule>;
+  socketConfig?: Record<string, unknown>;
+  timers?: Timers;
+  now?: () => number;
+  random?: () => number;
+  /** Minimum time between two group resyncs of one session; default 60 s. */
+  resyncThrottleMs?: number;
+  /** Prints a QR in the terminal; default: `qrcode`'s terminal rendering, only when stdout is a TTY. */
+  printQr?: (qr: string) => void;
+}
+
+/** Creates the Baileys engine factory. */
+export function createBaileysEngineFactory(options: BaileysEngineOptions): EngineFactory & { session(instanceId: string): BaileysSession | undefined } {
+  const sessions = new Map<string, BaileysSession>();
+  let loading: Promise<BaileysModule> | undefined;
+  const load = () => {
+    loading ??= (options.loadLibrary ?? importBaileys)().catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    });
+    return loading;
+  };
+  const printQr =
+    options.printQr ??
+    ((qr: string) => {
+      if (!process.stdout.isTTY) return;
+      void import('qrcode').then(async (qrcode) => {
+        const art = await qrcode.toString(qr, { type: 'terminal', small: true });
+        options.logger.info(`scan this QR code with WhatsApp > Linked devices:\n${art}`);
+      });
+    });
+
+  return {
+    kind: 'baileys',
+    async create(session: EngineSessionOptions): Promise<EngineSession> {
+      const lib = await load();
+      const created = new BaileysSession(
+        {
+          lib,
+          auth: options.auth,
+          logger: options.logger.child({ instanceId: session.instanceId }),
+          makeSocket: options.makeSocket ?? ((l, config) => l.makeWASocket(config)),
+          timers: options.timers ?? realTimers,
+          now: options.now ?? Date.now,
+          random: options.random ?? Math.random,
+          socketConfig: options.socketConfig ?? {},
+          knownGroupIds: options.knownGroupIds ?? (async () => []),
+          resyncThrottleMs: options.resyncThrottleMs ?? 60_000,
+          printQr,
+        },
+        session,
+      );
+      sessions.set(session.instanceId, created);
+      return created;
+    },
+    async destroy(instanceId: string): Promise<void> {
+      const session = sessions.get(instanceId);
+      sessions.delete(instanceId);
+      if (session) await session.close().catch(() => undefined);
+      await options.auth.deleteInstance(instanceId);
+    },
+    session: (instanceId) => sessions.get(instanceId),
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * One instance's WhatsApp connection through Baileys: linking (QR or pairing code), the connection
+ * policy on close (see connection-policy.ts), the group resync after each (re)connect, and the port's
+ * operations over the live socket.
+ */
+import type { ConnectionState, GroupMetadata as WaGroupMetadata, WASocket, WAVersion } from 'baileys';
+import type { Logger } from 'pino';
+import type { ConnectionStatus, EngineEvent, EngineSession, EngineSessionOptions, Jid } from '../../../core/ports/engine.js';
+import { engineError } from '../../../core/ports/engine.js';
+import { loadAuthState, type StoredAuthState } from './auth-state.js';
+import type { BaileysModule, SocketFactory, Timers } from './baileys-types.js';
+import { backoffDelay, decideOnClose, DEFAULT_BACKOFF } from './connection-policy.js';
+import { normalizeJid, phoneOf } from './convert.js';
+import { describe, hostOf, quiet } from './log-helpers.js';
+import { createEventTranslator, type EventTranslator } from './events.js';
+import { createGroupOps, type GroupOps } from './group-ops.js';
+import { LidMap } from './lid-map.js';
+import type { BaileysAuthRepository } from './auth-repository.js';
+
+export interface SessionDeps {
+  lib: BaileysModule;
+  auth: BaileysAuthRepository;
+  logger: Logger;
+  makeSocket: SocketFactory;
+  timers: Timers;
+  now: () => number;
+  random: () => number;
+  /** Extra socket settings (tests point `waWebSocketUrl` at a local server). */
+  socketConfig: Record<string, unknown>;
+  /** Group ids the core already stores for this instance (to report vanished ones after a resync). */
+  knownGroupIds: (instanceId: string) => Promise<string[]>;
+  resyncThrottleMs: number;
+  /** Prints a QR in the terminal (once per session). */
+  printQr: (qr: string) => void;
+}
+
+/** The group, message and contact operations, assigned from `createGroupOps` in the constructor. */
+type SessionOps = Omit<EngineSession, 'connect' | 'close' | 'logout' | 'status' | 'currentQr' | 'requestPairingCode'>;
+ 
+export interface BaileysSession extends SessionOps {}
+
+/** The Baileys implementation of `EngineSession`. */
+ 
+export class BaileysSession implements EngineSession {
+  private state: { status: ConnectionStatus; reason: string } = { status: 'disconnected', reason: 'not started' };
+  /** The last status the sink has received. */
+  private published = this.state;
+  private sock: WASocket | undefined;
+  private auth: StoredAuthState | undefined;
+  private qr: string | undefined;
+  private qrShown = false;
+  private qrPrinted = false;
+  private pairingPhone: string | undefined;
+  private attempt = 0;
+  private reconnectTimer: unknown;
+  private version: WAVersion | undefined;
+  private versionRefreshed = false;
+  private lastResyncAt = Number.NEGATIVE_INFINITY;
+  private readonly lids = new LidMap();
+  private readonly cache = new Map<string, WaGroupMetadata>();
+  private readonly ops: GroupOps;
+  private translator: EventTranslator;
+  private readonly waiters = new Set<() => void>();
+  /** How many sockets this session opened (tests assert the backoff with it). */
+  connectAttempts = 0;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly options: EngineSessionOptions,
+  ) {
+    this.ops = createGroupOps({ lib: () => deps.lib, sock: () => this.liveSocket(), lids: this.lids, cache: this.cache, me: () => this.me(), now: deps.now });
+    this.translator = this.makeTranslator();
+    Object.assign(this, this.ops);
+  }
+
+  // --- connection ---
+
+  async connect(): Promise<void> {
+    if (this.sock || this.reconnectTimer !== undefined) return;
+    this.versionRefreshed = false;
+    this.qrShown = false;
+    this.qrPrinted = false;
+    await this.setStatus('starting', 'connecting to WhatsApp');
+    await this.open();
+  }
+
+  async close(): Promise<void> {
+    this.cancelReconnect();
+    const sock = this.sock;
+    this.sock = undefined;
+    this.qr = undefined;
+    if (sock) void sock.end(undefined);
+    if (this.state.status !== 'logged_out') await this.setStatus('disconnected', 'closed');
+  }
+
+  async logout(): Promise<void> {
+    this.cancelReconnect();
+    const sock = this.sock;
+    this.sock = undefined;
+    if (sock) {
+      try {
+        await sock.logout();
+      } catch (err) {
+        this.deps.logger.warn({ err: describe(err) }, 'logout could not reach WhatsApp; wiping the device keys anyway');
+        void sock.end(undefined);
+      }
+    }
+    await this.wipe();
+    if (this.state.status !== 'logged_out') await this.setStatus('logged_out', 'logged out');
+  }
+
+  status(): { status: ConnectionStatus; reason: string; phone?: string } {
+    const phone = this.phone();
+    return { ...this.state, ...(phone ? { phone } : {}) };
+  }
+
+  currentQr(): string | undefined {
+    return this.state.status === 'qr' ? this.qr : undefined;
+  }
+
+  async requestPairingCode(phone: string): Promise<string> {
+    const sock = this.sock;
+    if (!sock || (this.state.status !== 'qr' && this.state.status !== 'pairing')) {
+      throw engineError(428, `pairing needs a session waiting to be linked (status ${this.state.status})`);
+    }
+    this.pairingPhone = phone;
+    const code = await sock.requestPairingCode(phone);
+    await this.setStatus('pairing', `enter the pairing code on the phone +${phone}`);
+    return code;
+  }
+
+  /** Wipes the device keys (instance deleted). */
+  async wipe(): Promise<void> {
+    this.auth = undefined;
+    await this.deps.auth.deleteInstance(this.options.instanceId);
+  }
+
+  /** Resolves once every event seen so far was delivered (tests and graceful hand-offs). */
+  settled(): Promise<void> {
+    return this.translator.settled();
+  }
+
+  /** Resolves when `predicate` holds on the status (checked on every change). */
+  async whenStatus(predicate: (s: { status: ConnectionStatus; reason: string }) => boolean): Promise<void> {
+    while (!predicate(this.published)) await new Promise<void>((resolve) => this.waiters.add(resolve));
+  }
+
+  /** The socket, for tests that drive it at the stanza level. */
+  socket(): WASocket | undefined {
+    return this.sock;
+  }
+
+  // --- internals ---
+
+  private me(): Jid {
+    const id = this.sock?.user?.id ?? this.auth?.state.creds.me?.id;
+    return normalizeJid(id) ?? (this.options.phone ? `${this.options.phone}@s.whatsapp.net` : '');
+  }
+
+  private phone(): string | undefined {
+    const me = this.me();
+    return me ? phoneOf(me) : undefined;
+  }
+
+  private liveSocket(): WASocket {
+    if (!this.sock || this.state.status !== 'connected') throw engineError(428, `WhatsApp connection is ${this.state.status}: ${this.state.reason}`);
+    return this.sock;
+  }
+
+  private makeTranslator(): EventTranslator {
+    return createEventTranslator({
+      sink: (event) => this.options.sink(event),
+      lids: this.lids,
+      cache: this.cache,
+      me: () => this.me(),
+      // Through the operations, so a 429 pauses re-reads too.
+      fetchMetadata: async (groupId) => {
+        await this.ops.groupMetadata(groupId);
+        return this.cache.get(groupId)!;
+      },
+      onError: (err, what) => this.deps.logger.warn({ err: describe(err) }, `baileys: ${what} failed`),
+    });
+  }
+
+  private async open(): Promise<void> {
+    const { lib, logger } = this.deps;
+    this.auth ??= await loadAuthState(lib, this.deps.auth, this.options.instanceId);
+    const auth = this.auth;
+    this.connectAttempts += 1;
+    const sock = this.deps.makeSocket(lib, {
+      auth: { creds: auth.state.creds, keys: lib.makeCacheableSignalKeyStore(auth.state.keys, quiet(logger)) },
+      logger: quiet(logger),
+      ...(this.version ? { version: this.version } : {}),
+      browser: lib.Browsers.ubuntu('groupgate'),
+      markOnlineOnConnect: false,
+      emitOwnEvents: false,
+      syncFullHistory: false,
+      // Sending to a group must never re-fetch its metadata (repeated fetches trip rate-overlimit).
+      cachedGroupMetadata: async (jid: string) => this.cache.get(jid),
+      ...this.deps.socketConfig,
+    });
+    this.sock = sock;
+    sock.ws.on('CB:notification', (node: Parameters<EventTranslator['observeNotification']>[0]) => {
+      if (node.attrs.type === 'w:gp2') this.translator.observeNotification(node);
+    });
+    // One queue for connection changes and group events, so they reach the sink in WhatsApp's order.
+    sock.ev.process(async (events) => {
+      this.translator.enqueue(async () => {
+        if (this.sock !== sock) return;
+        if (events['creds.update']) await auth.saveCreds().catch((err) => logger.error({ err: describe(err) }, 'saving Baileys creds failed'));
+        if (events['connection.update']) await this.onConnection(sock, events['connection.update']);
+        if (this.sock === sock) await this.translator.handle(events);
+      });
+    });
+  }
+
+  private async onConnection(sock: WASocket, update: Partial<ConnectionState>): Promise<void> {
+    if (update.qr) {
+      this.qr = update.qr;
+      this.qrShown = true;
+      if (!this.qrPrinted) {
+        this.qrPrinted = true;
+        this.deps.printQr(update.qr);
+      }
+      if (this.state.status !== 'pairing') await this.setStatus('qr', 'scan the QR code with WhatsApp > Linked devices', update.qr);
+    }
+    if (update.connection === 'open') {
+      this.attempt = 0;
+      this.qr = undefined;
+      this.qrShown = false;
+      await this.setStatus('connected', 'connected');
+      this.translator.enqueue(() => this.resync(sock));
+    }
+    if (update.connection === 'close') await this.onClose(sock, update.lastDisconnect?.error);
+  }
+
+  private async onClose(sock: WASocket, error: unknown): Promise<void> {
+    if (this.sock !== sock) return; // closed on purpose
+    this.sock = undefined;
+    this.qr = undefined;
+    const boom = error as { output?: { statusCode?: number }; message?: string } | undefined;
+    const url = String(this.deps.socketConfig.waWebSocketUrl ?? 'wss://web.whatsapp.com/ws/chat');
+    const decision = decideOnClose({
+      code: boom?.output?.statusCode,
+      message: `${boom?.message ?? ''} ${describe((error as { data?: unknown })?.data)}`,
+      qrShown: this.qrShown,
+      versionRefreshed: this.versionRefreshed,
+      host: hostOf(url),
+    });
+    this.deps.logger.info({ instanceId: this.options.instanceId, code: boom?.output?.statusCode, decision: decision.action }, `WhatsApp connection closed: ${decision.reason}`);
+    switch (decision.action) {
+      case 'logged_out':
+        await this.wipe();
+        await this.setStatus('logged_out', decision.reason);
+        return;
+      case 'stop':
+        await this.setStatus(decision.status, decision.reason);
+        return;
+      case 'reconnect_now':
+        await this.setStatus('starting', decision.reason);
+        await this.open();
+        return;
+      case 'refresh_version': {
+        this.versionRefreshed = true;
+        await this.setStatus('starting', decision.reason);
+        const latest = await this.deps.lib.fetchLatestBaileysVersion().catch(() => undefined);
+        // Offline the fetch fails: keep the bundled version.
+        if (latest && !latest.error && latest.version) this.version = latest.version;
+        await this.open();
+        return;
+      }
+      case 'backoff': {
+        const delay = backoffDelay(this.attempt, { ...DEFAULT_BACKOFF, random: this.deps.random });
+        this.attempt += 1;
+        // Armed before the status is reported, so whoever sees "disconnected" sees the retry pending.
+        this.reconnectTimer = this.deps.timers.setTimeout(() => {
+          this.reconnectTimer = undefined;
+          this.open().catch((err) => this.deps.logger.error({ err: describe(err) }, 'reconnecting failed'));
+        }, delay);
+        await this.setStatus('disconnected', `${decision.reason}; retrying in ${Math.ceil(delay / 1000)} s`);
+        return;
+      }
+    }
+  }
+
+  private cancelReconnect(): void {
+    if (this.reconnectTimer !== undefined) this.deps.timers.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
+  /** After a (re)connect: report every group once (throttled) so changes made offline are not lost. */
+  private async resync(sock: WASocket): Promise<void> {
+    const now = this.deps.now();
+    if (now - this.lastResyncAt < this.deps.resyncThrottleMs) return;
+    this.lastResyncAt = now;
+    try {
+      const known = new Set([...(await this.deps.knownGroupIds(this.options.instanceId)), ...this.cache.keys()]);
+      const groups = await this.ops.listGroups();
+      if (this.sock !== sock) return;
+      for (const group of groups) {
+        known.delete(group.id);
+        await this.options.sink({ type: 'group.upsert', group, reason: 'sync' });
+      }
+      for (const groupId of known) {
+        this.cache.delete(groupId);
+        await this.options.sink({ type: 'group.gone', groupId, reason: 'sync' });
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err: describe(err) }, 'group resync after connect failed');
+    }
+  }
+
+  private async setStatus(status: ConnectionStatus, reason: string, qr?: string): Promise<void> {
+    const changed = this.state.status !== status || this.state.reason !== reason;
+    this.state = { status, reason };
+    if (changed || qr) {
+      const phone = status === 'connected' ? this.phone() : undefined;
+      const event: EngineEvent = { type: 'connection', status, reason, ...(phone ? { phone } : {}), ...(qr ? { qr } : {}) };
+      await this.options.sink(event);
+    }
+    // Waiters see a status once the sink has it (the instance row shows it).
+    this.published = this.state;
+    for (const wake of [...this.waiters]) {
+      this.waiters.delete(wake);
+      wake();
+    }
+  }
+}

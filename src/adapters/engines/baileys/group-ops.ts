@@ -1,0 +1,295 @@
+/**
+ * The engine port's group, message and contact operations, mapped onto a Baileys socket.
+ * Every refusal becomes an `EngineError` with WhatsApp's code (see `toEngineError`).
+ */
+import type { BinaryNode, GroupMetadata as WaGroupMetadata, WASocket } from 'baileys';
+import type { CreateGroupResult, GroupInviteV4, GroupMetadata, InviteInfo, JoinRequest, Jid, OnWhatsAppResult, ParticipantResult, SettingsChange } from '../../../core/ports/engine.js';
+import { EngineError, engineError } from '../../../core/ports/engine.js';
+import type { BaileysModule } from './baileys-types.js';
+import { compact, isLid, isPn, normalizeJid, personPhone, phoneOf, toEngineError, toMetadata, toResult } from './convert.js';
+import type { LidMap } from './lid-map.js';
+
+export interface OpsContext {
+  lib: () => BaileysModule;
+  /** The connected socket, or EngineError 428. */
+  sock: () => WASocket;
+  lids: LidMap;
+  /** Raw metadata seen so far, by group id (feeds `cachedGroupMetadata`). */
+  cache: Map<string, WaGroupMetadata>;
+  /** Own phone jid. */
+  me: () => Jid;
+  /** Clock (ms) for the rate-limit cooldowns. */
+  now: () => number;
+}
+
+/** After a 429, the same operation pauses: 1 minute, doubling up to 15 minutes, reset by a success. */
+const COOLDOWN_FIRST_MS = 60_000;
+const COOLDOWN_CAP_MS = 15 * 60_000;
+
+const EPHEMERAL = new Set([0, 86_400, 604_800, 7_776_000]);
+
+/** Runs a socket call, converting WhatsApp refusals to EngineError. */
+async function wa<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toEngineError(err);
+  }
+}
+
+const children = (node: BinaryNode | undefined, tag?: string): BinaryNode[] =>
+  Array.isArray(node?.content) ? node.content.filter((c) => tag === undefined || c.tag === tag) : [];
+
+/** Builds the operations over a context. */
+export function createGroupOps(ctx: OpsContext) {
+  const { lids, cache } = ctx;
+  const remember = (m: WaGroupMetadata): GroupMetadata => {
+    cache.set(m.id, m);
+    return toMetadata(m, lids);
+  };
+  const groupQuery = (to: string, type: 'get' | 'set', content: BinaryNode[]) =>
+    wa(() => ctx.sock().query({ tag: 'iq', attrs: { type, xmlns: 'w:g2', to }, content }));
+  const participantsUpdate = async (groupId: Jid, jids: Jid[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<ParticipantResult[]> => {
+    const results = await wa(() => ctx.sock().groupParticipantsUpdate(groupId, jids, action));
+    return matchResults(jids, results.map((r) => ({ jid: r.jid, status: r.status, node: r.content })));
+  };
+  const matchResults = (jids: Jid[], answered: { jid?: string; status?: string; node?: BinaryNode }[]): ParticipantResult[] => {
+    const pool = [...answered];
+    return jids.map((requested, index) => {
+      const norm = normalizeJid(requested);
+      let at = pool.findIndex((r) => {
+        const id = normalizeJid(r.jid);
+        return id === norm || (isLid(id) && lids.phoneOf(id) === norm) || normalizeJid(r.node?.attrs.phone_number) === norm;
+      });
+      if (at < 0 && pool.length === jids.length - index) at = 0; // answered in request order
+      const hit = at >= 0 ? pool.splice(at, 1)[0] : undefined;
+      return toResult(requested, hit?.node, hit?.status ?? (hit ? undefined : '404'), lids);
+    });
+  };
+  const requestsAction = async (groupId: Jid, jids: Jid[], action: 'approve' | 'reject'): Promise<ParticipantResult[]> => {
+    const results = await wa(() => ctx.sock().groupRequestParticipantsUpdate(groupId, jids, action));
+    return matchResults(jids, results.map((r) => ({ jid: r.jid, status: r.status, node: { tag: 'participant', attrs: { jid: r.jid ?? '' } } })));
+  };
+
+  const ops = {
+    async createGroup(subject: string, participants: Jid[], options: { locked?: boolean; description?: string } = {}): Promise<CreateGroupResult> {
+      if (options.description !== undefined && options.description.length > 2048) throw engineError(400, 'description over 2048 characters');
+      // Raw create: Baileys' groupCreate drops the per-participant errors WhatsApp returns.
+      const key = ctx.lib().generateMessageIDV2();
+      const result = await groupQuery('@g.us', 'set', [
+        { tag: 'create', attrs: { subject, key }, content: participants.map((jid) => ({ tag: 'participant', attrs: { jid } })) },
+      ]);
+      const groupNode = children(result, 'group')[0];
+      if (!groupNode) throw engineError(500, 'create answered without a group');
+      const all = children(groupNode, 'participant');
+      const failed = all.filter((p) => p.attrs.error && p.attrs.error !== '200');
+      const clean: BinaryNode = { ...groupNode, content: children(groupNode).filter((c) => !failed.includes(c)) };
+      const raw = ctx.lib().extractGroupMetadata({ tag: 'result', attrs: {}, content: [clean] });
+      // A refusal names the person as asked; look there first (the creator asking for itself gets 409).
+      const ordered = [...failed, ...all.filter((p) => !failed.includes(p))];
+      const results = matchResults(participants, ordered.map((node) => ({ jid: node.attrs.jid, node })));
+      if (options.description) {
+        await wa(() => ctx.sock().groupUpdateDescription(raw.id, options.description));
+        raw.desc = options.description;
+      }
+      if (options.locked === false && raw.restrict) {
+        await wa(() => ctx.sock().groupSettingUpdate(raw.id, 'unlocked'));
+        raw.restrict = false;
+      }
+      return { group: remember(raw), results };
+    },
+
+    groupMetadata: async (groupId: Jid) => remember(await wa(() => ctx.sock().groupMetadata(groupId))),
+
+    async listGroups(): Promise<GroupMetadata[]> {
+      const all = await wa(() => ctx.sock().groupFetchAllParticipating());
+      return Object.values(all).map(remember);
+    },
+
+    async leaveGroup(groupId: Jid): Promise<void> {
+      await wa(() => ctx.sock().groupLeave(groupId));
+    },
+    async setSubject(groupId: Jid, subject: string): Promise<void> {
+      await wa(() => ctx.sock().groupUpdateSubject(groupId, subject));
+    },
+    async setDescription(groupId: Jid, description: string): Promise<void> {
+      if (description.length > 2048) throw engineError(400, 'description over 2048 characters');
+      await wa(() => ctx.sock().groupUpdateDescription(groupId, description || undefined));
+    },
+    async setPicture(groupId: Jid, image: Buffer | null): Promise<void> {
+      if (!image) {
+        await wa(() => ctx.sock().removeProfilePicture(groupId));
+        return;
+      }
+      // Baileys resizes with an optional image library (sharp/jimp); without one, send the image as given.
+      const img = await ctx.lib().generateProfilePicture(image).then((r) => r.img, () => image);
+      await wa(() =>
+        ctx.sock().query({
+          tag: 'iq',
+          attrs: { to: 's.whatsapp.net', type: 'set', xmlns: 'w:profile:picture', target: groupId },
+          content: [{ tag: 'picture', attrs: { type: 'image' }, content: img }],
+        }),
+      );
+    },
+
+    addParticipants: (groupId: Jid, jids: Jid[]) => participantsUpdate(groupId, jids, 'add'),
+    removeParticipants: (groupId: Jid, jids: Jid[]) => participantsUpdate(groupId, jids, 'remove'),
+    promoteParticipants: (groupId: Jid, jids: Jid[]) => participantsUpdate(groupId, jids, 'promote'),
+    demoteParticipants: (groupId: Jid, jids: Jid[]) => participantsUpdate(groupId, jids, 'demote'),
+
+    async inviteCode(groupId: Jid): Promise<string> {
+      const code = await wa(() => ctx.sock().groupInviteCode(groupId));
+      if (!code) throw engineError(500, 'no invite code in the answer');
+      return code;
+    },
+    async revokeInvite(groupId: Jid): Promise<string> {
+      const code = await wa(() => ctx.sock().groupRevokeInvite(groupId));
+      if (!code) throw engineError(500, 'no invite code in the answer');
+      return code;
+    },
+    async joinByCode(code: string): Promise<{ groupId: Jid; pendingApproval: boolean }> {
+      // Raw: Baileys' groupAcceptInvite returns nothing when the join only filed a request.
+      const result = await groupQuery('@g.us', 'set', [{ tag: 'invite', attrs: { code } }]);
+      const joined = children(result, 'group')[0];
+      if (joined?.attrs.jid) return { groupId: normalizeJid(joined.attrs.jid)!, pendingApproval: false };
+      const pending = children(result, 'membership_approval_request')[0];
+      if (pending?.attrs.jid) return { groupId: normalizeJid(pending.attrs.jid)!, pendingApproval: true };
+      throw engineError(500, 'join answered without a group');
+    },
+    async inviteInfo(code: string): Promise<InviteInfo> {
+      const m = await wa(() => ctx.sock().groupGetInviteInfo(code));
+      return compact({
+        id: m.id,
+        subject: m.subject ?? '',
+        description: m.desc ?? '',
+        owner: m.owner || m.ownerPn ? personPhone(m.owner, m.ownerPn, lids) : undefined,
+        creation: m.creation ?? 0,
+        size: m.size ?? m.participants.length,
+        approvalMode: !!m.joinApprovalMode,
+      });
+    },
+    async acceptInviteV4(invite: { groupId: Jid; code: string; expiration: number; inviter: Jid }): Promise<{ groupId: Jid }> {
+      // Raw accept: Baileys' groupAcceptInviteV4 also fakes a local "added" message we do not want.
+      await groupQuery(invite.groupId, 'set', [
+        { tag: 'accept', attrs: { code: invite.code, expiration: String(invite.expiration), admin: invite.inviter } },
+      ]);
+      return { groupId: invite.groupId };
+    },
+
+    async updateSettings(groupId: Jid, change: SettingsChange): Promise<void> {
+      if (change.ephemeralSeconds !== undefined && !EPHEMERAL.has(change.ephemeralSeconds)) {
+        throw engineError(400, `ephemeral duration must be 0, 86400, 604800 or 7776000 seconds`);
+      }
+      const s = ctx.sock();
+      // In the caller's order, one stanza per setting, as WhatsApp clients do.
+      for (const [name, value] of Object.entries(change)) {
+        if (value === undefined) continue;
+        if (name === 'announcement') await wa(() => s.groupSettingUpdate(groupId, value ? 'announcement' : 'not_announcement'));
+        else if (name === 'locked') await wa(() => s.groupSettingUpdate(groupId, value ? 'locked' : 'unlocked'));
+        else if (name === 'memberAddMode') await wa(() => s.groupMemberAddMode(groupId, value === 'all' ? 'all_member_add' : 'admin_add'));
+        else if (name === 'approvalMode') await wa(() => s.groupJoinApprovalMode(groupId, value ? 'on' : 'off'));
+        else if (name === 'ephemeralSeconds') await wa(() => s.groupToggleEphemeral(groupId, value as number));
+      }
+    },
+
+    async joinRequests(groupId: Jid): Promise<JoinRequest[]> {
+      const list = await wa(() => ctx.sock().groupRequestParticipantsList(groupId));
+      return list.map((attrs: Record<string, string>) => {
+        const id = normalizeJid(attrs.jid);
+        let lid = isLid(id) ? id : normalizeJid(attrs.lid);
+        let phoneJid = isPn(id) ? id : normalizeJid(attrs.phone_number);
+        lids.learn(lid, phoneJid);
+        phoneJid ??= lids.phoneOf(lid);
+        lid ??= lids.lidOf(phoneJid);
+        const method = attrs.request_method === 'linked_group_join' || attrs.request_method === 'non_admin_add' ? attrs.request_method : 'invite_link';
+        return compact({ jid: phoneJid ?? id ?? '', phoneJid, lid, requestTime: Number(attrs.request_time ?? 0), method });
+      });
+    },
+    approveJoinRequests: (groupId: Jid, jids: Jid[]) => requestsAction(groupId, jids, 'approve'),
+    rejectJoinRequests: (groupId: Jid, jids: Jid[]) => requestsAction(groupId, jids, 'reject'),
+
+    async sendText(chatId: Jid, text: string): Promise<{ id: string; timestamp: number }> {
+      checkCanSend(chatId);
+      const sent = await wa(() => ctx.sock().sendMessage(chatId, { text }));
+      return sentInfo(sent);
+    },
+    async sendGroupInvite(to: Jid, invite: GroupInviteV4): Promise<{ id: string; timestamp: number }> {
+      const sent = await wa(() =>
+        ctx.sock().sendMessage(to, {
+          groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' },
+        }),
+      );
+      return sentInfo(sent);
+    },
+    async onWhatsApp(phones: string[]): Promise<OnWhatsAppResult[]> {
+      // Baileys' onWhatsApp asks only the contact protocol; asking the LID protocol too learns each
+      // person's LID in the same query. WhatsApp lists unregistered numbers as "out" (Baileys drops them).
+      const lib = ctx.lib();
+      const query = new lib.USyncQuery().withContactProtocol().withLIDProtocol();
+      for (const phone of phones) query.withUser(new lib.USyncUser().withPhone(`+${phone}`));
+      const answer = phones.length ? await wa(() => ctx.sock().executeUSyncQuery(query)) : undefined;
+      const byPhone = new Map<string, { jid: string; lid?: string }>();
+      for (const entry of (answer?.list ?? []) as { id: string; contact?: unknown; lid?: unknown }[]) {
+        if (entry.contact !== true) continue;
+        const jid = normalizeJid(entry.id)!;
+        const lid = typeof entry.lid === 'string' ? normalizeJid(entry.lid) : lids.lidOf(jid);
+        lids.learn(lid, jid);
+        byPhone.set(phoneOf(jid), compact({ jid, lid }));
+      }
+      return phones.map((phone) => {
+        const hit = byPhone.get(phone);
+        return hit ? compact({ phone, registered: true, jid: hit.jid, lid: hit.lid }) : { phone, registered: false };
+      });
+    },
+  };
+
+  return withRateLimitBackoff(ops, ctx.now);
+
+  /** WhatsApp drops a message a member may not send; refuse it up front from the metadata we hold. */
+  function checkCanSend(chatId: Jid): void {
+    const meta = cache.get(chatId);
+    if (!chatId.endsWith('@g.us') || !meta) return;
+    const me = ctx.me();
+    const mine = meta.participants.find((p) => normalizeJid(p.id) === me || normalizeJid(p.phoneNumber) === me || lids.phoneOf(normalizeJid(p.id)) === me);
+    if (!mine) throw engineError(403, `not a member of ${chatId}`);
+    if (meta.announce && !mine.admin) throw engineError(401, `only admins may send to ${chatId}`);
+  }
+}
+
+function sentInfo(sent: { key?: { id?: string | null }; messageTimestamp?: unknown } | undefined): { id: string; timestamp: number } {
+  const ts = sent?.messageTimestamp;
+  const timestamp = typeof ts === 'number' ? ts : ts && typeof (ts as { toNumber?: () => number }).toNumber === 'function' ? (ts as { toNumber: () => number }).toNumber() : Math.floor(Date.now() / 1000);
+  return { id: sent?.key?.id ?? '', timestamp };
+}
+
+/**
+ * Wraps every operation so a 429 (rate-overlimit) pauses that operation instead of letting callers
+ * hammer WhatsApp: further calls fail fast with 429 until the cooldown ends. WhatsApp's 429 is the
+ * signal to stop (see the README, "Link a real number"), so nothing is retried automatically.
+ */
+function withRateLimitBackoff<T extends Record<string, (...args: never[]) => Promise<unknown>>>(ops: T, now: () => number): T {
+  const cooldowns = new Map<string, { until: number; ms: number }>();
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, op] of Object.entries(ops)) {
+    wrapped[name] = async (...args: never[]) => {
+      const cooldown = cooldowns.get(name);
+      if (cooldown && now() < cooldown.until) {
+        throw engineError(429, `rate-overlimit: WhatsApp asked to slow down; ${name} paused for ${Math.ceil((cooldown.until - now()) / 1000)} s`);
+      }
+      try {
+        const result = await op(...args);
+        cooldowns.delete(name);
+        return result;
+      } catch (err) {
+        if (err instanceof EngineError && err.code === 429) {
+          const ms = cooldown ? Math.min(COOLDOWN_CAP_MS, cooldown.ms * 2) : COOLDOWN_FIRST_MS;
+          cooldowns.set(name, { until: now() + ms, ms });
+        }
+        throw err;
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+export type GroupOps = ReturnType<typeof createGroupOps>;

@@ -1,0 +1,76 @@
+/** Identifier formats of WhatsApp: jids, group ids, LIDs, invite codes, message ids. */
+import { randomBytes } from 'node:crypto';
+import type { Jid } from '../../../../core/ports/engine.js';
+import type { RandomBytes } from './types.js';
+
+/** Default randomness: node:crypto. */
+export const cryptoRandom: RandomBytes = (size) => randomBytes(size);
+
+/** New-style group ids: `120363` + 12 digits. */
+export const GROUP_ID_PATTERN = /^120363\d{12}@g\.us$/;
+/** Invite-link codes: 22 URL-safe characters. */
+export const INVITE_CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** `count` uniformly random decimal digits (rejection sampling keeps them unbiased). */
+export function randomDigits(random: RandomBytes, count: number): string {
+  let out = '';
+  while (out.length < count) {
+    for (const byte of random(count)) {
+      if (byte < 250 && out.length < count) out += String(byte % 10);
+    }
+  }
+  return out;
+}
+
+/** 16 random bytes as base64url: exactly 22 characters of `[A-Za-z0-9_-]`. */
+export function randomCode(random: RandomBytes): string {
+  return Buffer.from(random(16)).toString('base64url');
+}
+
+/** Message ids look like the ones WhatsApp Web generates: `3EB0` + 18 hex digits. */
+export function randomMessageId(random: RandomBytes): string {
+  return `3EB0${Buffer.from(random(9)).toString('hex').toUpperCase()}`;
+}
+
+/** A fresh group id, not yet used according to `taken`. */
+export function newGroupId(random: RandomBytes, taken: (id: string) => boolean): string {
+  for (;;) {
+    const id = `120363${randomDigits(random, 12)}@g.us`;
+    if (!taken(id)) return id;
+  }
+}
+
+/** A fresh LID (15 digits, never starting with 0), not yet used according to `taken`. */
+export function newLid(random: RandomBytes, taken: (lid: string) => boolean): string {
+  for (;;) {
+    const digits = randomDigits(random, 15);
+    if (digits.startsWith('0')) continue;
+    const lid = `${digits}@lid`;
+    if (!taken(lid)) return lid;
+  }
+}
+
+/** `<digits>@s.whatsapp.net`. */
+export function phoneJid(phone: string): Jid {
+  return `${phone}@s.whatsapp.net`;
+}
+
+/** Digits of a phone number given as `+55 11 ...`, digits or a phone jid; throws TypeError when there are none. */
+export function normalizePhone(input: string): string {
+  const digits = input.replace(/@.*$/, '').replace(/:\d+$/, '').replace(/\D/g, '');
+  if (digits.length === 0) throw new TypeError(`not a phone number: ${JSON.stringify(input)}`);
+  return digits;
+}
+
+/** A person jid split into its kind; undefined when it is not a person jid at all. */
+export function parsePersonJid(jid: string): { phone: string } | { lid: string } | undefined {
+  // A device suffix (`:12`) may follow the user part; it names the same person.
+  const match = /^(\d{5,20})(?::\d+)?@(s\.whatsapp\.net|c\.us|lid)$/.exec(jid);
+  if (!match) return undefined;
+  return match[2] === 'lid' ? { lid: `${match[1]}@lid` } : { phone: match[1]! };
+}
+
+/** True for `<digits>@g.us` and legacy `<digits>-<digits>@g.us`. */
+export function isGroupJid(jid: string): boolean {
+  return /^\d+(-\d+)?@g\.us$/.test(jid);
+}

@@ -1,0 +1,229 @@
+import { sql, type Kysely } from 'kysely';
+import type { ParticipantRole } from '../../../core/ports/engine.js';
+import type { StoredGroup, StoredParticipant } from '../../../core/groups/group-model.js';
+import type { GroupRepository } from '../../../core/ports/store.js';
+import type { Database } from '../schema.js';
+
+type GroupRow = Database['groups'];
+
+function toGroup(row: GroupRow, participants: StoredParticipant[]): StoredGroup {
+  return {
+    instanceId: row.instance_id,
+    id: row.group_id,
+    subject: row.subject,
+    description: row.description,
+    owner: row.owner,
+    createdAt: row.created_at,
+    subjectOwner: row.subject_owner,
+    subjectTime: row.subject_time,
+    settings: {
+      announcement: row.announcement === 1,
+      locked: row.locked === 1,
+      memberAddMode: row.member_add_mode as 'admins' | 'all',
+      approvalMode: row.approval_mode === 1,
+      ephemeralSeconds: row.ephemeral_seconds,
+    },
+    myRole: row.my_role as ParticipantRole,
+    inviteCode: row.invite_code,
+    size: row.size,
+    addressingMode: row.addressing_mode as 'pn' | 'lid',
+    participants,
+  };
+}
+
+function toRow(g: StoredGroup, now: string): GroupRow {
+  return {
+    instance_id: g.instanceId,
+    group_id: g.id,
+    subject: g.subject,
+    description: g.description,
+    owner: g.owner,
+    created_at: g.createdAt,
+    subject_owner: g.subjectOwner,
+    subject_time: g.subjectTime,
+    announcement: g.settings.announcement ? 1 : 0,
+    locked: g.settings.locked ? 1 : 0,
+    member_add_mode: g.settings.memberAddMode,
+    approval_mode: g.settings.approvalMode ? 1 : 0,
+    ephemeral_seconds: g.settings.ephemeralSeconds,
+    my_role: g.myRole,
+    invite_code: g.inviteCode,
+    size: g.participants.length,
+    addressing_mode: g.addressingMode,
+    updated_at: now,
+  };
+}
+
+/** What `get` answers right after `put(group)` commits; undefined when that is not certain (a person listed twice). */
+export function readBack(group: StoredGroup): StoredGroup | undefined {
+  const keys = new Set(group.participants.map((p) => pkeyOf(p)));
+  if (keys.size !== group.participants.length) return undefined;
+  const participants = group.participants.map((p) => ({ phoneJid: p.phoneJid ?? null, lid: p.lid ?? null, role: p.role }));
+  return toGroup(toRow(group, ''), participants);
+}
+
+const pkeyOf = (p: { phoneJid?: string | null; lid?: string | null }): string => (p.phoneJid ?? p.lid)!;
+
+/** The group store over `groups` and `group_participants`. */
+export function createGroupRepository(db: Kysely<Database>): GroupRepository {
+  async function refreshSize(instanceId: string, groupId: string): Promise<void> {
+    // One statement: the count runs inside the update.
+    await db
+      .updateTable('groups')
+      .set((eb) => ({
+        size: eb
+          .selectFrom('group_participants')
+          .select((sub) => sub.fn.countAll<number>().as('n'))
+          .where('group_participants.instance_id', '=', instanceId)
+          .where('group_participants.group_id', '=', groupId),
+        updated_at: new Date().toISOString(),
+      }))
+      .where('instance_id', '=', instanceId)
+      .where('group_id', '=', groupId)
+      .execute();
+  }
+
+  async function insertParticipants(instanceId: string, groupId: string, people: StoredParticipant[], start: number): Promise<void> {
+    // Chunked so a 1024-member group stays under SQLite's bound-parameter limit.
+    for (let i = 0; i < people.length; i += 100) {
+      const chunk = people.slice(i, i + 100).map((p, j) => ({
+        instance_id: instanceId,
+        group_id: groupId,
+        pkey: pkeyOf(p),
+        phone_jid: p.phoneJid,
+        lid: p.lid,
+        role: p.role,
+        position: start + i + j,
+      }));
+      await db
+        .insertInto('group_participants')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['instance_id', 'group_id', 'pkey']).doUpdateSet((eb) => ({
+            phone_jid: eb.ref('excluded.phone_jid'),
+            lid: eb.ref('excluded.lid'),
+            role: eb.ref('excluded.role'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  return {
+    async get(instanceId, groupId) {
+      // One round trip: the group row repeated per participant (or once, with nulls, when empty).
+      const rows = await db
+        .selectFrom('groups as g')
+        .leftJoin('group_participants as p', (join) => join.onRef('p.instance_id', '=', 'g.instance_id').onRef('p.group_id', '=', 'g.group_id'))
+        .selectAll('g')
+        .select(['p.pkey as p_pkey', 'p.phone_jid as p_phone_jid', 'p.lid as p_lid', 'p.role as p_role'])
+        .where('g.instance_id', '=', instanceId)
+        .where('g.group_id', '=', groupId)
+        .orderBy('p.position')
+        .execute();
+      if (rows.length === 0) return undefined;
+      const people = rows.filter((r) => r.p_pkey !== null).map((p) => ({ phoneJid: p.p_phone_jid, lid: p.p_lid, role: p.p_role as ParticipantRole }));
+      const { p_pkey: _k, p_phone_jid: _j, p_lid: _l, p_role: _r, ...row } = rows[0];
+      return toGroup(row as GroupRow, people);
+    },
+    async list(instanceId, query) {
+      let q = db.selectFrom('groups').where('instance_id', '=', instanceId);
+      if (query.search) {
+        const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        q = q.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(subject) like ${pattern} escape '\\'`,
+            sql<boolean>`group_id like ${pattern} escape '\\'`,
+          ]),
+        );
+      }
+      const [rows, count] = await Promise.all([
+        q.selectAll().orderBy('created_at', 'desc').orderBy('group_id', 'desc').limit(query.limit).offset(query.offset).execute(),
+        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map((r) => toGroup(r, [])), total: Number(count.n) };
+    },
+    async listIds(instanceId) {
+      const rows = await db.selectFrom('groups').select('group_id').where('instance_id', '=', instanceId).execute();
+      return rows.map((r) => r.group_id);
+    },
+    async put(group) {
+      const now = new Date().toISOString();
+      const row = toRow(group, now);
+      const { instance_id: _i, group_id: _g, ...update } = row;
+      await db
+        .insertInto('groups')
+        .values(row)
+        .onConflict((oc) => oc.columns(['instance_id', 'group_id']).doUpdateSet(update))
+        .execute();
+      await db.deleteFrom('group_participants').where('instance_id', '=', group.instanceId).where('group_id', '=', group.id).execute();
+      await insertParticipants(group.instanceId, group.id, group.participants, 0);
+    },
+    async update(instanceId, groupId, patch) {
+      const set: Partial<GroupRow> = { updated_at: new Date().toISOString() };
+      if (patch.subject !== undefined) set.subject = patch.subject;
+      if (patch.description !== undefined) set.description = patch.description;
+      if (patch.owner !== undefined) set.owner = patch.owner;
+      if (patch.subjectOwner !== undefined) set.subject_owner = patch.subjectOwner;
+      if (patch.subjectTime !== undefined) set.subject_time = patch.subjectTime;
+      if (patch.myRole !== undefined) set.my_role = patch.myRole;
+      if (patch.inviteCode !== undefined) set.invite_code = patch.inviteCode;
+      if (patch.addressingMode !== undefined) set.addressing_mode = patch.addressingMode;
+      if (patch.createdAt !== undefined) set.created_at = patch.createdAt;
+      if (patch.settings) {
+        set.announcement = patch.settings.announcement ? 1 : 0;
+        set.locked = patch.settings.locked ? 1 : 0;
+        set.member_add_mode = patch.settings.memberAddMode;
+        set.approval_mode = patch.settings.approvalMode ? 1 : 0;
+        set.ephemeral_seconds = patch.settings.ephemeralSeconds;
+      }
+      await db.updateTable('groups').set(set).where('instance_id', '=', instanceId).where('group_id', '=', groupId).execute();
+    },
+    async putParticipants(instanceId, groupId, participants) {
+      if (participants.length === 0) return;
+      const max = await db
+        .selectFrom('group_participants')
+        .select((eb) => eb.fn.max<number>('position').as('m'))
+        .where('instance_id', '=', instanceId)
+        .where('group_id', '=', groupId)
+        .executeTakeFirst();
+      // A person first known by LID only and now by phone too must stay one row.
+      const lidKeys = participants.filter((p) => p.phoneJid && p.lid).map((p) => p.lid!);
+      if (lidKeys.length) {
+        await db
+          .deleteFrom('group_participants')
+          .where('instance_id', '=', instanceId)
+          .where('group_id', '=', groupId)
+          .where('pkey', 'in', lidKeys)
+          .execute();
+      }
+      await insertParticipants(instanceId, groupId, participants, Number(max?.m ?? -1) + 1);
+      await refreshSize(instanceId, groupId);
+    },
+    async deleteParticipants(instanceId, groupId, people) {
+      const phones = people.map((p) => p.phoneJid).filter((x): x is string => !!x);
+      const lids = people.map((p) => p.lid).filter((x): x is string => !!x);
+      if (phones.length === 0 && lids.length === 0) return;
+      await db
+        .deleteFrom('group_participants')
+        .where('instance_id', '=', instanceId)
+        .where('group_id', '=', groupId)
+        .where((eb) => {
+          const ors = [];
+          if (phones.length) ors.push(eb('phone_jid', 'in', phones));
+          if (lids.length) ors.push(eb('lid', 'in', lids));
+          return eb.or(ors);
+        })
+        .execute();
+      await refreshSize(instanceId, groupId);
+    },
+    async delete(instanceId, groupId) {
+      await db.deleteFrom('group_participants').where('instance_id', '=', instanceId).where('group_id', '=', groupId).execute();
+      await db.deleteFrom('groups').where('instance_id', '=', instanceId).where('group_id', '=', groupId).execute();
+    },
+    async deleteAll(instanceId) {
+      await db.deleteFrom('group_participants').where('instance_id', '=', instanceId).execute();
+      await db.deleteFrom('groups').where('instance_id', '=', instanceId).execute();
+    },
+  };
+}

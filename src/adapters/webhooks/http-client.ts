@@ -1,0 +1,122 @@
+/**
+ * The one HTTP POST webhooks use: a checked address (every address the name resolves to must be
+ * allowed, and the connection goes to the checked one, so DNS rebinding cannot slip in between),
+ * a hard timeout, no redirects, and at most 64 KB of the answer read.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { addressAllowed, connectRefusal } from '../../core/webhooks/webhook-ssrf.js';
+import { DELIVERY_TIMEOUT_MS, MAX_RESPONSE_BYTES } from '../../core/webhooks/webhook-rules.js';
+
+/** Resolves a host name to all of its addresses (injectable for tests). */
+export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+
+export const systemResolver: Resolver = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+
+export interface PostOptions {
+  allowPrivate: boolean;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  resolver?: Resolver;
+  signal?: AbortSignal;
+}
+
+export interface PostResult {
+  /** The receiver's status, when it answered. */
+  statusCode: number | null;
+  /** Why no answer came (refused address, timeout, connection error). */
+  error: string | null;
+  /** Bytes of the answer read (at most maxResponseBytes). */
+  bytesRead: number;
+}
+
+class RefusedAddress extends Error {}
+
+/**
+ * Keep-alive agents, one per (protocol, resolver, policy). A pooled socket is safe to reuse: it was
+ * opened to an address that passed the check, and reuse never resolves the name again, so DNS
+ * rebinding cannot redirect it. New sockets always go through the checked lookup.
+ */
+const agents = new Map<string, Map<Resolver, http.Agent>>();
+function agentFor(protocol: string, resolver: Resolver, allowPrivate: boolean): http.Agent {
+  const kind = `${protocol}${allowPrivate ? '+private' : ''}`;
+  let byResolver = agents.get(kind);
+  if (!byResolver) agents.set(kind, (byResolver = new Map()));
+  let agent = byResolver.get(resolver);
+  if (!agent) {
+    const options = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 16, maxFreeSockets: 16, timeout: 30_000, lookup: checkedLookup(resolver, allowPrivate) };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    byResolver.set(resolver, agent);
+  }
+  return agent;
+}
+
+/** A `lookup` for the socket that resolves, checks every address, and hands over only checked ones. */
+function checkedLookup(resolver: Resolver, allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolver(hostname).then(
+      (addresses) => {
+        const refused = addresses.find((a) => !addressAllowed(a.address, allowPrivate));
+        if (refused) return callback(new RefusedAddress(connectRefusal(hostname, refused.address)), '', 0);
+        const family = typeof options === 'object' && options ? options.family : undefined;
+        const usable = addresses.filter((a) => !family || family === 0 || a.family === family);
+        if (!usable.length) return callback(Object.assign(new Error(`${hostname} has no usable address`), { code: 'ENOTFOUND' }), '', 0);
+        if (typeof options === 'object' && options?.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+        callback(null, usable[0]!.address, usable[0]!.family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 0),
+    );
+  };
+}
+
+/** POSTs `body` to `url`; resolves with the status or an error text, never rejects. */
+export async function postJson(url: URL, body: string, headers: Record<string, string>, options: PostOptions): Promise<PostResult> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && !addressAllowed(host, options.allowPrivate)) {
+    return { statusCode: null, error: connectRefusal(host, host), bytesRead: 0 };
+  }
+  const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<PostResult>((resolve) => {
+    let settled = false;
+    const finish = (r: PostResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const req = client.request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      agent: agentFor(url.protocol, options.resolver ?? systemResolver, options.allowPrivate),
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = () => req.destroy(new Error('aborted: the server is shutting down'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('response', (res) => {
+      let bytesRead = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytesRead += chunk.length;
+        // Enough read: the status is what counts, a huge answer must not hold memory.
+        if (bytesRead >= maxBytes) {
+          bytesRead = maxBytes;
+          res.destroy();
+          finish({ statusCode: res.statusCode ?? null, error: null, bytesRead });
+        }
+      });
+      res.on('end', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
+      res.on('error', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
+      res.on('close', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const text = err instanceof RefusedAddress ? err.message : err.code ? `${err.code}: ${err.message}` : err.message;
+      finish({ statusCode: null, error: text, bytesRead: 0 });
+    });
+    req.end(body);
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Signs and sends one webhook message per the Standard Webhooks spec: `webhook-id` (the event id,
+ * the same on every attempt so receivers can de-duplicate), `webhook-timestamp` (seconds) and
+ * `webhook-signature` (`v1,<base64 HMAC-SHA256>`). The secret and the URL's query never reach a log.
+ */
+import { createHmac } from 'node:crypto';
+import type { SendResult, WebhookSender } from '../../core/webhooks/webhook-deliveries.js';
+import type { WebhookSubscription } from '../../core/webhooks/webhook-model.js';
+import { postJson, type Resolver } from './http-client.js';
+
+export interface SenderOptions {
+  allowPrivate: () => boolean;
+  now?: () => number;
+  resolver?: Resolver;
+  timeoutMs?: number;
+}
+
+const keys = new Map<string, Buffer>();
+/** The HMAC key of a `whsec_` secret (base64 after the prefix), decoded once per secret. */
+function keyOf(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size > 1000) keys.clear();
+    key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+/** `v1,<base64 HMAC-SHA256 of "id.timestamp.payload">`, as `standardwebhooks` signs, with node:crypto. */
+export function signature(secret: string, id: string, atMs: number, payload: string): string {
+  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${Math.floor(atMs / 1000)}.${payload}`).digest('base64')}`;
+}
+
+/** The headers of one signed message. */
+export function signedHeaders(sub: Pick<WebhookSubscription, 'secret' | 'authorization'>, id: string, atMs: number, payload: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'groupgate-webhooks/0.1',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(atMs / 1000)),
+    'webhook-signature': signature(sub.secret, id, atMs, payload),
+  };
+  if (sub.authorization) headers.authorization = sub.authorization;
+  return headers;
+}
+
+/** A sender that POSTs with the SSRF-checked client; `signal` aborts in-flight requests at shutdown. */
+export function createWebhookSender(options: SenderOptions): WebhookSender & { sendWith(sub: WebhookSubscription, message: { id: string; body: unknown; at: number }, signal?: AbortSignal): Promise<SendResult> } {
+  const now = options.now ?? Date.now;
+  async function sendWith(sub: WebhookSubscription, message: { id: string; body: unknown; at: number }, signal?: AbortSignal): Promise<SendResult> {
+    const started = now();
+    const payload = JSON.stringify(message.body);
+    let url: URL;
+    try {
+      url = new URL(sub.url);
+    } catch {
+      return { ok: false, statusCode: null, error: 'invalid url', durationMs: 0 };
+    }
+    const r = await postJson(url, payload, signedHeaders(sub, message.id, message.at, payload), {
+      allowPrivate: options.allowPrivate(),
+      resolver: options.resolver,
+      timeoutMs: options.timeoutMs,
+      signal,
+    });
+    const durationMs = Math.max(0, now() - started);
+    if (r.statusCode === null) return { ok: false, statusCode: null, error: r.error ?? 'no answer', durationMs };
+    const ok = r.statusCode >= 200 && r.statusCode < 300;
+    const error = ok ? null : r.statusCode >= 300 && r.statusCode < 400 ? `answered ${r.statusCode}: redirects are not followed` : `answered ${r.statusCode}`;
+    return { ok, statusCode: r.statusCode, error, durationMs };
+  }
+  return { send: (sub, message) => sendWith(sub, message), sendWith };
+}

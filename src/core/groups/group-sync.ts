@@ -1,0 +1,329 @@
+/**
+ * Applies what an engine reports (its own results and other members' actions) to the group store
+ * and the event log, in one transaction per change. Idempotent on state: applying what the store
+ * already shows changes nothing and logs nothing, so an action reported twice (once as the result
+ * of our own request, once as the engine's notification) is logged once.
+ */
+import type { EngineEvent, GroupMetadata, GroupParticipant, ParticipantRole } from '../ports/engine.js';
+import type { Store } from '../ports/store.js';
+import type { Emit, EventLog } from '../events/event-log.js';
+import type { Instance } from '../instances/instance-model.js';
+import type { StoredGroup, StoredParticipant } from './group-model.js';
+import { jidToPhone, phoneToJid } from '../common/phone.js';
+
+/** A person as every API shows them. */
+export interface PersonView {
+  /** Phone jid when known, else the LID. */
+  jid: string;
+  /** `+E164` when known. */
+  phone: string | null;
+  lid: string | null;
+}
+
+export function personView(p: { phoneJid?: string | null; lid?: string | null }): PersonView {
+  const phone = jidToPhone(p.phoneJid);
+  return { jid: (p.phoneJid ?? p.lid)!, phone: phone ? `+${phone}` : null, lid: p.lid ?? null };
+}
+
+function actorView(jid: string | undefined): PersonView | null {
+  if (!jid) return null;
+  return jid.endsWith('@lid') ? personView({ lid: jid }) : personView({ phoneJid: jid });
+}
+
+const samePerson = (a: { phoneJid?: string | null; lid?: string | null }, b: { phoneJid?: string | null; lid?: string | null }) =>
+  (!!a.phoneJid && a.phoneJid === b.phoneJid) || (!!a.lid && a.lid === b.lid);
+
+/** Whether a participant is the instance's own account. */
+export function isMe(instance: Instance, p: { phoneJid?: string | null; lid?: string | null }): boolean {
+  return !!instance.phone && p.phoneJid === phoneToJid(instance.phone);
+}
+
+const toStoredParticipant = (p: GroupParticipant): StoredParticipant => ({ phoneJid: p.phoneJid ?? null, lid: p.lid ?? null, role: p.role });
+
+/** Converts engine metadata to the stored group of one instance. */
+export function fromMetadata(instance: Instance, g: GroupMetadata, inviteCode: string | null): StoredGroup {
+  const participants = g.participants.map(toStoredParticipant);
+  const me = participants.find((p) => isMe(instance, p));
+  return {
+    instanceId: instance.id,
+    id: g.id,
+    subject: g.subject,
+    description: g.description,
+    owner: g.owner ?? null,
+    createdAt: new Date(g.creation * 1000).toISOString(),
+    subjectOwner: g.subjectOwner ?? null,
+    subjectTime: g.subjectTime ? new Date(g.subjectTime * 1000).toISOString() : null,
+    settings: { ...g.settings },
+    myRole: me?.role ?? 'member',
+    inviteCode: me && me.role !== 'member' ? inviteCode : null,
+    size: participants.length,
+    addressingMode: g.addressingMode,
+    participants,
+  };
+}
+
+const sameParticipants = (a: StoredParticipant[], b: StoredParticipant[]) =>
+  a.length === b.length && a.every((p, i) => p.phoneJid === b[i].phoneJid && p.lid === b[i].lid && p.role === b[i].role);
+
+/** Whether two versions of a group agree on every stored field but the participants. */
+function sameFields(a: StoredGroup, b: StoredGroup): boolean {
+  const { participants: _a, settings: sa, ...fa } = a;
+  const { participants: _b, settings: sb, ...fb } = b;
+  const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
+    Object.keys(x).length === Object.keys(y).length && Object.keys(x).every((k) => x[k] === y[k]);
+  return same(fa, fb) && same({ ...sa }, { ...sb });
+}
+
+/** Thrown by the dry run of `apply` at its first write: the event would change something. */
+class WouldWrite extends Error {}
+
+export interface ApplyOptions {
+  /**
+   * The event may already be applied: it is the core's own result of a call whose engine
+   * notification usually arrives (and is applied) before the call returns. The committed state is
+   * read first, outside any write transaction, and the event is applied only if it would change it.
+   */
+  maybeApplied?: boolean;
+}
+
+/** What the core passes when it applies the result of its own engine call. */
+export const OWN_RESULT: ApplyOptions = { maybeApplied: true };
+
+export interface GroupSync {
+  /** Applies one engine event for an instance. */
+  apply(instance: Instance, event: EngineEvent, options?: ApplyOptions): Promise<void>;
+  /** Stores a new invite code the instance obtained itself. */
+  setInviteCode(instance: Instance, groupId: string, code: string | null): Promise<void>;
+}
+
+export function createGroupSync(deps: { events: EventLog; store?: Store }): GroupSync {
+  const { events, store } = deps;
+
+  async function upsert(tx: Store, emit: Emit, instance: Instance, ev: Extract<EngineEvent, { type: 'group.upsert' }>) {
+    const existing = await tx.groups.get(instance.id, ev.group.id);
+    const next = fromMetadata(instance, ev.group, existing?.inviteCode ?? null);
+    if (!existing || !sameParticipants(existing.participants, next.participants)) {
+      await tx.groups.put(next);
+    } else {
+      // Same people in the same order: rewrite only the group row, and only when a field changed.
+      const { instanceId: _i, id: _g, participants: _p, ...fields } = next;
+      if (!sameFields(existing, next)) await tx.groups.update(instance.id, next.id, fields);
+    }
+    const groupId = next.id;
+    if (!existing) {
+      await emit(instance.id, ev.reason === 'created' ? 'group.created' : 'group.joined', {
+        groupId,
+        name: next.subject,
+        reason: ev.reason,
+        actor: actorView(ev.actor),
+        size: next.size,
+        participants: next.participants.map((p) => ({ ...personView(p), role: p.role })),
+      });
+      return;
+    }
+    await emitDiff(emit, instance, existing, next, ev.actor);
+  }
+
+  async function emitDiff(emit: Emit, instance: Instance, before: StoredGroup, after: StoredGroup, actor?: string) {
+    const groupId = after.id;
+    const changes: Record<string, unknown> = {};
+    if (before.subject !== after.subject) changes.name = after.subject;
+    if (before.description !== after.description) changes.description = after.description;
+    for (const k of Object.keys(after.settings) as (keyof StoredGroup['settings'])[]) {
+      if (before.settings[k] !== after.settings[k]) changes[k] = after.settings[k];
+    }
+    if (Object.keys(changes).length) await emit(instance.id, 'group.updated', { groupId, changes, actor: actorView(actor) });
+    const added = after.participants.filter((p) => !before.participants.some((q) => samePerson(p, q)));
+    const removed = before.participants.filter((p) => !after.participants.some((q) => samePerson(p, q)));
+    const promoted = after.participants.filter((p) => before.participants.some((q) => samePerson(p, q) && q.role === 'member' && p.role !== 'member'));
+    const demoted = after.participants.filter((p) => before.participants.some((q) => samePerson(p, q) && q.role !== 'member' && p.role === 'member'));
+    const list = (ps: StoredParticipant[]) => ps.map(personView);
+    if (added.length) await emit(instance.id, 'group.participants.added', { groupId, participants: list(added), actor: actorView(actor) });
+    if (removed.length) await emit(instance.id, 'group.participants.removed', { groupId, participants: list(removed), actor: actorView(actor) });
+    if (promoted.length) await emit(instance.id, 'group.participants.promoted', { groupId, participants: list(promoted), actor: actorView(actor) });
+    if (demoted.length) await emit(instance.id, 'group.participants.demoted', { groupId, participants: list(demoted), actor: actorView(actor) });
+  }
+
+  async function participants(tx: Store, emit: Emit, instance: Instance, ev: Extract<EngineEvent, { type: 'group.participants' }>) {
+    const group = await tx.groups.get(instance.id, ev.groupId);
+    if (!group) return; // not (yet) known here: our own membership arrives as group.upsert
+    const actor = actorView(ev.actor);
+    const groupId = group.id;
+    const present = (p: GroupParticipant) => group.participants.find((q) => samePerson(p, q));
+    switch (ev.action) {
+      case 'add': {
+        const fresh = ev.participants.filter((p) => !present(p));
+        // Known people whose other identifier we just learned are updated silently.
+        const learned = ev.participants.filter((p) => {
+          const q = present(p);
+          return q && ((!q.lid && p.lid) || (!q.phoneJid && p.phoneJid));
+        });
+        if (fresh.length + learned.length === 0) return;
+        await tx.groups.putParticipants(instance.id, groupId, [...fresh, ...learned].map(toStoredParticipant));
+        if (fresh.length) await emit(instance.id, 'group.participants.added', { groupId, participants: fresh.map(personView), actor });
+        return;
+      }
+      case 'remove':
+      case 'leave': {
+        const gone = ev.participants.filter((p) => present(p));
+        if (gone.length === 0) return;
+        if (gone.some((p) => isMe(instance, p))) {
+          await tx.groups.delete(instance.id, groupId);
+          await emit(instance.id, 'group.left', { groupId, name: group.subject, reason: ev.action === 'leave' ? 'left' : 'removed', actor });
+          return;
+        }
+        await tx.groups.deleteParticipants(instance.id, groupId, gone);
+        await emit(instance.id, ev.action === 'leave' ? 'group.participants.left' : 'group.participants.removed', {
+          groupId,
+          participants: gone.map(personView),
+          actor,
+        });
+        return;
+      }
+      case 'promote':
+      case 'demote': {
+        const changed: StoredParticipant[] = [];
+        for (const p of ev.participants) {
+          const q = present(p);
+          if (!q) continue;
+          const role: ParticipantRole = ev.action === 'promote' ? (q.role === 'superadmin' ? 'superadmin' : 'admin') : 'member';
+          if (q.role !== role) changed.push({ ...q, role });
+        }
+        if (changed.length === 0) return;
+        await tx.groups.putParticipants(instance.id, groupId, changed);
+        const mine = changed.find((p) => isMe(instance, p));
+        if (mine) await tx.groups.update(instance.id, groupId, { myRole: mine.role, ...(mine.role === 'member' ? { inviteCode: null } : {}) });
+        await emit(instance.id, ev.action === 'promote' ? 'group.participants.promoted' : 'group.participants.demoted', {
+          groupId,
+          participants: changed.map(personView),
+          actor,
+        });
+        return;
+      }
+    }
+  }
+
+  async function update(tx: Store, emit: Emit, instance: Instance, ev: Extract<EngineEvent, { type: 'group.update' }>) {
+    const group = await tx.groups.get(instance.id, ev.groupId);
+    if (!group) return;
+    const { subject, description, ...settingsChange } = ev.changes;
+    const next: StoredGroup = {
+      ...group,
+      subject: subject ?? group.subject,
+      description: description ?? group.description,
+      settings: { ...group.settings, ...Object.fromEntries(Object.entries(settingsChange).filter(([, v]) => v !== undefined)) },
+    };
+    const changes: Record<string, unknown> = {};
+    if (next.subject !== group.subject) changes.name = next.subject;
+    if (next.description !== group.description) changes.description = next.description;
+    for (const k of Object.keys(next.settings) as (keyof StoredGroup['settings'])[]) {
+      if (next.settings[k] !== group.settings[k]) changes[k] = next.settings[k];
+    }
+    if (Object.keys(changes).length === 0) return;
+    const subjectChanged = changes.name !== undefined;
+    await tx.groups.update(instance.id, group.id, {
+      subject: next.subject,
+      description: next.description,
+      settings: next.settings,
+      ...(subjectChanged ? { subjectOwner: ev.actor ?? null, subjectTime: new Date().toISOString() } : {}),
+    });
+    await emit(instance.id, 'group.updated', { groupId: group.id, changes, actor: actorView(ev.actor) });
+  }
+
+  /** A read-only view of the committed store whose writes (and emits) stop the dry run. */
+  function dryRun(base: Store): { tx: Store; emit: Emit } {
+    const stop = async (): Promise<never> => {
+      throw new WouldWrite();
+    };
+    const groups = { ...base.groups, put: stop, update: stop, putParticipants: stop, deleteParticipants: stop, delete: stop, deleteAll: stop };
+    return { tx: { ...base, groups, transaction: stop }, emit: stop };
+  }
+
+  /** Whether applying the event to the committed state would change nothing (no write, no event). */
+  async function isNoop(base: Store, instance: Instance, event: EngineEvent): Promise<boolean> {
+    const { tx, emit } = dryRun(base);
+    try {
+      await run(tx, emit, instance, event);
+      return true;
+    } catch (err) {
+      if (err instanceof WouldWrite) return false;
+      throw err;
+    }
+  }
+
+  async function run(tx: Store, emit: Emit, instance: Instance, event: EngineEvent): Promise<void> {
+    switch (event.type) {
+      case 'connection':
+        return; // the instance service handles connection status
+      case 'group.upsert':
+        return upsert(tx, emit, instance, event);
+      case 'group.gone': {
+        const group = await tx.groups.get(instance.id, event.groupId);
+        if (!group) return;
+        await tx.groups.delete(instance.id, event.groupId);
+        await emit(instance.id, 'group.left', { groupId: event.groupId, name: group.subject, reason: event.reason, actor: actorView(event.actor) });
+        return;
+      }
+      case 'group.participants':
+        return participants(tx, emit, instance, event);
+      case 'group.update':
+        return update(tx, emit, instance, event);
+      case 'group.invite_code': {
+        const group = await tx.groups.get(instance.id, event.groupId);
+        if (!group) return;
+        // The same reset reported twice (our own result, then the notification) is one change.
+        if (event.code !== undefined && group.inviteCode === event.code) return;
+        // Only admins may read the code; without the new code the next read asks the engine.
+        const code = group.myRole !== 'member' ? (event.code ?? null) : null;
+        if (group.inviteCode !== code) await tx.groups.update(instance.id, group.id, { inviteCode: code });
+        await emit(instance.id, 'group.invite_code.changed', { groupId: group.id, actor: actorView(event.actor) });
+        return;
+      }
+      case 'group.join_request': {
+        await emit(instance.id, `group.join_request.${event.action}`, {
+          groupId: event.groupId,
+          participant: personView(event.participant),
+          actor: actorView(event.actor),
+        });
+        return;
+      }
+      case 'message': {
+        if (event.fromMe) return;
+        await emit(instance.id, 'message.received', {
+          messageId: event.id,
+          chatId: event.chatId,
+          from: actorView(event.from),
+          timestamp: new Date(event.timestamp * 1000).toISOString(),
+          ...(event.text !== undefined ? { text: event.text } : {}),
+          ...(event.groupInvite
+            ? {
+                groupInvite: {
+                  groupId: event.groupInvite.groupId,
+                  code: event.groupInvite.code,
+                  expiration: new Date(event.groupInvite.expiration * 1000).toISOString(),
+                  groupName: event.groupInvite.groupName,
+                },
+              }
+            : {}),
+        });
+        return;
+      }
+    }
+  }
+
+  return {
+    async apply(instance, event, options) {
+      if (event.type === 'connection') return;
+      // Reading the committed state and finding nothing to do is the same as applying the event at
+      // that moment; skipping it also keeps a stale result from undoing a later notification.
+      if (options?.maybeApplied && store && event.type !== 'message' && event.type !== 'group.join_request' && (await isNoop(store, instance, event))) return;
+      await events.transact((tx, emit) => run(tx, emit, instance, event));
+    },
+
+    async setInviteCode(instance, groupId, code) {
+      await events.transact(async (tx) => {
+        if (await tx.groups.get(instance.id, groupId)) await tx.groups.update(instance.id, groupId, { inviteCode: code });
+      });
+    },
+  };
+}

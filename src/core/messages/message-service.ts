@@ -1,0 +1,69 @@
+/** Sending text and checking which numbers are on WhatsApp. */
+import { DomainError } from '../common/errors.js';
+import type { EventLog } from '../events/event-log.js';
+import type { InstanceService } from '../instances/instance-service.js';
+import { mapEngineError } from '../outcomes/outcomes.js';
+import { normalizeGroupId, normalizePeople, normalizePhone } from '../common/phone.js';
+
+export const TEXT_MAX = 20_000;
+
+export function createMessageService(deps: { instances: InstanceService; events: EventLog }) {
+  const { instances, events } = deps;
+
+  /** Resolves a chat id: a group id, or a person in any accepted phone form. */
+  function chat(chatId: unknown): string {
+    const group = normalizeGroupId(chatId);
+    if (group && typeof chatId === 'string' && chatId.includes('@g.us')) return group;
+    const [person] = (() => {
+      try {
+        return normalizePeople([chatId]);
+      } catch {
+        return [];
+      }
+    })();
+    if (person) return person.jid;
+    if (group) return group;
+    throw new DomainError('validation_failed', `invalid chatId: ${JSON.stringify(chatId)}; use <digits>@g.us or a phone`);
+  }
+
+  return {
+    chat,
+
+    /** Sends a text to a group or a person; logs `message.sent`. */
+    async sendText(instanceId: string, chatId: unknown, text: string): Promise<{ id: string; chatId: string; timestamp: string }> {
+      if (typeof text !== 'string' || text.length === 0 || text.length > TEXT_MAX) {
+        throw new DomainError('validation_failed', `text must be 1 to ${TEXT_MAX} characters`);
+      }
+      const to = chat(chatId);
+      const { session } = await instances.session(instanceId);
+      let sent;
+      try {
+        sent = await session.sendText(to, text);
+      } catch (err) {
+        return mapEngineError(err, 'message');
+      }
+      const timestamp = new Date(sent.timestamp * 1000).toISOString();
+      await events.transact((_tx, emit) => emit(instanceId, 'message.sent', { messageId: sent.id, chatId: to, timestamp, text }));
+      return { id: sent.id, chatId: to, timestamp };
+    },
+
+    /** Which of these numbers are on WhatsApp, with their canonical jid. */
+    async checkContacts(instanceId: string, phones: unknown[]) {
+      const invalid = phones.filter((p) => !normalizePhone(p));
+      if (invalid.length) {
+        throw new DomainError('invalid_participant', `invalid phone${invalid.length > 1 ? 's' : ''}: ${invalid.map((p) => JSON.stringify(p)).join(', ')}`, { invalid });
+      }
+      const digits = [...new Set(phones.map((p) => normalizePhone(p)!))];
+      const { session } = await instances.session(instanceId);
+      const found = await session.onWhatsApp(digits).catch((err) => mapEngineError(err, 'group'));
+      return {
+        results: digits.map((d) => {
+          const r = found.find((f) => f.phone === d);
+          return { phone: `+${d}`, registered: !!r?.registered, ...(r?.registered && r.jid ? { jid: r.jid } : {}), ...(r?.lid ? { lid: r.lid } : {}) };
+        }),
+      };
+    },
+  };
+}
+
+export type MessageService = ReturnType<typeof createMessageService>;

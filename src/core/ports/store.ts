@@ -1,0 +1,91 @@
+/**
+ * The store port: what the core needs from persistence, grouped by topic. One Kysely adapter serves
+ * SQLite and PostgreSQL; the repository conformance suite (test/store) runs against both.
+ *
+ * Conventions: `get*` returns `undefined` when not found; `delete*` is idempotent (deleting what is
+ * absent is not an error); `put*` is an upsert.
+ */
+import type { ApiKey } from '../access/access-model.js';
+import type { EventRecord } from '../events/event-model.js';
+import type { Instance, InstanceSettings } from '../instances/instance-model.js';
+import type { StoredGroup, StoredParticipant } from '../groups/group-model.js';
+
+export interface SettingsRepository {
+  get(key: string): Promise<string | undefined>;
+  put(key: string, value: string): Promise<void>;
+}
+
+export interface KeyRepository {
+  insert(key: ApiKey): Promise<void>;
+  get(id: string): Promise<ApiKey | undefined>;
+  getByHash(keyHash: string): Promise<ApiKey | undefined>;
+  list(): Promise<ApiKey[]>;
+  /** Returns false when the key did not exist. */
+  updateHash(id: string, keyHash: string): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /** Drops an instance id from every scoped key (the instance was deleted). */
+  removeInstance(instanceId: string): Promise<void>;
+}
+
+export interface InstanceRepository {
+  insert(instance: Instance): Promise<void>;
+  get(id: string): Promise<Instance | undefined>;
+  getByIdInstance(idInstance: string): Promise<Instance | undefined>;
+  getByTokenHash(tokenHash: string): Promise<Instance | undefined>;
+  getByPhone(phone: string): Promise<Instance | undefined>;
+  /** Every instance, oldest first; `ids` restricts the list. */
+  list(ids?: string[]): Promise<Instance[]>;
+  update(id: string, patch: Partial<Pick<Instance, 'name' | 'phone' | 'status' | 'statusReason' | 'tokenHash'>>): Promise<void>;
+  /** Replaces the value of one top-level settings key (null removes it). */
+  putSetting(id: string, key: keyof InstanceSettings & string, value: unknown): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
+export interface GroupListQuery {
+  limit: number;
+  offset: number;
+  /** Case-insensitive substring of the subject, or a substring of the id. */
+  search?: string;
+}
+
+export interface GroupRepository {
+  /** The group with its participants. */
+  get(instanceId: string, groupId: string): Promise<StoredGroup | undefined>;
+  /** Newest first, without participants (`participants` is empty). */
+  list(instanceId: string, query: GroupListQuery): Promise<{ items: StoredGroup[]; total: number }>;
+  listIds(instanceId: string): Promise<string[]>;
+  /** Replaces the whole group, participants included. */
+  put(group: StoredGroup): Promise<void>;
+  /** Updates group fields (not participants). */
+  update(instanceId: string, groupId: string, patch: Partial<Omit<StoredGroup, 'instanceId' | 'id' | 'participants'>>): Promise<void>;
+  /** Upserts these participants (matched by phone jid, else LID) and refreshes `size`. */
+  putParticipants(instanceId: string, groupId: string, participants: StoredParticipant[]): Promise<void>;
+  /** Removes these participants (matched by phone jid or LID) and refreshes `size`. */
+  deleteParticipants(instanceId: string, groupId: string, people: { phoneJid?: string | null; lid?: string | null }[]): Promise<void>;
+  delete(instanceId: string, groupId: string): Promise<void>;
+  deleteAll(instanceId: string): Promise<void>;
+}
+
+export interface EventRepository {
+  /** Appends with the next gapless seq of the instance. Call inside a transaction. */
+  append(event: Omit<EventRecord, 'seq'>): Promise<EventRecord>;
+  /** Events with seq > afterSeq, ascending. */
+  listAfter(instanceId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
+  getById(id: string): Promise<EventRecord | undefined>;
+  /** Events of several instances with id > afterId (ULID order), ascending. */
+  listAcross(instanceIds: string[] | null, afterId: string, limit: number): Promise<EventRecord[]>;
+  lastSeq(instanceId: string): Promise<number>;
+  deleteAll(instanceId: string): Promise<void>;
+  /** Deletes events that occurred before `before` (ISO), returning how many went. */
+  pruneBefore(before: string): Promise<number>;
+}
+
+/** Every repository, plus transactions. Inside `transaction`, the repos given run in that transaction. */
+export interface Store {
+  settings: SettingsRepository;
+  keys: KeyRepository;
+  instances: InstanceRepository;
+  groups: GroupRepository;
+  events: EventRepository;
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,217 @@
+/**
+ * The delivery worker: reads the durable event log and delivers it to every enabled subscription,
+ * one lane per (subscription, instance). A lane sends one event at a time, in seq order; a failing
+ * event holds back its own lane only, and is retried with backoff until 24 h after its first
+ * attempt, then dead-lettered. Cursors and attempts live in the database, so a restart resumes where
+ * delivery stood (an attempt cut short by a crash is sent again: delivery is at least once).
+ * The per-lane work is in `lane.ts`.
+ *
+ * The API never waits for it: a committed event only wakes the lane.
+ */
+import type { Logger } from '../../ports/logger.js';
+import type { EventLog } from '../../events/event-log.js';
+import type { SendResult } from '../webhook-deliveries.js';
+import type { WebhookRepository } from '../../ports/webhook-repository.js';
+import type { WebhookSubscription } from '../webhook-model.js';
+import type { Store } from '../../ports/store.js';
+import { createLaneRunner, hear, newLane, type Lane } from './lane.js';
+
+export interface WorkerDeps {
+  repo: WebhookRepository;
+  store: Store;
+  events: EventLog;
+  send: (sub: WebhookSubscription, message: { id: string; body: unknown; at: number }, signal?: AbortSignal) => Promise<SendResult>;
+  logger: Logger;
+  now?: () => number;
+  retryBaseMs: number;
+  /** Deliveries in flight at once, over every lane. */
+  concurrency?: number;
+  random?: () => number;
+  /** Longest sleep between two sweeps of every lane (a safety net for missed wake-ups). */
+  sweepMs?: number;
+}
+
+export interface WebhookWorker {
+  start(): Promise<void>;
+  /** Stops: aborts requests in flight (their attempt is not recorded) and waits for the lanes. */
+  stop(): Promise<void>;
+  /** Looks at every lane now (after a subscription changed, or a test moved the clock). */
+  wake(): void;
+  /** Resolves once no lane is working (a retry may still be scheduled). */
+  idle(): Promise<void>;
+}
+
+/** Creates the worker; call `start()` once the database is open. */
+export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
+  const { repo, store, events, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const sweepMs = deps.sweepMs ?? 60_000;
+  const concurrency = deps.concurrency ?? 16;
+  const subs = new Map<string, WebhookSubscription>();
+  const lanes = new Map<string, Lane>();
+  const inflight = new Set<Promise<void>>();
+  const abort = new AbortController();
+  let stopped = false;
+  let started = false;
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Infinity;
+  let sweeping: Promise<void> | undefined;
+  let sweepAgain = false;
+
+  // A small semaphore: many lanes, a bounded number of sockets.
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }
+
+  function scheduleAt(ms: number): void {
+    if (stopped) return;
+    const at = Math.min(ms, now() + sweepMs);
+    if (at >= timerAt) return;
+    if (timer) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerAt = Infinity;
+      sweep();
+    }, Math.max(0, at - now()));
+    timer.unref();
+  }
+
+  async function refresh(): Promise<void> {
+    const list = await repo.listSubscriptions();
+    subs.clear();
+    for (const s of list) subs.set(s.id, s);
+  }
+
+  const covers = (s: WebhookSubscription, instanceId: string) => s.enabled && (s.instances === null || s.instances.includes(instanceId));
+
+  /**
+   * Reloads the subscriptions and kicks every lane; coalesces calls that arrive meanwhile. Every
+   * lane reads its state again: a wake means a subscription, a cursor (replay) or a delivery
+   * (manual retry) may have changed under it.
+   */
+  function sweep(): void {
+    if (stopped) return;
+    for (const lane of lanes.values()) lane.stale = true;
+    if (sweeping) {
+      sweepAgain = true;
+      return;
+    }
+    sweeping = (async () => {
+      do {
+        sweepAgain = false;
+        try {
+          await refresh();
+          const instanceIds = (await store.instances.list()).map((i) => i.id);
+          for (const [key, lane] of lanes) {
+            const s = subs.get(lane.subscriptionId);
+            if (!lane.running && (!s || !covers(s, lane.instanceId) || !instanceIds.includes(lane.instanceId))) lanes.delete(key);
+          }
+          for (const s of subs.values()) {
+            for (const id of s.instances ?? instanceIds) if (covers(s, id) && instanceIds.includes(id)) kick(s.id, id);
+          }
+        } catch (err) {
+          if (!stopped) logger.error({ err }, 'webhook sweep failed');
+        }
+      } while (sweepAgain && !stopped);
+      scheduleAt(now() + sweepMs);
+    })().finally(() => {
+      sweeping = undefined;
+    });
+    track(sweeping);
+  }
+
+  function track(p: Promise<void>): void {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  }
+
+  const runner = createLaneRunner({
+    repo,
+    store,
+    logger,
+    now,
+    retryBaseMs: deps.retryBaseMs,
+    random: deps.random,
+    send: (sub, message) => withSlot(() => deps.send(sub, message, abort.signal)),
+    subscription: (id) => subs.get(id),
+    stopped: () => stopped,
+    scheduleAt,
+  });
+
+  /** The lane of (subscription, instance); lanes outlive their runs so what they read stays warm. */
+  function laneOf(subscriptionId: string, instanceId: string): Lane {
+    const key = `${subscriptionId}\u0000${instanceId}`;
+    let lane = lanes.get(key);
+    if (!lane) {
+      lane = newLane(subscriptionId, instanceId);
+      lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  function kick(subscriptionId: string, instanceId: string): void {
+    if (stopped) return;
+    const lane = laneOf(subscriptionId, instanceId);
+    if (lane.running) {
+      lane.again = true;
+      return;
+    }
+    lane.running = true;
+    const p = (async () => {
+      do {
+        lane.again = false;
+        try {
+          await runner.drain(lane);
+        } catch (err) {
+          lane.stale = true;
+          if (stopped) return;
+          logger.error({ err, subscriptionId, instanceId }, 'webhook delivery lane failed; retrying later');
+          scheduleAt(now() + Math.max(deps.retryBaseMs, 1000));
+          return;
+        }
+      } while (lane.again && !stopped);
+    })().finally(() => {
+      lane.running = false;
+    });
+    track(p);
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      unsubscribe = events.subscribe((event) => {
+        // A subscription for every instance also covers instances created after the last sweep.
+        for (const s of subs.values()) {
+          if (!covers(s, event.instanceId)) continue;
+          hear(laneOf(s.id, event.instanceId), event);
+          kick(s.id, event.instanceId);
+        }
+      });
+      sweep();
+      await sweeping;
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      if (timer) clearTimeout(timer);
+      abort.abort();
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
+    wake: () => sweep(),
+    async idle() {
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
+  };
+}

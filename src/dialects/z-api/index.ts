@@ -1,0 +1,91 @@
+/**
+ * The Z-API dialect: `/instances/{instanceId}/token/{token}/{endpoint}`. Its own auth (path token and
+ * optional Client-Token header), its own error bodies, 405 for a wrong method and 415 for a body
+ * that is not JSON. Every route calls the same core services as the native API.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpDeps } from '../../http/deps.js';
+import { zapiAuth } from './auth.js';
+import { ZapiReplyError, zapiErrorHandler } from './errors.js';
+import { zapiGroupRoutes } from './routes-groups.js';
+import { zapiInstanceRoutes } from './routes-instance.js';
+import { zapiUpdateRoutes } from './routes-updates.js';
+import { ZAPI_WEBHOOK_SLOTS, zapiWebhookRoutes } from './routes-webhooks.js';
+
+/** Every endpoint served and its methods, to tell a wrong method (405) from an unknown path (404). */
+const ENDPOINT_METHODS: Record<string, string[]> = {
+  'create-group': ['POST'],
+  'update-group-name': ['POST'],
+  'update-group-description': ['POST'],
+  'update-group-photo': ['POST'],
+  'update-group-settings': ['POST'],
+  'add-participant': ['POST'],
+  'remove-participant': ['POST'],
+  'add-admin': ['POST'],
+  'remove-admin': ['POST'],
+  'approve-participant': ['POST'],
+  'reject-participant': ['POST'],
+  'leave-group': ['POST'],
+  'group-metadata': ['GET', 'POST'],
+  'light-group-metadata': ['GET'],
+  'group-invitation-link': ['GET', 'POST'],
+  'redefine-invitation-link': ['POST'],
+  'accept-invite-group': ['GET'],
+  groups: ['GET'],
+  'send-text': ['POST'],
+  status: ['GET'],
+  'update-every-webhooks': ['PUT'],
+  ...Object.fromEntries(Object.keys(ZAPI_WEBHOOK_SLOTS).map((slot) => [`update-webhook-${slot}`, ['PUT']])),
+};
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * 415 for a request that carries a body not declared as JSON. A bodiless POST needs no content
+ * type; its declared one is dropped so an empty `application/json` body is not a parse error.
+ */
+async function requireJson(request: FastifyRequest) {
+  if (request.is404 || !BODY_METHODS.has(request.method)) return;
+  const length = request.headers['content-length'];
+  const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (!hasBody) {
+    delete request.headers['content-type'];
+    return;
+  }
+  const type = request.headers['content-type'];
+  if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ZapiReplyError(415, { error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' });
+  }
+}
+
+/** 405 when the endpoint exists under another method, else 404; never echoes the path (it holds the token). */
+function notFound(request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?')[0] ?? '';
+  const m = /^\/instances\/[^/]+\/token\/[^/]+\/([^/]+)/.exec(path);
+  const allowed = m ? ENDPOINT_METHODS[m[1]!] : undefined;
+  if (allowed && !allowed.includes(request.method === 'HEAD' ? 'GET' : request.method)) {
+    return reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `use ${allowed.join(' or ')} for ${m![1]}` });
+  }
+  return reply.code(404).send({ error: 'not_found', message: 'no such Z-API endpoint' });
+}
+
+/** Registers the Z-API dialect (outside `/api`: it has its own credentials). */
+export const zapiDialect: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
+  await app.register(
+    async (scope) => {
+      scope.setErrorHandler(zapiErrorHandler);
+      scope.setNotFoundHandler(notFound);
+      scope.addHook('onRequest', zapiAuth(deps));
+      scope.addHook('onRequest', requireJson);
+      const routes = { ...deps, prefix: '/:instanceId/token/:token' };
+      await scope.register(zapiGroupRoutes, routes);
+      await scope.register(zapiUpdateRoutes, routes);
+      await scope.register(zapiWebhookRoutes, routes);
+      await scope.register(zapiInstanceRoutes, routes);
+    },
+    { prefix: '/instances' },
+  );
+};
