@@ -10,11 +10,11 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.js';
-import { createAuthFailureLimiter, requireKey } from './http/auth.js';
+import { requireKey } from './http/auth.js';
+import { createUrlRedactor, requestSerializer } from './http/redact.js';
 import { installIdempotency } from './http/idempotency.js';
 import { operationRoutes } from './http/native/operations.js';
 import { pacingRoutes } from './http/native/pacing.js';
-import type { HttpDeps } from './http/deps.js';
 import { frameworkErrors, installErrorHandling, rejectNul } from './http/errors.js';
 import { installMetrics } from './http/metrics.js';
 import { groupRoutes } from './http/native/groups.js';
@@ -26,10 +26,6 @@ import { participantRoutes } from './http/native/participants.js';
 import { sandboxRoutes } from './http/native/sandbox.js';
 import { webhookRoutes } from './http/native/webhooks.js';
 import { eventStreamRoutes } from './http/native/event-stream.js';
-import { zapiClientTokenRoutes } from './dialects/z-api/client-token-routes.js';
-import { twoChatDialect } from './dialects/two-chat/index.js';
-import { zapiDialect } from './dialects/z-api/index.js';
-import { greenApiRoutes } from './dialects/green-api/index.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { sharedSchemas } from './http/native/schemas.js';
 import { ulid } from './core/common/ids.js';
@@ -54,8 +50,10 @@ function makeAjv(coerce: boolean) {
 
 /** Builds the Fastify app over a container (not listening). */
 export async function buildApp(core: Container, options: AppOptions = {}): Promise<FastifyInstance> {
+  const redactUrl = createUrlRedactor(core.redactions);
   const app = Fastify({
-    loggerInstance: core.logger as FastifyBaseLogger,
+    // Request logs hide query-string secrets and every dialect's path secrets.
+    loggerInstance: core.logger.child({}, { serializers: { req: requestSerializer(redactUrl) } }) as FastifyBaseLogger,
     genReqId: () => `req-${ulid().toLowerCase()}`,
     requestIdHeader: false,
     bodyLimit: core.config.bodyLimitBytes,
@@ -79,8 +77,8 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installErrorHandling(app);
-  installMetrics(app as unknown as FastifyInstance, core);
+  installErrorHandling(app, redactUrl);
+  installMetrics(app as unknown as FastifyInstance, { services: core.api, metricsToken: core.config.metricsToken });
   app.addHook('preValidation', rejectNul);
 
   await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
@@ -109,30 +107,27 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', database, engines });
   });
 
-  const limiter = createAuthFailureLimiter(core.config.authFailureLimitPerMinute);
-  const deps: HttpDeps = { core, limiter };
+  const services = core.api;
   await app.register(
     async (api) => {
-      api.addHook('onRequest', requireKey(core.access, limiter));
-      installIdempotency(api as unknown as FastifyInstance, { records: core.idempotency, now: core.now, retentionHours: core.config.idempotencyRetentionHours });
-      await api.register(instanceRoutes, deps);
-      await api.register(linkingRoutes, deps);
-      await api.register(keyRoutes, deps);
-      await api.register(groupRoutes, deps);
-      await api.register(participantRoutes, deps);
-      await api.register(operationRoutes, deps);
-      await api.register(pacingRoutes, deps);
-      await api.register(messageRoutes, deps);
-      await api.register(sandboxRoutes, deps);
-      await api.register(webhookRoutes, deps);
-      await api.register(eventStreamRoutes, deps);
-      await api.register(zapiClientTokenRoutes, deps);
+      api.addHook('onRequest', requireKey(services.access, services.limiter));
+      installIdempotency(api as unknown as FastifyInstance, { records: services.idempotency, now: services.now, retentionHours: core.config.idempotencyRetentionHours });
+      await api.register(instanceRoutes, services);
+      await api.register(linkingRoutes, services);
+      await api.register(keyRoutes, services);
+      await api.register(groupRoutes, services);
+      await api.register(participantRoutes, services);
+      await api.register(operationRoutes, services);
+      await api.register(pacingRoutes, services);
+      await api.register(messageRoutes, services);
+      await api.register(sandboxRoutes, services);
+      await api.register(webhookRoutes, services);
+      await api.register(eventStreamRoutes, services);
+      for (const dialect of core.dialects) if (dialect.apiRoutes) await api.register(dialect.apiRoutes);
     },
     { prefix: '/api' },
   );
-  await app.register(zapiDialect, deps);
-  await app.register(twoChatDialect, deps);
-  await app.register(greenApiRoutes, deps);
+  for (const dialect of core.dialects) await app.register(dialect.routes);
 
   return app as unknown as FastifyInstance;
 }

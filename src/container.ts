@@ -19,10 +19,16 @@ import { createBaileysEngineFactory } from './adapters/engines/baileys/baileys-e
 import { createBaileysAuthRepository } from './adapters/engines/baileys/auth-repository.js';
 import { openDatabase, type DatabaseHandle } from './adapters/store/db.js';
 import { createKyselyStore } from './adapters/store/kysely/index.js';
-import { createTwoChatGroupRepository, type TwoChatGroupRepository } from './dialects/two-chat/group-handle-repository.js';
-import { createGreenApiQueueRepository } from './dialects/green-api/queue-repository.js';
-import type { GreenApiQueueRepository } from './dialects/green-api/tables.js';
-import { createStatsRepository, type StatsRepository } from './adapters/store/kysely/stats.js';
+import type { Kysely } from 'kysely';
+import type { ApiServices } from './http/deps.js';
+import type { UrlRedaction } from './http/redact.js';
+import { createAuthFailureLimiter } from './http/auth.js';
+import type { Dialect, DialectModule } from './dialects/kit/dialect.js';
+import { greenApiDialect } from './dialects/green-api/index.js';
+import { twoChatDialect } from './dialects/two-chat/index.js';
+import { zapiDialect } from './dialects/z-api/index.js';
+import { createStatsRepository } from './adapters/store/kysely/stats.js';
+import type { StatsRepository } from './core/ports/monitoring.js';
 import type { Store } from './core/ports/store.js';
 import { createWebhookFeature, type WebhookFeature } from './adapters/webhooks/wire.js';
 import { createOperationsFeature, type OperationsFeature } from './adapters/queue/embedded-setup.js';
@@ -48,10 +54,12 @@ export interface Container {
   groups: GroupService;
   participants: ParticipantService;
   messages: MessageService;
-  /** 2Chat's group handles (`WAG` + uuid) for the 2Chat dialect. */
-  twoChatGroups: TwoChatGroupRepository;
-  /** Green API notification queue state (deleted receipts) for the Green API dialect. */
-  greenApiQueue: GreenApiQueueRepository;
+  /** What routes may use: the services, never the store or the database. */
+  api: ApiServices;
+  /** The provider dialects, built over `api`. */
+  dialects: Dialect[];
+  /** Secrets the dialects carry in their paths, hidden from logged URLs. */
+  redactions: UrlRedaction[];
   sandbox: SandboxNetwork;
   /** Monitoring counts (operations and webhook deliveries by status). */
   stats: StatsRepository;
@@ -78,6 +86,11 @@ export interface Container {
   close(): Promise<void>;
   /** Hooks run at close, in reverse order (features register their background loops here). */
   onClose(fn: () => Promise<void> | void): void;
+}
+
+/** The provider dialects this server speaks: one line each. */
+export function dialectModules(config: Config): DialectModule[] {
+  return [greenApiDialect({ prefix: config.greenApiPrefix }), zapiDialect, twoChatDialect];
 }
 
 /** Builds everything from the configuration. */
@@ -112,10 +125,6 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const participants = createParticipantService({ instances, groups, sync, events });
   const messages = createMessageService({ instances, events });
 
-  const twoChatGroups = createTwoChatGroupRepository(database.db, now);
-  const greenApiQueue = createGreenApiQueueRepository(database.db);
-  instances.onDeleted((id) => twoChatGroups.deleteAll(id));
-  instances.onDeleted((id) => greenApiQueue.deleteAll(id));
 
   const closers: (() => Promise<void> | void)[] = [];
   const operations = createOperationsFeature({ db: database.db, store, events, instances, groups, sync, participants, logger, now });
@@ -124,6 +133,30 @@ export async function createContainer(config: Config, logger: Logger, options: C
   closers.push(() => webhookFeature.stop());
   instances.onDeleted((id) => operations.forgetInstance(id));
   instances.onDeleted((id) => webhookFeature.forgetInstance(id));
+  const stats = createStatsRepository(database.db);
+
+  const api: ApiServices = {
+    access,
+    instances,
+    groups,
+    participants,
+    messages,
+    events,
+    paced: operations.paced,
+    pacing: operations.pacing,
+    webhooks: webhookFeature.webhooks,
+    idempotency: operations.idempotency,
+    stats,
+    sandbox,
+    limiter: createAuthFailureLimiter(config.authFailureLimitPerMinute),
+    now,
+  };
+  const tables = <T,>() => database.db as unknown as Kysely<T>;
+  const modules = dialectModules(config);
+  const dialects = modules.map((module) => module.create({ services: api, tables }));
+  for (const dialect of dialects) {
+    if (dialect.forgetInstance) instances.onDeleted((id) => dialect.forgetInstance!(id));
+  }
   return {
     config,
     logger,
@@ -136,10 +169,11 @@ export async function createContainer(config: Config, logger: Logger, options: C
     groups,
     participants,
     messages,
-    twoChatGroups,
-    greenApiQueue,
+    api,
+    dialects,
+    redactions: modules.flatMap((m) => m.redactions),
     sandbox,
-    stats: createStatsRepository(database.db),
+    stats,
     pacing: operations.pacing,
     paced: operations.paced,
     operationsQueue: operations.queue,

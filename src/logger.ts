@@ -1,18 +1,17 @@
 import pino, { type Logger } from 'pino';
-import { redactUrl } from './http/errors.js';
+import { redactQuery, requestSerializer } from './http/redact.js';
 
 /**
  * The process logger. Pretty output only when stdout is a terminal; request URLs are redacted (the
- * provider dialects carry tokens in paths) and auth headers are never serialised.
+ * app adds each provider dialect's path secrets, see `buildApp`) and auth headers are never serialised.
  */
 export function createLogger(level: string, options: { pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {
   const pretty = options.pretty ?? (process.stdout.isTTY === true && !options.destination);
   const opts: pino.LoggerOptions = {
     level,
     serializers: {
-      req(req: { method?: string; url?: string; id?: string; ip?: string; socket?: { remoteAddress?: string } }) {
-        return { id: req.id, method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip ?? req.socket?.remoteAddress };
-      },
+      // The app replaces this with one that also knows each dialect's path secrets.
+      req: requestSerializer(redactQuery),
       res(res: { statusCode?: number }) {
         return { statusCode: res.statusCode };
       },

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../core/common/errors.js';
+import type { UrlRedactor } from './redact.js';
 
 /** HTTP status of each domain error code on the native API. Dialects keep their own tables. */
 export const NATIVE_STATUS: Record<ErrorCode, number> = {
@@ -103,7 +104,7 @@ export function toDomainError(err: unknown): { error: DomainError; status: numbe
 }
 
 /** Installs the error and not-found handlers that answer every failure in the native envelope. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, redactUrl: UrlRedactor): void {
   app.setErrorHandler((err, request, reply) => {
     const { error, status } = toDomainError(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
@@ -148,15 +149,4 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   // Raised before routing, so the app's onSend hook that sets this header does not run.
   reply.header('x-request-id', request.id);
   void sendDomainError(reply, error, status);
-}
-
-/**
- * Removes secrets from a URL before it is logged or echoed: Green API and Z-API carry the instance
- * token in the path, some clients put keys in the query string.
- */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/(\/waInstance[^/]*\/[^/?]+\/)([^/?]+)/i, '$1[redacted]')
-    .replace(/(\/token\/)([^/?]+)/i, '$1[redacted]')
-    .replace(/([?&](?:token|key|api_key|apikey|apiTokenInstance)=)[^&]*/gi, '$1[redacted]');
 }

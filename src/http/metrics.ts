@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Container } from '../container.js';
+import type { ApiServices } from './deps.js';
 import { OPERATION_STATUSES } from '../core/operations/operation-model.js';
 import { presentedKey } from './auth.js';
 import { errorBody } from './errors.js';
@@ -36,7 +36,14 @@ function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>
 }
 
 /** Installs the request metrics hooks and the `GET /metrics` route on the root app. */
-export function installMetrics(app: FastifyInstance, core: Container): void {
+/** What the metrics endpoint reads, and the optional token that may scrape it besides the admin key. */
+export interface MetricsDeps {
+  services: Pick<ApiServices, 'access' | 'instances' | 'stats' | 'webhooks'>;
+  metricsToken?: string;
+}
+
+export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
+  const core = deps.services;
   const registry = new Registry();
 
   const requests = new Counter({
@@ -59,9 +66,7 @@ export function installMetrics(app: FastifyInstance, core: Container): void {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = new Map<string, number>();
-      for (const i of await core.store.instances.list()) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
-      setAll(this, 'status', counts, INSTANCE_STATUSES);
+      setAll(this, 'status', await core.instances.countByStatus(), INSTANCE_STATUSES);
     },
   });
   new Gauge({
@@ -109,7 +114,7 @@ export function installMetrics(app: FastifyInstance, core: Container): void {
 
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     const secret = presentedKey(request);
-    const token = core.config.metricsToken;
+    const token = deps.metricsToken;
     const allowed = !!secret && ((token !== undefined && secretEquals(secret, token)) || (await isAdmin(core, secret)));
     if (!allowed) {
       return reply
@@ -121,7 +126,7 @@ export function installMetrics(app: FastifyInstance, core: Container): void {
   });
 }
 
-async function isAdmin(core: Container, secret: string): Promise<boolean> {
+async function isAdmin(core: MetricsDeps['services'], secret: string): Promise<boolean> {
   const principal = await core.access.authenticate(secret);
   return !!principal && core.access.isAdmin(principal);
 }

@@ -3,8 +3,6 @@
  * text, booleans are integers 0/1, structured values are JSON text.
  */
 import type { OperationTables } from './schema-operations.js';
-import type { TwoChatTables } from '../../dialects/two-chat/tables.js';
-import type { GreenApiTables } from '../../dialects/green-api/tables.js';
 import type { WebhookTables } from './schema-webhooks.js';
 import type { BaileysTables } from '../engines/baileys/tables.js';
 
@@ -101,5 +99,9 @@ export interface CoreTables {
   sandbox_groups: SandboxGroupsTable;
 }
 
-/** Every table. Each feature declares its tables in `schema-<feature>.ts` and is added here. */
-export interface Database extends CoreTables, OperationTables, TwoChatTables, GreenApiTables, WebhookTables, BaileysTables {}
+/**
+ * Every table the core's adapters use. Each feature declares its tables in `schema-<feature>.ts` and
+ * is added here; a dialect declares its own tables in its folder and reaches them through the
+ * composition root (`tables<T>()`), while the one migration set creates them all.
+ */
+export interface Database extends CoreTables, OperationTables, WebhookTables, BaileysTables {}

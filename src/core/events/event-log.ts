@@ -17,6 +17,10 @@ export interface EventLog {
   subscribe(listener: EventListener): () => void;
   /** Reads an instance's log after a seq (or after an event id), ascending. */
   list(instanceId: string, after: { seq?: number; id?: string }, limit: number): Promise<EventRecord[]>;
+  /** Events of several instances (null: all) with id > afterId (ULID order), ascending. */
+  listAcross(instanceIds: string[] | null, afterId: string, limit: number): Promise<EventRecord[]>;
+  /** The seq of an instance's last event (0 when none). */
+  lastSeq(instanceId: string): Promise<number>;
 }
 
 /** Creates the event log over the store. `now` is injectable for tests. */
@@ -59,5 +63,7 @@ export function createEventLog(deps: { store: Store; now?: () => number }): Even
       }
       return store.events.listAfter(instanceId, afterSeq, limit);
     },
+    listAcross: (instanceIds, afterId, limit) => store.events.listAcross(instanceIds, afterId, limit),
+    lastSeq: (instanceId) => store.events.lastSeq(instanceId),
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { EngineSession, GroupParticipant, ParticipantRole, SettingsChange } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
-import { DomainError } from '../common/errors.js';
+import { DomainError, isDomainError } from '../common/errors.js';
 import type { GroupSync, PersonView } from './group-sync.js';
 import { OWN_RESULT, personView } from './group-sync.js';
 import type { InstanceService } from '../instances/instance-service.js';
@@ -93,6 +93,16 @@ export function createGroupService(deps: GroupServiceDeps) {
     await sync.apply(instance, { type: 'group.upsert', group: meta, reason, actor: reason === 'joined' ? myJid(instance) : undefined }, OWN_RESULT);
   }
 
+  /** The invite code (admins only); cached in the store until it changes. */
+  async function inviteCode(instanceId: string, groupId: string): Promise<{ code: string; link: string }> {
+    const { instance, session } = await instances.session(instanceId);
+    const g = await store.groups.get(instanceId, groupId);
+    if (g?.inviteCode && g.myRole !== 'member') return { code: g.inviteCode, link: inviteLink(g.inviteCode) };
+    const code = await call(() => session.inviteCode(groupId));
+    await sync.setInviteCode(instance, groupId, code);
+    return { code, link: inviteLink(code) };
+  }
+
   return {
     stored,
 
@@ -140,14 +150,21 @@ export function createGroupService(deps: GroupServiceDeps) {
       await sync.apply(instance, { type: 'group.gone', groupId, reason: 'left', actor: myJid(instance) }, OWN_RESULT);
     },
 
-    /** The invite code (admins only); cached in the store until it changes. */
-    async inviteCode(instanceId: string, groupId: string): Promise<{ code: string; link: string }> {
-      const { instance, session } = await instances.session(instanceId);
-      const g = await store.groups.get(instanceId, groupId);
-      if (g?.inviteCode && g.myRole !== 'member') return { code: g.inviteCode, link: inviteLink(g.inviteCode) };
-      const code = await call(() => session.inviteCode(groupId));
-      await sync.setInviteCode(instance, groupId, code);
-      return { code, link: inviteLink(code) };
+    inviteCode,
+
+    /**
+     * The invite link of a group the instance administers: the stored one, else asked of WhatsApp;
+     * undefined for a plain member or when WhatsApp will not give it.
+     */
+    async adminInviteLink(instanceId: string, g: GroupView): Promise<string | undefined> {
+      if (g.myRole === 'member') return undefined;
+      if (g.inviteLink) return g.inviteLink;
+      try {
+        return (await inviteCode(instanceId, g.id)).link;
+      } catch (err) {
+        if (isDomainError(err)) return undefined;
+        throw err;
+      }
     },
 
     /** Revokes the invite code; the old one stops working at once. */

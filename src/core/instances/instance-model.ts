@@ -4,11 +4,12 @@ import type { ConnectionStatus } from '../ports/engine.js';
 export type EngineKind = 'sandbox' | 'baileys';
 export type InstanceStatus = ConnectionStatus;
 
-/** Per-instance settings kept as one JSON object; each feature owns its own key. */
+/**
+ * Per-instance settings kept as one JSON object; each feature owns its own key (`pacing`, and each
+ * dialect its own).
+ */
 export interface InstanceSettings {
   pacing?: Record<string, unknown>;
-  greenApi?: Record<string, unknown>;
-  zapiClientTokenHash?: string;
   [key: string]: unknown;
 }
 

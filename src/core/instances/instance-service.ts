@@ -25,6 +25,16 @@ export type EngineEventHandler = (instance: Instance, event: EngineEvent) => Pro
 export interface InstanceService {
   create(input: { name?: string; engine?: string; phone?: string }): Promise<InstanceView & { token: string }>;
   get(id: string): Promise<Instance>;
+  /** The instance, or undefined when absent (credential checks answer their own refusal). */
+  find(id: string): Promise<Instance | undefined>;
+  /** By Green API's numeric idInstance; undefined when absent or not numeric. */
+  findByIdInstance(idInstance: string): Promise<Instance | undefined>;
+  /** By its number (digits); undefined when no instance has it. */
+  findByPhone(phone: string): Promise<Instance | undefined>;
+  /** Replaces one feature's key of the instance settings (null removes it); `instance_not_found` when absent. */
+  putSetting(id: string, key: string, value: unknown): Promise<void>;
+  /** How many instances are in each connection status (monitoring). */
+  countByStatus(): Promise<Map<InstanceStatus, number>>;
   view(instance: Instance): InstanceView;
   list(ids: string[] | null): Promise<Instance[]>;
   delete(id: string): Promise<void>;
@@ -171,6 +181,18 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
 
     get,
     view,
+    find: (id) => store.instances.get(id),
+    findByIdInstance: async (idInstance) => (/^\d{1,20}$/.test(idInstance) ? store.instances.getByIdInstance(idInstance) : undefined),
+    findByPhone: (phone) => store.instances.getByPhone(phone),
+    async putSetting(id, key, value) {
+      await get(id);
+      await store.instances.putSetting(id, key, value);
+    },
+    async countByStatus() {
+      const counts = new Map<InstanceStatus, number>();
+      for (const i of await store.instances.list()) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
+      return counts;
+    },
 
     list: (ids) => store.instances.list(ids ?? undefined),
 

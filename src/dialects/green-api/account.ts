@@ -1,11 +1,10 @@
 /** Green API's instance methods: state, settings, QR, logout, reboot, and sendMessage. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import QRCode from 'qrcode';
-import type { Container } from '../../container.js';
 import { DomainError } from '../../core/common/errors.js';
 import type { Instance } from '../../core/instances/instance-model.js';
-import { GREEN_DEFAULT_SETTINGS, greenSettings, greenState, greenWid, type GreenSettings } from './wire-format.js';
-import type { HttpDeps } from '../../http/deps.js';
+import { GREEN_DEFAULT_SETTINGS, GREEN_SETTINGS_KEY, greenSettings, greenState, greenWid, type GreenSettings } from './wire-format.js';
+import type { ApiServices } from '../../http/deps.js';
 import { instanceOf } from './auth.js';
 import { path } from './groups.js';
 import type { GreenQueue } from './queue.js';
@@ -22,9 +21,12 @@ function checkWebhookUrl(url: string): void {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new DomainError('validation_failed', '"webhookUrl" must be an http or https uri');
 }
 
-export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: GreenQueue }> = async (app, { core, queue }) => {
+export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'instances' | 'messages' | 'webhooks'> & { queue: GreenQueue }> = async (
+  app,
+  { instances, messages, webhooks, queue },
+) => {
   const tags = ['green-api'];
-  const fresh = async (instance: Instance) => core.instances.get(instance.id);
+  const fresh = async (instance: Instance) => instances.get(instance.id);
 
   app.get(
     path('getStateInstance'),
@@ -57,16 +59,16 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: G
       const before = greenSettings(instance);
       if (request.body.webhookUrl !== undefined) checkWebhookUrl(request.body.webhookUrl);
       const known = Object.keys(GREEN_DEFAULT_SETTINGS) as (keyof GreenSettings)[];
-      const stored = { ...((instance.settings.greenApi ?? {}) as Record<string, unknown>) };
+      const stored = { ...((instance.settings[GREEN_SETTINGS_KEY] ?? {}) as Record<string, unknown>) };
       for (const key of known) {
         const value = (request.body as Record<string, unknown>)[key];
         if (value !== undefined) stored[key] = value;
       }
-      const after = greenSettings({ ...instance, settings: { ...instance.settings, greenApi: stored } });
+      const after = greenSettings({ ...instance, settings: { ...instance.settings, [GREEN_SETTINGS_KEY]: stored } });
       // The webhook URL becomes (or stops being) a green-api subscription first: a URL the server
       // may not call is refused before anything is saved.
-      await core.webhooks.upsertProviderSubscription(instance.id, 'green-api', { url: after.webhookUrl || null, token: after.webhookUrlToken || undefined });
-      await core.store.instances.putSetting(instance.id, 'greenApi', stored);
+      await webhooks.upsertProviderSubscription(instance.id, 'green-api', { url: after.webhookUrl || null, token: after.webhookUrlToken || undefined });
+      await instances.putSetting(instance.id, GREEN_SETTINGS_KEY, stored);
       // While a webhook is set, the queue stays empty; whatever happened meanwhile went by webhook
       // (or nowhere), so removing the webhook starts the queue afresh rather than replaying it.
       if (before.webhookUrl && !after.webhookUrl) await queue.skipAll(instance.id);
@@ -80,7 +82,7 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: G
     async (request) => {
       const instance = await fresh(instanceOf(request));
       if (instance.status === 'connected') return { type: 'alreadyLogged', message: 'instance account already authorized' };
-      const qr = core.instances.rawSession(instance.id)?.currentQr?.();
+      const qr = instances.rawSession(instance.id)?.currentQr?.();
       if (qr) {
         const dataUrl = await QRCode.toDataURL(qr);
         return { type: 'qrCode', message: dataUrl.replace(/^data:image\/png;base64,/, '') };
@@ -93,7 +95,7 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: G
     path('logout'),
     { schema: { tags, summary: 'Unlink the instance from WhatsApp', params: Params, response: { 200: { type: 'object', properties: { isLogout: { type: 'boolean', description: 'Logged out', examples: [true] } } }, ...errors(401, 403, 429) } } },
     async (request) => {
-      await core.instances.logout(instanceOf(request).id);
+      await instances.logout(instanceOf(request).id);
       return { isLogout: true };
     },
   );
@@ -102,7 +104,7 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: G
     path('reboot'),
     { schema: { tags, summary: 'Restart the instance connection', params: Params, response: { 200: { type: 'object', properties: { isReboot: { type: 'boolean', description: 'Restarted', examples: [true] } } }, ...errors(401, 403, 429) } } },
     async (request) => {
-      await core.instances.restart(instanceOf(request).id);
+      await instances.restart(instanceOf(request).id);
       return { isReboot: true };
     },
   );
@@ -111,7 +113,7 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: G
     path('sendMessage'),
     { schema: { tags, summary: 'Send a text message', params: Params, body: SendMessageBody, response: { 200: SendMessageReply, ...errors(400, 401, 403, 429) } } },
     async (request) => {
-      const sent = await core.messages.sendText(instanceOf(request).id, request.body.chatId, request.body.message);
+      const sent = await messages.sendText(instanceOf(request).id, request.body.chatId, request.body.message);
       return { idMessage: sent.id };
     },
   );

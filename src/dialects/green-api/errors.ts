@@ -6,17 +6,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/common/errors.js';
 import { setRetryAfter, toDomainError } from '../../http/errors.js';
+import { DialectReplyError, sendReplyError } from '../kit/reply-error.js';
 
-/** An answer whose status the dialect decides itself (e.g. 500 for a refused group creation). */
-export class GreenHttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'GreenHttpError';
-  }
-}
+/** A Green API answer with a status the dialect decides itself (e.g. 500 for a refused group creation). */
+export const greenReply = (status: number, message: string) => new DialectReplyError(status, { statusCode: status, message });
 
 type AjvError = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> };
 
@@ -87,7 +80,7 @@ export function greenStatus(err: DomainError): { status: number; message: string
 
 /** The plugin-scoped error handler: every failure in Green API's body, 5xx messages never leaked. */
 export function greenErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof GreenHttpError) return reply.code(err.statusCode).send({ statusCode: err.statusCode, message: err.message });
+  if (err instanceof DialectReplyError) return sendReplyError(reply, err);
   const validation = (err as FastifyError & { validation?: AjvError[] }).validation;
   if (validation?.length) {
     return reply.code(400).send({ statusCode: 400, message: `Validation failed. Details: ${validationDetail(validation[0]!)}` });

@@ -2,15 +2,17 @@
  * Green API's group methods. Group-level refusals (unknown group, not an admin, person not in the
  * group...) are HTTP 200 with the method's flag false, as on Green API; malformed requests are 400.
  */
+import { imageKind } from '../../core/groups/group-picture.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
 import type { OutcomeStatus } from '../../core/outcomes/outcomes.js';
 import { greenChatId, greenPerson } from './wire-format.js';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
 import { instanceOf } from './auth.js';
-import { GreenHttpError } from './errors.js';
+import { GROUP_REFUSALS, flagged as flaggedBy } from '../kit/refusals.js';
+import { greenReply } from './errors.js';
 import {
   CreateGroupBody,
   CreateGroupReply,
@@ -28,14 +30,7 @@ import {
 } from './schemas.js';
 
 /** Refusals that Green API answers as `{<flag>: false}` with HTTP 200. */
-const GROUP_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'group_not_found',
-  'not_group_admin',
-  'invalid_participant',
-  'group_full',
-  'removed_from_group',
-  'engine_refused',
-]);
+const FLAG_FALSE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...GROUP_REFUSALS, 'invalid_participant']);
 
 /** Green API's `reason` words for refusals that carry one. */
 const REASONS: Partial<Record<ErrorCode, string>> = {
@@ -47,17 +42,9 @@ const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 export const path = (method: string) => `/waInstance:idInstance/${method}/:token`;
 
 /** Runs a group change: true/false from the outcome, false (200) for group-level refusals. */
-async function flagged(fn: () => Promise<boolean>): Promise<{ ok: boolean; code?: ErrorCode }> {
-  try {
-    return { ok: await fn() };
-  } catch (err) {
-    if (err instanceof DomainError && GROUP_REFUSALS.has(err.code)) return { ok: false, code: err.code };
-    throw err;
-  }
-}
+const flagged = (fn: () => Promise<boolean>) => flaggedBy(FLAG_FALSE, fn);
 
-export const greenGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { groups, participants, instances } = core;
+export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'instances' | 'paced' | 'participants'>> = async (app, { groups, instances, paced, participants }) => {
   const idOf = (request: FastifyRequest) => instanceOf(request).id;
   const tags = ['green-api'];
 
@@ -70,19 +57,19 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
       try {
         // Paced: refused with 429 + Retry-After, or queued when the instance's queueWhenPaced is on
         // (then not created yet: the group arrives later as a group.created notification).
-        const paced = await core.paced.createGroup(id, { name: request.body.groupName, participants: request.body.chatIds }, { whenPaced: 'instance' });
-        if (paced.status === 'scheduled') return { created: false, chatId: '', groupInviteLink: '' };
-        created = paced.value;
+        const result = await paced.createGroup(id, { name: request.body.groupName, participants: request.body.chatIds }, { whenPaced: 'instance' });
+        if (result.status === 'scheduled') return { created: false, chatId: '', groupInviteLink: '' };
+        created = result.value;
       } catch (err) {
         // WhatsApp's own refusal of a creation (rate-overlimit and the like) is Green API's documented 500;
         // a pacing refusal carries no WhatsApp code and stays 429.
         const whatsappCode = err instanceof DomainError ? (err.details as { whatsappCode?: number } | undefined)?.whatsappCode : undefined;
         if (err instanceof DomainError && whatsappCode !== undefined && (err.code === 'rate_limited' || err.code === 'engine_refused')) {
-          throw new GreenHttpError(500, 'WhatsApp refused to create the group: too many groups were created too quickly; try again later');
+          throw greenReply(500, 'WhatsApp refused to create the group: too many groups were created too quickly; try again later');
         }
         throw err;
       }
-      const groupInviteLink = created.inviteLink ?? (await groups.inviteCode(id, created.id).then((r) => r.link, () => ''));
+      const groupInviteLink = (await groups.adminInviteLink(id, created)) ?? '';
       return { created: true, chatId: created.id, groupInviteLink };
     },
   );
@@ -114,7 +101,7 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
         throw err;
       }
       const admin = g.myRole !== 'member';
-      const groupInviteLink = admin ? (g.inviteLink ?? (await groups.inviteCode(id, groupId).then((r) => r.link, () => ''))) : '';
+      const groupInviteLink = (await groups.adminInviteLink(id, g)) ?? '';
       const owner = greenChatId(g.owner);
       return {
         groupId: g.id,
@@ -160,7 +147,7 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
   ];
   // Adds are paced: refused with 429 + Retry-After, or queued (answering false: not added yet) when queueWhenPaced is on.
   const pacedAdd = async (id: string, groupId: string, people: string[]) => {
-    const added = await core.paced.addParticipants(id, groupId, people, undefined, { whenPaced: 'instance' });
+    const added = await paced.addParticipants(id, groupId, people, undefined, { whenPaced: 'instance' });
     return added.status === 'done' ? added.value : { outcomes: [] };
   };
   for (const m of participantMethods) {
@@ -232,7 +219,7 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app,
       if (rawGroupId === undefined) throw new DomainError('validation_failed', '"groupId" is required');
       const groupId = parseGroupId(rawGroupId);
       if (!file || file.length === 0) throw new DomainError('validation_failed', '"file" is required and must not be empty');
-      if (!(file[0] === 0xff && file[1] === 0xd8 && file[2] === 0xff)) throw new DomainError('unsupported_media_type', '"file" must be a JPEG image');
+      if (imageKind(file) !== 'jpeg') throw new DomainError('unsupported_media_type', '"file" must be a JPEG image');
       const image = file;
       const { ok, code } = await flagged(async () => (await groups.setPicture(idOf(request), groupId, image), true));
       return ok ? { setGroupPicture: true, urlAvatar: '', reason: '' } : { setGroupPicture: false, urlAvatar: null, reason: (code && REASONS[code]) ?? 'NOT_ENOUGH_RIGHTS' };

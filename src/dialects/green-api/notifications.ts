@@ -1,12 +1,11 @@
 /** Green API's HTTP notification queue: receiveNotification (long poll) and deleteNotification. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { HttpDeps } from '../../http/deps.js';
 import { instanceOf } from './auth.js';
 import { path } from './groups.js';
 import type { GreenQueue } from './queue.js';
 import { DeleteParams, errors, NotificationReply, Params, ReceiveQuery } from './schemas.js';
 
-export const greenNotificationRoutes: FastifyPluginAsyncTypebox<HttpDeps & { queue: GreenQueue }> = async (app, { queue }) => {
+export const greenNotificationRoutes: FastifyPluginAsyncTypebox<{ queue: GreenQueue }> = async (app, { queue }) => {
   const tags = ['green-api'];
 
   app.get(

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { GreenApiQueueRepository } from './tables.js';
-import type { Database } from '../../adapters/store/schema.js';
+import type { GreenApiQueueRepository, GreenApiTables } from './tables.js';
 
 /** The Green API queue's state over `green_api_queues` and `green_api_deleted_receipts`. */
-export function createGreenApiQueueRepository(db: Kysely<Database>): GreenApiQueueRepository {
+export function createGreenApiQueueRepository(db: Kysely<GreenApiTables>): GreenApiQueueRepository {
   async function floorOf(instanceId: string): Promise<number> {
     const row = await db.selectFrom('green_api_queues').select('floor_seq').where('instance_id', '=', instanceId).executeTakeFirst();
     return Number(row?.floor_seq ?? 0);

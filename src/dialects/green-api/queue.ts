@@ -4,8 +4,10 @@
  * A long poll subscribes to the log before looking, so an event committed while it waits wakes it at
  * once. While the instance's Green API webhookUrl is set, the queue stays empty (webhooks carry them).
  */
-import type { Container } from '../../container.js';
+import type { EventLog } from '../../core/events/event-log.js';
 import type { Instance } from '../../core/instances/instance-model.js';
+import type { InstanceService } from '../../core/instances/instance-service.js';
+import type { GreenApiQueueRepository } from './tables.js';
 import { greenApiWebhookBody, greenSettings } from './wire-format.js';
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -16,20 +18,27 @@ export interface QueueItem {
   body: Record<string, unknown>;
 }
 
-export function createGreenQueue(core: Container) {
-  const repo = core.greenApiQueue;
+export interface GreenQueueDeps {
+  events: EventLog;
+  instances: Pick<InstanceService, 'get'>;
+  repo: GreenApiQueueRepository;
+  now: () => number;
+}
+
+export function createGreenQueue(deps: GreenQueueDeps) {
+  const { events, instances, repo, now } = deps;
   const polls = new Set<AbortController>();
 
   /** The oldest item still to serve, raising the floor past everything that can never be served. */
   async function next(instance: Instance): Promise<QueueItem | null> {
     if (greenSettings(instance).webhookUrl) return null;
     const { floor, deleted } = await repo.state(instance.id);
-    const cutoff = core.now() - RETENTION_MS;
+    const cutoff = now() - RETENTION_MS;
     let after = floor;
     let done = floor;
     let found: QueueItem | null = null;
     while (!found) {
-      const page = await core.events.list(instance.id, { seq: after }, PAGE);
+      const page = await events.list(instance.id, { seq: after }, PAGE);
       for (const event of page) {
         after = event.seq;
         const body = deleted.has(event.seq) || Date.parse(event.occurredAt) < cutoff ? null : greenApiWebhookBody(instance, event);
@@ -58,7 +67,7 @@ export function createGreenQueue(core: Container) {
       polls.add(controller);
       let wake: () => void = () => {};
       // Looked up at call time, so a test can watch the subscription.
-      const unsubscribe = core.events.subscribe((event) => {
+      const unsubscribe = events.subscribe((event) => {
         if (event.instanceId === instanceId) wake();
       });
       const deadline = Date.now() + timeoutSeconds * 1000;
@@ -69,7 +78,7 @@ export function createGreenQueue(core: Container) {
           const woken = new Promise<void>((resolve) => {
             wake = resolve;
           });
-          const item = await next(await core.instances.get(instanceId));
+          const item = await next(await instances.get(instanceId));
           if (item) return item;
           const remaining = deadline - Date.now();
           if (remaining <= 0 || controller.signal.aborted) return null;
@@ -97,13 +106,13 @@ export function createGreenQueue(core: Container) {
     /** Deletes a receipt; false when it is unknown or already deleted. */
     async delete(instanceId: string, receiptId: number): Promise<boolean> {
       if (!Number.isSafeInteger(receiptId) || receiptId < 1) return false;
-      if (receiptId > (await core.store.events.lastSeq(instanceId))) return false;
-      return repo.markDeleted(instanceId, receiptId, new Date(core.now()).toISOString());
+      if (receiptId > (await events.lastSeq(instanceId))) return false;
+      return repo.markDeleted(instanceId, receiptId, new Date(now()).toISOString());
     },
 
     /** Drops everything queued so far (the webhook took over, or was just removed). */
     async skipAll(instanceId: string): Promise<void> {
-      await repo.raiseFloor(instanceId, await core.store.events.lastSeq(instanceId));
+      await repo.raiseFloor(instanceId, await events.lastSeq(instanceId));
     },
 
     /** Ends every waiting poll (shutdown). */

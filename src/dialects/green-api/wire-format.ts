@@ -8,6 +8,9 @@ import type { EventRecord } from '../../core/events/event-model.js';
 import type { Instance, InstanceStatus } from '../../core/instances/instance-model.js';
 import { jidToPhone } from '../../core/common/phone.js';
 
+/** The instance setting holding the Green API settings (setSettings). */
+export const GREEN_SETTINGS_KEY = 'greenApi';
+
 export type GreenState = 'authorized' | 'notAuthorized' | 'starting' | 'blocked' | 'yellowCard';
 
 /** Our connection status as Green API's `stateInstance`. */
@@ -94,7 +97,7 @@ export const GREEN_DEFAULT_SETTINGS: GreenSettings = {
 
 /** The instance's Green API settings: what setSettings stored over the defaults. */
 export function greenSettings(instance: Instance): GreenSettings {
-  const stored = (instance.settings.greenApi ?? {}) as Partial<GreenSettings>;
+  const stored = (instance.settings[GREEN_SETTINGS_KEY] ?? {}) as Partial<GreenSettings>;
   return { ...GREEN_DEFAULT_SETTINGS, ...stored };
 }
 

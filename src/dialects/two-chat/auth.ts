@@ -2,12 +2,14 @@
  * 2Chat credentials: `X-User-API-Key` is a groupgate API key (admin or scoped); `from_number`
  * (E.164 with its `+`) picks which of the key's instances acts, by its phone.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../core/access/access-service.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import { normalizePhone } from '../../core/common/phone.js';
-import type { HttpDeps } from '../../http/deps.js';
-import { TwoChatReplyError, unprocessable } from './errors.js';
+import type { ApiServices } from '../../http/deps.js';
+import { failed, refuseIfBlocked } from '../kit/credentials.js';
+import { DialectReplyError } from '../kit/reply-error.js';
+import { unprocessable } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,39 +37,38 @@ export function strictNumbers(inputs: string[], loc: (string | number)[]): strin
   return inputs.map((n) => strictE164(n)!);
 }
 
+type AuthDeps = Pick<ApiServices, 'access' | 'limiter'>;
+
 /** An onRequest hook checking `X-User-API-Key`. */
-export function twoChatAuth({ core, limiter }: HttpDeps) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+export function twoChatAuth(deps: AuthDeps) {
+  return async (request: FastifyRequest) => {
     if (request.is404) return;
-    const wait = limiter.blockedFor(request.ip);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new TwoChatReplyError(429, { detail: 'Too many failed authentications; try again later' });
-    }
+    refuseIfBlocked(deps, request, {
+      blocked: (seconds) => new DialectReplyError(429, { detail: 'Too many failed authentications; try again later' }, { 'retry-after': String(seconds) }),
+    });
     const header = request.headers['x-user-api-key'];
     const key = (Array.isArray(header) ? header[0] : header)?.trim();
-    if (!key) {
-      limiter.fail(request.ip);
-      throw new TwoChatReplyError(403, { detail: 'Not authenticated' });
-    }
-    const principal = await core.access.authenticate(key);
+    if (!key) throw failed(deps, request, new DialectReplyError(403, { detail: 'Not authenticated' }));
+    const principal = await deps.access.authenticate(key);
     // An API key (admin or scoped), not an instance token: 2Chat keys belong to an account.
-    if (!principal || principal.kind === 'instance') {
-      limiter.fail(request.ip);
-      throw new TwoChatReplyError(401, { detail: 'Invalid API Key' });
-    }
+    if (!principal || principal.kind === 'instance') throw failed(deps, request, new DialectReplyError(401, { detail: 'Invalid API Key' }));
     request.twoChatPrincipal = principal;
   };
 }
 
 /** The instance whose phone is `fromNumber`, among those the key may see; 422 / 404 otherwise. */
-export async function instanceByNumber(deps: HttpDeps, request: FastifyRequest, fromNumber: unknown, loc: (string | number)[]): Promise<Instance> {
+export async function instanceByNumber(
+  deps: Pick<ApiServices, 'access' | 'instances'>,
+  request: FastifyRequest,
+  fromNumber: unknown,
+  loc: (string | number)[],
+): Promise<Instance> {
   const digits = strictE164(fromNumber);
   if (!digits) throw unprocessable([{ loc, msg: 'value is not a valid phone number in E.164 format (+<country code><number>)', type: 'value_error.phone' }]);
   const principal = request.twoChatPrincipal!;
-  const instance = await deps.core.store.instances.getByPhone(digits);
-  if (!instance || !deps.core.access.canAccess(principal, instance.id)) {
-    throw new TwoChatReplyError(404, { success: false, message: `the number +${digits} is not connected to this account` });
+  const instance = await deps.instances.findByPhone(digits);
+  if (!instance || !deps.access.canAccess(principal, instance.id)) {
+    throw new DialectReplyError(404, { success: false, message: `the number +${digits} is not connected to this account` });
   }
   return instance;
 }

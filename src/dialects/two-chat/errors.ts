@@ -6,17 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/common/errors.js';
 import { dialectStatus, setRetryAfter, toDomainError } from '../../http/errors.js';
-
-/** A 2Chat answer decided by the dialect itself (auth, shape, limits). */
-export class TwoChatReplyError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(typeof body.message === 'string' ? body.message : 'error');
-    this.name = 'TwoChatReplyError';
-  }
-}
+import { DialectReplyError, sendReplyError } from '../kit/reply-error.js';
 
 /** One FastAPI-style validation entry. */
 export interface DetailEntry {
@@ -26,13 +16,13 @@ export interface DetailEntry {
 }
 
 /** 422 with FastAPI's validation body. */
-export function unprocessable(entries: DetailEntry[]): TwoChatReplyError {
-  return new TwoChatReplyError(422, { detail: entries });
+export function unprocessable(entries: DetailEntry[]): DialectReplyError {
+  return new DialectReplyError(422, { detail: entries });
 }
 
 /** 400 `{success: false, message}`. */
-export function badRequest(message: string): TwoChatReplyError {
-  return new TwoChatReplyError(400, { success: false, message });
+export function badRequest(message: string): DialectReplyError {
+  return new DialectReplyError(400, { success: false, message });
 }
 
 /** HTTP status of each domain code on the 2Chat dialect. */
@@ -51,7 +41,7 @@ type AjvEntry = { instancePath?: string; message?: string; keyword?: string; par
 
 /** The error handler of the 2Chat scope. */
 export function twoChatErrorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof TwoChatReplyError) return reply.code(err.status).send(err.body);
+  if (err instanceof DialectReplyError) return sendReplyError(reply, err);
   const validation = (err as FastifyError & { validation?: AjvEntry[]; validationContext?: string }).validation;
   if (validation) {
     const where = (err as { validationContext?: string }).validationContext ?? 'body';

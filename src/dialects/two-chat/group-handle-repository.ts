@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../adapters/store/schema.js';
+import type { TwoChatTables } from './tables.js';
 
 /** One 2Chat group handle. */
 export interface TwoChatGroupRef {
@@ -29,7 +29,7 @@ export function newTwoChatGroupUuid(): string {
 }
 
 /** The 2Chat handles over `two_chat_groups`. */
-export function createTwoChatGroupRepository(db: Kysely<Database>, now: () => number = Date.now): TwoChatGroupRepository {
+export function createTwoChatGroupRepository(db: Kysely<TwoChatTables>, now: () => number = Date.now): TwoChatGroupRepository {
   async function read(instanceId: string, groupIds: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     // Chunked so a number in thousands of groups stays under every driver's parameter limit.

@@ -4,7 +4,9 @@
  * services as the native API.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpDeps } from '../../http/deps.js';
+import type { DialectModule } from '../kit/dialect.js';
+import { createTwoChatGroupRepository } from './group-handle-repository.js';
+import type { TwoChatTables } from './tables.js';
 import { twoChatAuth } from './auth.js';
 import { twoChatErrorHandler } from './errors.js';
 import { twoChatRoutes } from './routes.js';
@@ -26,15 +28,23 @@ function notFound(request: FastifyRequest, reply: FastifyReply) {
   return reply.code(404).send({ detail: 'Not Found' });
 }
 
-/** Registers the 2Chat dialect (outside `/api`: it has its own header). */
-export const twoChatDialect: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  await app.register(
-    async (scope) => {
-      scope.setErrorHandler(twoChatErrorHandler);
-      scope.setNotFoundHandler(notFound);
-      scope.addHook('onRequest', twoChatAuth(deps));
-      await scope.register(twoChatRoutes, deps);
-    },
-    { prefix: '/open/whatsapp' },
-  );
+/** The 2Chat dialect module (outside `/api`: it has its own header). */
+export const twoChatDialect: DialectModule = {
+  name: '2chat',
+  redactions: [],
+  create({ services, tables }) {
+    const handles = createTwoChatGroupRepository(tables<TwoChatTables>(), services.now);
+    const routes: FastifyPluginAsync = async (app) => {
+      await app.register(
+        async (scope) => {
+          scope.setErrorHandler(twoChatErrorHandler);
+          scope.setNotFoundHandler(notFound);
+          scope.addHook('onRequest', twoChatAuth(services));
+          await scope.register(twoChatRoutes, { ...services, handles });
+        },
+        { prefix: '/open/whatsapp' },
+      );
+    };
+    return { routes, forgetInstance: (instanceId) => handles.deleteAll(instanceId) };
+  },
 };

@@ -4,9 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GroupView } from '../../core/groups/group-service.js';
 import type { Instance } from '../../core/instances/instance-model.js';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
+import type { TwoChatGroupRepository } from './group-handle-repository.js';
 import { instanceByNumber, strictNumbers } from './auth.js';
-import { badRequest, TwoChatReplyError } from './errors.js';
+import { DialectReplyError } from '../kit/reply-error.js';
+import { badRequest } from './errors.js';
 import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
 import { acceptedSplit, addEntry, groupParticipants, groupSummary, outcomeNumber, plus } from './shapes.js';
 
@@ -16,8 +18,11 @@ const MAX_NUMBERS = 10;
 const tooMany = () => badRequest(`You can send up to ${MAX_NUMBERS} participants per request; add the rest with add-participant`);
 
 /** 2Chat's group routes. */
-export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, deps) => {
-  const { groups, participants, twoChatGroups, paced } = deps.core;
+export const twoChatRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants'> & { handles: TwoChatGroupRepository }> = async (
+  app,
+  deps,
+) => {
+  const { access, groups, instances, participants, handles: twoChatGroups, paced } = deps;
   const tags = ['2chat'];
   const queued = (reply: FastifyReply) =>
     reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
@@ -25,7 +30,7 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
   /** The group a uuid names, acted on by the `from_number` instance. */
   async function target(request: FastifyRequest, uuid: string, fromNumber: unknown): Promise<{ instance: Instance; groupId: string }> {
     const ref = await twoChatGroups.get(uuid);
-    if (!ref) throw new TwoChatReplyError(404, { success: false, message: `no group with uuid ${uuid}` });
+    if (!ref) throw new DialectReplyError(404, { success: false, message: `no group with uuid ${uuid}` });
     const instance = await instanceByNumber(deps, request, fromNumber, ['body', 'from_number']);
     return { instance, groupId: ref.groupId };
   }
@@ -97,10 +102,10 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, de
     { schema: { tags, summary: 'A group and its participants', params: UuidParams, response: { 200: GroupResponse, ...twoChatErrors } } },
     async (request) => {
       const ref = await twoChatGroups.get(request.params.uuid);
-      if (!ref || !deps.core.access.canAccess(request.twoChatPrincipal!, ref.instanceId)) {
-        throw new TwoChatReplyError(404, { success: false, message: `no group with uuid ${request.params.uuid}` });
+      if (!ref || !access.canAccess(request.twoChatPrincipal!, ref.instanceId)) {
+        throw new DialectReplyError(404, { success: false, message: `no group with uuid ${request.params.uuid}` });
       }
-      const instance = await deps.core.instances.get(ref.instanceId);
+      const instance = await instances.get(ref.instanceId);
       const g = await groups.get(instance.id, ref.groupId);
       return { success: true, data: { ...groupSummary(instance, g, ref.uuid), participants: groupParticipants(g) } };
     },

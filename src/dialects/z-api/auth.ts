@@ -2,11 +2,12 @@
  * Z-API credentials: the instance id and token in the path, and the optional `Client-Token` header
  * once the instance has one set (`PUT /api/instances/{id}/zapi-client-token`).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { hashesEqual, hashSecret } from '../../core/common/ids.js';
 import type { Instance } from '../../core/instances/instance-model.js';
-import type { HttpDeps } from '../../http/deps.js';
-import { ZapiReplyError } from './errors.js';
+import type { ApiServices } from '../../http/deps.js';
+import { failed, instanceFromPath, type CredentialRefusals } from '../kit/credentials.js';
+import { DialectReplyError } from '../kit/reply-error.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +15,9 @@ declare module 'fastify' {
     zapiInstance?: Instance;
   }
 }
+
+/** The instance setting holding the hash of the instance's Client-Token. */
+export const CLIENT_TOKEN_SETTING = 'zapiClientTokenHash';
 
 /** Answers sent for refused credentials. Neither echoes what the client sent. */
 export const ZAPI_AUTH_ERRORS = {
@@ -23,33 +27,28 @@ export const ZAPI_AUTH_ERRORS = {
   clientTokenWrong: { error: 'Client-Token not allowed' },
 } as const;
 
-/** An onRequest hook resolving and checking the instance of a Z-API request. */
-export function zapiAuth({ core, limiter }: HttpDeps) {
-  const { store, access } = core;
-  const refuse = (request: FastifyRequest, status: number, body: Record<string, unknown>): never => {
-    limiter.fail(request.ip);
-    throw new ZapiReplyError(status, body);
-  };
+const REFUSALS: CredentialRefusals = {
+  blocked: (seconds) =>
+    new DialectReplyError(429, { error: 'too_many_auth_failures', message: 'too many failed authentications from this address; try again later' }, { 'retry-after': String(seconds) }),
+  unknownInstance: () => new DialectReplyError(404, ZAPI_AUTH_ERRORS.instanceNotFound),
+  wrongToken: () => new DialectReplyError(401, ZAPI_AUTH_ERRORS.badToken),
+};
 
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+/** An onRequest hook resolving and checking the instance of a Z-API request. */
+export function zapiAuth(deps: Pick<ApiServices, 'access' | 'instances' | 'limiter'>) {
+  const { instances } = deps;
+  const lookup = async (instanceId: string) => (await instances.find(instanceId)) ?? (await instances.findByIdInstance(instanceId));
+
+  return async (request: FastifyRequest) => {
     const { instanceId, token } = (request.params ?? {}) as { instanceId?: string; token?: string };
     if (!instanceId || !token) return; // not a Z-API route (the scope's 404 answers)
-    const wait = limiter.blockedFor(request.ip);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new ZapiReplyError(429, { error: 'too_many_auth_failures', message: 'too many failed authentications from this address; try again later' });
-    }
-    let instance = await store.instances.get(instanceId);
-    if (!instance && /^\d{1,20}$/.test(instanceId)) instance = await store.instances.getByIdInstance(instanceId);
-    if (!instance) return refuse(request, 404, ZAPI_AUTH_ERRORS.instanceNotFound);
-    const principal = await access.authenticate(token);
-    if (principal?.kind !== 'instance' || principal.instanceId !== instance.id) return refuse(request, 401, ZAPI_AUTH_ERRORS.badToken);
-    const expected = instance.settings.zapiClientTokenHash;
+    const instance = await instanceFromPath(deps, request, () => lookup(instanceId), token, REFUSALS);
+    const expected = instance.settings[CLIENT_TOKEN_SETTING];
     if (typeof expected === 'string' && expected) {
       const header = request.headers['client-token'];
       const presented = (Array.isArray(header) ? header[0] : header)?.trim();
-      if (!presented) return refuse(request, 401, ZAPI_AUTH_ERRORS.clientTokenMissing);
-      if (presented.length > 512 || !hashesEqual(hashSecret(presented), expected)) return refuse(request, 401, ZAPI_AUTH_ERRORS.clientTokenWrong);
+      if (!presented) throw failed(deps, request, new DialectReplyError(401, ZAPI_AUTH_ERRORS.clientTokenMissing));
+      if (presented.length > 512 || !hashesEqual(hashSecret(presented), expected)) throw failed(deps, request, new DialectReplyError(401, ZAPI_AUTH_ERRORS.clientTokenWrong));
     }
     request.zapiInstance = instance;
   };
@@ -57,6 +56,6 @@ export function zapiAuth({ core, limiter }: HttpDeps) {
 
 /** The checked instance of a Z-API request. */
 export function zapiInstanceOf(request: FastifyRequest): Instance {
-  if (!request.zapiInstance) throw new ZapiReplyError(401, ZAPI_AUTH_ERRORS.badToken);
+  if (!request.zapiInstance) throw new DialectReplyError(401, ZAPI_AUTH_ERRORS.badToken);
   return request.zapiInstance;
 }

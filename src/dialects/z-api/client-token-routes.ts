@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { hashSecret } from '../../core/common/ids.js';
+import { CLIENT_TOKEN_SETTING } from './auth.js';
 import { requireInstance } from '../../http/auth.js';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
 import { errorResponses, InstanceIdParam } from '../../http/native/schemas.js';
 
 const State = Type.Object({
@@ -13,8 +14,7 @@ const State = Type.Object({
  * Z-API's account security token per instance: once set, every Z-API request to the instance must
  * send it in `Client-Token`. Only its SHA-256 hash is kept.
  */
-export const zapiClientTokenRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, instances, store } = core;
+export const zapiClientTokenRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'instances'>> = async (app, { access, instances }) => {
 
   app.put(
     '/instances/:id/zapi-client-token',
@@ -32,8 +32,7 @@ export const zapiClientTokenRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async 
     },
     async (request) => {
       requireInstance(access, request, request.params.id);
-      await instances.get(request.params.id);
-      await store.instances.putSetting(request.params.id, 'zapiClientTokenHash', hashSecret(request.body.clientToken));
+      await instances.putSetting(request.params.id, CLIENT_TOKEN_SETTING, hashSecret(request.body.clientToken));
       return { clientTokenSet: true };
     },
   );
@@ -50,8 +49,7 @@ export const zapiClientTokenRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async 
     },
     async (request) => {
       requireInstance(access, request, request.params.id);
-      await instances.get(request.params.id);
-      await store.instances.putSetting(request.params.id, 'zapiClientTokenHash', null);
+      await instances.putSetting(request.params.id, CLIENT_TOKEN_SETTING, null);
       return { clientTokenSet: false };
     },
   );

@@ -5,17 +5,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/common/errors.js';
 import { dialectStatus, setRetryAfter, toDomainError } from '../../http/errors.js';
-
-/** A Z-API answer decided by the dialect itself (auth, method, content type). */
-export class ZapiReplyError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(String(body.error ?? 'error'));
-    this.name = 'ZapiReplyError';
-  }
-}
+import { GROUP_REFUSALS } from '../kit/refusals.js';
+import { DialectReplyError, sendReplyError } from '../kit/reply-error.js';
 
 /** HTTP status of each domain code on the Z-API dialect. */
 const statusOf = dialectStatus({
@@ -43,20 +34,11 @@ export function sendZapiDomainError(reply: FastifyReply, err: DomainError, statu
  * Domain codes that a `{value}` endpoint reports as `{value: false}` (HTTP 200): the request was
  * well formed but WhatsApp would not do it for this group.
  */
-export const VALUE_FALSE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'group_not_found',
-  'not_group_admin',
-  'participant_already_member',
-  'participant_not_member',
-  'removed_from_group',
-  'group_full',
-  'engine_refused',
-  'conflict',
-]);
+export const VALUE_FALSE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...GROUP_REFUSALS, 'participant_already_member', 'participant_not_member', 'conflict']);
 
 /** The error handler of the Z-API scope. */
 export function zapiErrorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ZapiReplyError) return reply.code(err.status).send(err.body);
+  if (err instanceof DialectReplyError) return sendReplyError(reply, err);
   const { error, status } = toDomainError(err);
   if (status >= 500) request.log.error({ err }, 'z-api request failed');
   return sendZapiDomainError(reply, error, err instanceof DomainError ? undefined : status);

@@ -4,9 +4,11 @@
  * that is not JSON. Every route calls the same core services as the native API.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpDeps } from '../../http/deps.js';
+import type { DialectModule } from '../kit/dialect.js';
+import { zapiClientTokenRoutes } from './client-token-routes.js';
 import { zapiAuth } from './auth.js';
-import { ZapiReplyError, zapiErrorHandler } from './errors.js';
+import { DialectReplyError } from '../kit/reply-error.js';
+import { zapiErrorHandler } from './errors.js';
 import { zapiGroupRoutes } from './routes-groups.js';
 import { zapiInstanceRoutes } from './routes-instance.js';
 import { zapiUpdateRoutes } from './routes-updates.js';
@@ -54,7 +56,7 @@ async function requireJson(request: FastifyRequest) {
   }
   const type = request.headers['content-type'];
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) {
-    throw new ZapiReplyError(415, { error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' });
+    throw new DialectReplyError(415, { error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' });
   }
 }
 
@@ -72,20 +74,28 @@ function notFound(request: FastifyRequest, reply: FastifyReply) {
   return reply.code(404).send({ error: 'not_found', message: 'no such Z-API endpoint' });
 }
 
-/** Registers the Z-API dialect (outside `/api`: it has its own credentials). */
-export const zapiDialect: FastifyPluginAsync<HttpDeps> = async (app, deps) => {
-  await app.register(
-    async (scope) => {
-      scope.setErrorHandler(zapiErrorHandler);
-      scope.setNotFoundHandler(notFound);
-      scope.addHook('onRequest', zapiAuth(deps));
-      scope.addHook('onRequest', requireJson);
-      const routes = { ...deps, prefix: '/:instanceId/token/:token' };
-      await scope.register(zapiGroupRoutes, routes);
-      await scope.register(zapiUpdateRoutes, routes);
-      await scope.register(zapiWebhookRoutes, routes);
-      await scope.register(zapiInstanceRoutes, routes);
-    },
-    { prefix: '/instances' },
-  );
+/** The Z-API dialect module (outside `/api`: it has its own credentials). */
+export const zapiDialect: DialectModule = {
+  name: 'z-api',
+  // The instance token is the path segment after `/token/`.
+  redactions: [{ pattern: /(\/token\/)([^/?]+)/i, replacement: '$1[redacted]' }],
+  create({ services }) {
+    const routes: FastifyPluginAsync = async (app) => {
+      await app.register(
+        async (scope) => {
+          scope.setErrorHandler(zapiErrorHandler);
+          scope.setNotFoundHandler(notFound);
+          scope.addHook('onRequest', zapiAuth(services));
+          scope.addHook('onRequest', requireJson);
+          const options = { ...services, prefix: '/:instanceId/token/:token' };
+          await scope.register(zapiGroupRoutes, options);
+          await scope.register(zapiUpdateRoutes, options);
+          await scope.register(zapiWebhookRoutes, options);
+          await scope.register(zapiInstanceRoutes, options);
+        },
+        { prefix: '/instances' },
+      );
+    };
+    return { routes, apiRoutes: async (api) => api.register(zapiClientTokenRoutes, services) };
+  },
 };

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError, isDomainError } from '../../core/common/errors.js';
 import type { GroupView } from '../../core/groups/group-service.js';
 import { toZapiGroupPhone } from './wire-format.js';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
 import { zapiInstanceOf } from './auth.js';
 import { VALUE_FALSE_CODES } from './errors.js';
 import { AutoInvite, GroupListItem, GroupMetadataBody, Phones, ZapiGroupParams, ZapiParams, zapiErrors } from './schemas.js';
@@ -13,20 +13,12 @@ import { zapiGroupId, zapiGroupListItem, zapiGroupMetadata } from './shapes.js';
 const InvitationLink = Type.String({ description: 'Invite link', examples: ['https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd'] });
 
 /** Z-API routes that create and read groups. */
-export const zapiGroupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { groups, paced } = core;
+export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'paced'>> = async (app, { groups, paced }) => {
   const tags = ['z-api'];
 
   /** The invite link when the instance is an admin and WhatsApp gives it; otherwise null. */
   async function linkOf(instanceId: string, g: GroupView): Promise<string | null> {
-    if (g.inviteLink) return g.inviteLink;
-    if (g.myRole === 'member') return null;
-    try {
-      return (await groups.inviteCode(instanceId, g.id)).link;
-    } catch (err) {
-      if (isDomainError(err)) return null;
-      throw err;
-    }
+    return g.inviteLink ?? (await groups.adminInviteLink(instanceId, g)) ?? null;
   }
 
   app.post(

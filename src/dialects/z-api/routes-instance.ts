@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ulid } from '../../core/common/ids.js';
 import { isZapiGroupPhone } from './wire-format.js';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
 import { zapiInstanceOf } from './auth.js';
 import { ZapiParams, zapiErrors } from './schemas.js';
 import { zapiGroupId } from './shapes.js';
@@ -22,8 +22,7 @@ function statusError(status: string): string {
 }
 
 /** Z-API routes about the instance itself. */
-export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { instances, messages } = core;
+export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'instances' | 'messages'>> = async (app, { instances, messages }) => {
   const tags = ['z-api'];
 
   app.get(

@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { SettingsChange } from '../../core/ports/engine.js';
 import { DomainError, isDomainError } from '../../core/common/errors.js';
 import type { ParticipantAction } from '../../core/outcomes/outcomes.js';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
 import { zapiInstanceOf } from './auth.js';
 import { VALUE_FALSE_CODES } from './errors.js';
 import { AutoInvite, GroupIdField, Phones, PhonesBody, ValueBody, ZapiParams, zapiErrors } from './schemas.js';
@@ -18,8 +18,7 @@ import { decodeGroupPhoto, zapiGroupId, zapiValue } from './shapes.js';
 const Flag = (description: string) => Type.Optional(Type.Boolean({ description, examples: [true] }));
 
 /** Z-API routes that change a group and answer `{value}`. */
-export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { groups, participants, paced } = core;
+export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'paced' | 'participants'>> = async (app, { groups, paced, participants }) => {
   const tags = ['z-api'];
   const response = { 200: ValueBody, ...zapiErrors(400, 401, 404, 429) };
 

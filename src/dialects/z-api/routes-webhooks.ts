@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { HttpDeps } from '../../http/deps.js';
+import type { ApiServices } from '../../http/deps.js';
 import { zapiInstanceOf } from './auth.js';
 import { ValueBody, ZapiParams, zapiErrors } from './schemas.js';
 
@@ -23,7 +23,7 @@ const UrlBody = Type.Object({
 });
 
 /** PUT update-webhook-{kind} and update-every-webhooks. */
-export const zapiWebhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
+export const zapiWebhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhooks'>> = async (app, { webhooks }) => {
   const tags = ['z-api'];
 
   for (const [slot, events] of Object.entries(ZAPI_WEBHOOK_SLOTS)) {
@@ -32,7 +32,7 @@ export const zapiWebhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
       { schema: { tags, summary: `Set the "${slot}" webhook URL`, params: ZapiParams, body: UrlBody, response: { 200: ValueBody, ...zapiErrors(400, 401, 404) } } },
       async (request) => {
         const instance = zapiInstanceOf(request);
-        await core.webhooks.upsertProviderSubscription(instance.id, 'z-api', { url: request.body.value || null, slot, events });
+        await webhooks.upsertProviderSubscription(instance.id, 'z-api', { url: request.body.value || null, slot, events });
         return { value: true };
       },
     );
@@ -55,7 +55,7 @@ export const zapiWebhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
     async (request) => {
       const instance = zapiInstanceOf(request);
       for (const [slot, events] of Object.entries(ZAPI_WEBHOOK_SLOTS)) {
-        await core.webhooks.upsertProviderSubscription(instance.id, 'z-api', { url: request.body.value || null, slot, events });
+        await webhooks.upsertProviderSubscription(instance.id, 'z-api', { url: request.body.value || null, slot, events });
       }
       return { value: true };
     },

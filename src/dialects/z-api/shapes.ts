@@ -1,4 +1,5 @@
 /** Shapes Z-API answers with, made from the core's views; and the small parsers its fields need. */
+import { imageKind } from '../../core/groups/group-picture.js';
 import { DomainError } from '../../core/common/errors.js';
 import type { GroupView } from '../../core/groups/group-service.js';
 import type { Outcome, OutcomeStatus, ParticipantAction } from '../../core/outcomes/outcomes.js';
@@ -80,8 +81,6 @@ export function decodeGroupPhoto(input: string): Buffer {
   const b64 = trimmed.replace(/^data:image\/[a-z+.-]+;base64,/i, '');
   if (b64.length === 0 || !/^[A-Za-z0-9+/=\s_-]+$/.test(b64)) throw new DomainError('validation_failed', 'groupPhoto must be base64 or a data URL');
   const data = Buffer.from(b64, 'base64');
-  const jpeg = data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
-  const png = data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  if (!jpeg && !png) throw new DomainError('validation_failed', 'groupPhoto must be a JPEG or a PNG image');
+  if (!imageKind(data)) throw new DomainError('validation_failed', 'groupPhoto must be a JPEG or a PNG image');
   return data;
 }

@@ -6,7 +6,7 @@ import type { EventRecord } from '../../core/events/event-model.js';
 import { isEventId } from '../../core/webhooks/webhook-rules.js';
 import { nativeBody } from '../../core/webhooks/webhook-formats.js';
 import { principalOf } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses } from './schemas.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -20,7 +20,7 @@ const PAGE = 500;
  * after that event, then goes live. Authenticated by header like every route, so a browser reads it
  * with `fetch` streaming rather than `EventSource`.
  */
-export const eventStreamRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
+export const eventStreamRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'events'>> = async (app, { access, events }) => {
   const open = new Set<ServerResponse>();
   // Streams never end by themselves: end them before the server waits for its connections.
   app.addHook('preClose', async () => {
@@ -48,7 +48,7 @@ export const eventStreamRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const visible = core.access.visibleInstances(principal);
+      const visible = access.visibleInstances(principal);
       const after = request.headers['last-event-id'] ?? request.query.after;
       if (after !== undefined && after !== '' && !isEventId(after)) throw new DomainError('validation_failed', 'Last-Event-ID must be an event id');
       const allowed = (id: string) => visible === null || visible.includes(id);
@@ -75,7 +75,7 @@ export const eventStreamRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
       };
       const send = (e: EventRecord) => write(`id: ${e.id}\ndata: ${JSON.stringify(nativeBody(e))}\n\n`);
 
-      const unsubscribe = core.events.subscribe((e) => {
+      const unsubscribe = events.subscribe((e) => {
         if (!allowed(e.instanceId)) return;
         if (live) send(e);
         else pending.push(e);
@@ -95,7 +95,7 @@ export const eventStreamRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
           // Catch up from the log first; live events that arrive meanwhile wait in `pending`.
           let cursor = after;
           for (;;) {
-            const page = await core.store.events.listAcross(visible, cursor, PAGE);
+            const page = await events.listAcross(visible, cursor, PAGE);
             for (const e of page) {
               send(e);
               sent.add(e.id);

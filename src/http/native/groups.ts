@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
 import { requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import { imageKind } from '../../core/groups/group-picture.js';
+import type { ApiServices } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupSettingsSchema, InstanceIdParam, ParticipantList } from './schemas.js';
 
@@ -34,15 +35,12 @@ export async function readImage(request: FastifyRequest): Promise<Buffer> {
     }
   }
   if (!data || data.length === 0) throw new DomainError('validation_failed', 'send a JPEG or PNG image (multipart file, raw image body, or JSON {"image": base64})');
-  const jpeg = data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
-  const png = data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  if (!jpeg && !png) throw new DomainError('unsupported_media_type', 'the image must be a JPEG or a PNG');
+  if (!imageKind(data)) throw new DomainError('unsupported_media_type', 'the image must be a JPEG or a PNG');
   return data;
 }
 
 /** Groups: create, list, read, update, leave, invite codes, settings, picture, join, refresh. */
-export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, groups, participants } = core;
+export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced' | 'participants'>> = async (app, { access, groups, now, paced, participants }) => {
   const auth = (request: FastifyRequest, id: string) => requireInstance(access, request, id);
 
   app.post(
@@ -72,8 +70,8 @@ export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { co
     async (request, reply) => {
       auth(request, request.params.id);
       // Paced: runs now (201), or becomes an operation that runs when pacing allows (202).
-      const created = await core.paced.createGroup(request.params.id, request.body, { whenPaced: 'queue' });
-      if (created.status === 'scheduled') return sendAccepted(reply, created.operation, core.now());
+      const created = await paced.createGroup(request.params.id, request.body, { whenPaced: 'queue' });
+      if (created.status === 'scheduled') return sendAccepted(reply, created.operation, now());
       return reply.code(201).send(created.value);
     },
   );

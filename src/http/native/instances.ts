@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf, requireAdmin, requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, InstanceIdParam } from './schemas.js';
 
 const InstanceWithToken = Type.Intersect([
@@ -10,8 +10,7 @@ const InstanceWithToken = Type.Intersect([
 ]);
 
 /** Instances: create, list, read, delete, restart, logout, token rotation. */
-export const instanceRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, instances } = core;
+export const instanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'instances'>> = async (app, { access, instances }) => {
 
   app.post(
     '/instances',

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAdmin } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, Nullable } from './schemas.js';
 
 const KeyView = Type.Object({
@@ -14,8 +14,7 @@ const KeyWithSecret = Type.Intersect([KeyView, Type.Object({ key: Type.String({ 
 const KeyIdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Key id', examples: ['key_a8d9s0f1k2l3'] }) });
 
 /** API keys (admin only). */
-export const keyRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access } = core;
+export const keyRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'>> = async (app, { access }) => {
   app.addHook('onRequest', async (request) => requireAdmin(access, request));
 
   app.post(

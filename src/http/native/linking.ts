@@ -8,7 +8,7 @@ import { DomainError } from '../../core/common/errors.js';
 import { normalizePhone } from '../../core/common/phone.js';
 import { EngineError } from '../../core/ports/engine.js';
 import { requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, InstanceIdParam } from './schemas.js';
 
 const QrBody = Type.Object({
@@ -17,8 +17,7 @@ const QrBody = Type.Object({
 });
 
 /** QR and pairing-code routes under /api. */
-export const linkingRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, instances } = core;
+export const linkingRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'instances'>> = async (app, { access, instances }) => {
 
   /** The session waiting to be linked, or 409 `qr_not_available` naming the status. */
   async function linkable(id: string) {

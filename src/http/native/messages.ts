@@ -1,12 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, InstanceIdParam } from './schemas.js';
 
 /** Messages, contact checks and the event log. */
-export const messageRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, messages, events } = core;
+export const messageRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'events' | 'instances' | 'messages'>> = async (app, { access, events, instances, messages }) => {
 
   app.post(
     '/instances/:id/messages',
@@ -95,7 +94,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { 
     },
     async (request) => {
       requireInstance(access, request, request.params.id);
-      await core.instances.get(request.params.id);
+      await instances.get(request.params.id);
       const raw = Number.parseInt(request.query.limit ?? '', 10);
       const limit = Number.isFinite(raw) ? Math.min(Math.max(raw, 1), 1000) : 100;
       const after = request.query.after ?? '0';

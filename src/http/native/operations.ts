@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { OperationView } from '../../core/operations/operation-service.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../../core/operations/operation-model.js';
 import { requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, InstanceIdParam, Nullable } from './schemas.js';
 
 export const OperationSchema = Type.Object(
@@ -67,8 +67,7 @@ const OperationParams = Type.Object({
 });
 
 /** Operations of an instance: list, read, cancel. */
-export const operationRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, paced } = core;
+export const operationRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'paced'>> = async (app, { access, paced }) => {
 
   app.get(
     '/instances/:id/operations',

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DEFAULT_PACING, PACING_LIMITS } from '../../core/pacing/pacing-service.js';
 import { requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, InstanceIdParam, Nullable } from './schemas.js';
 
 const bounded = (key: keyof typeof PACING_LIMITS, description: string) =>
@@ -33,8 +33,7 @@ const PacingBody = Type.Object({
 });
 
 /** Per-instance pacing policy. */
-export const pacingRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, pacing } = core;
+export const pacingRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'pacing'>> = async (app, { access, pacing }) => {
 
   app.get(
     '/instances/:id/pacing',

@@ -4,7 +4,7 @@ import { DomainError } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
 import type { Outcome } from '../../core/outcomes/outcomes.js';
 import { requireInstance } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupParticipantSchema, OutcomesBody, ParticipantList, Person } from './schemas.js';
 
@@ -27,8 +27,7 @@ function refuseWhenNothingApplied(action: 'add' | 'remove', result: { outcomes: 
 }
 
 /** Participants and join requests of a group; every change answers one outcome per person. */
-export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, groups, participants } = core;
+export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced' | 'participants'>> = async (app, { access, groups, now, paced, participants }) => {
   const base = '/instances/:id/groups/:groupId';
   const outcomeResponses = { 200: OutcomesBody, ...errorResponses(400, 401, 403, 404, 409, 422) };
 
@@ -63,8 +62,8 @@ export const participantRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app
       requireInstance(access, request, request.params.id);
       // Paced: up to one batch runs now (200); more, or a batch pacing holds back, becomes an operation (202).
       const { id } = request.params;
-      const added = await core.paced.addParticipants(id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal, { whenPaced: 'queue' });
-      if (added.status === 'scheduled') return sendAccepted(reply, added.operation, core.now());
+      const added = await paced.addParticipants(id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal, { whenPaced: 'queue' });
+      if (added.status === 'scheduled') return sendAccepted(reply, added.operation, now());
       return refuseWhenNothingApplied('add', added.value);
     },
   );

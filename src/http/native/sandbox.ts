@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DomainError } from '../../core/common/errors.js';
 import { normalizePhone } from '../../core/common/phone.js';
 import { requireAdmin } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses } from './schemas.js';
 
 const Privacy = Type.Union([Type.Literal('everyone'), Type.Literal('contacts'), Type.Literal('nobody')], {
@@ -26,11 +26,11 @@ function parsePhone(input: string): string {
 }
 
 /** The sandbox directory of accounts: seed who is on WhatsApp and their privacy (admin only). */
-export const sandboxRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  app.addHook('onRequest', async (request) => requireAdmin(core.access, request));
+export const sandboxRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'sandbox'>> = async (app, { access, sandbox }) => {
+  app.addHook('onRequest', async (request) => requireAdmin(access, request));
 
   const view = (phone: string) => {
-    const a = core.sandbox.getAccount(phone);
+    const a = sandbox.getAccount(phone);
     return { phone: `+${phone}`, registered: a.registered, groupAddPrivacy: a.groupAddPrivacy, contacts: a.contacts.map((c) => `+${c}`), lid: a.lid ?? null };
   };
 
@@ -59,7 +59,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { 
         if (!p) throw new DomainError('invalid_participant', `invalid contact: ${JSON.stringify(c)}`, { invalid: [c] });
         return p;
       });
-      await core.sandbox.seedAccount(phone, { registered: request.body.registered, groupAddPrivacy: request.body.groupAddPrivacy, contacts });
+      await sandbox.seedAccount(phone, { registered: request.body.registered, groupAddPrivacy: request.body.groupAddPrivacy, contacts });
       return view(phone);
     },
   );

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DELIVERY_STATUSES } from '../../core/webhooks/webhook-model.js';
 import { WEBHOOK_FORMATS } from '../../core/webhooks/webhook-rules.js';
 import { principalOf } from '../auth.js';
-import type { HttpDeps } from '../deps.js';
+import type { ApiServices } from '../deps.js';
 import { errorResponses, Nullable } from './schemas.js';
 
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'Where to POST (http or https)', examples: ['https://bot.example.com/hooks/groupgate'] });
@@ -69,8 +69,7 @@ const DeliveryParams = Type.Object({
 });
 
 /** Webhook subscriptions and their deliveries. A key sees the subscriptions whose instances it may all see. */
-export const webhookRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { webhooks } = core;
+export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhooks'>> = async (app, { webhooks }) => {
 
   app.post(
     '/webhooks',

@@ -1,11 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { StatsRepository } from '../../../core/ports/monitoring.js';
 import type { Database } from '../schema.js';
-
-/** Counts for monitoring: rows per status of the operation queue and of webhook deliveries. */
-export interface StatsRepository {
-  operationsByStatus(): Promise<Map<string, number>>;
-  deliveriesByStatus(): Promise<Map<string, number>>;
-}
 
 /** Monitoring counts over the feature tables. */
 export function createStatsRepository(db: Kysely<Database>): StatsRepository {

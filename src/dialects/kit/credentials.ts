@@ -1,0 +1,49 @@
+/**
+ * Credential checks every dialect shares: the per-address failure limit (shared with the native
+ * API), and "this path names an instance and carries that instance's token". Each dialect supplies
+ * its provider's refusals; tokens are checked on their hash in constant time by the access service.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Instance } from '../../core/instances/instance-model.js';
+import type { ApiServices } from '../../http/deps.js';
+
+/** The provider's answers to refused credentials. None may echo what the client sent. */
+export interface CredentialRefusals {
+  /** Too many failures from this address: wait `seconds`. */
+  blocked(seconds: number): Error;
+  unknownInstance(): Error;
+  wrongToken(): Error;
+}
+
+type AuthDeps = Pick<ApiServices, 'access' | 'limiter'>;
+
+/** Refuses an address over the failure limit. */
+export function refuseIfBlocked({ limiter }: AuthDeps, request: FastifyRequest, refusals: Pick<CredentialRefusals, 'blocked'>): void {
+  const wait = limiter.blockedFor(request.ip);
+  if (wait > 0) throw refusals.blocked(wait);
+}
+
+/** Counts a failed authentication from the request's address and answers the refusal to throw. */
+export function failed({ limiter }: AuthDeps, request: FastifyRequest, refusal: Error): Error {
+  limiter.fail(request.ip);
+  return refusal;
+}
+
+/**
+ * The instance a path names, when the path's token is that instance's token (not an API key, not
+ * another instance's token). Unknown instances and wrong tokens count as failures.
+ */
+export async function instanceFromPath(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  lookup: () => Promise<Instance | undefined>,
+  token: string | undefined,
+  refusals: CredentialRefusals,
+): Promise<Instance> {
+  refuseIfBlocked(deps, request, refusals);
+  const instance = await lookup();
+  if (!instance) throw failed(deps, request, refusals.unknownInstance());
+  const principal = token ? await deps.access.authenticate(token) : undefined;
+  if (principal?.kind !== 'instance' || principal.instanceId !== instance.id) throw failed(deps, request, refusals.wrongToken());
+  return instance;
+}
