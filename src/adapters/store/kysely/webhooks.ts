@@ -1,3 +1,7 @@
+/**
+ * The Kysely webhook repository (`core/ports/webhook-repository.ts`) for SQLite and PostgreSQL:
+ * subscriptions, versioned cursors, deliveries, and the retention queries over them and the event log.
+ */
 import type { Kysely, Selectable } from 'kysely';
 import type { EventRecord } from '../../../core/events/event-model.js';
 import type { DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookSubscription } from '../../../core/webhooks/webhook-model.js';
