@@ -32,6 +32,8 @@ import type { StatsRepository } from './core/ports/monitoring.js';
 import type { Store } from './core/ports/store.js';
 import { createWebhookFeature, type WebhookFeature } from './adapters/webhooks/wire.js';
 import { createOperationsFeature, type OperationsFeature } from './adapters/queue/embedded-setup.js';
+import { greenApiWebhookFormat } from './dialects/green-api/wire-format.js';
+import { zapiWebhookFormat } from './dialects/z-api/wire-format.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -129,7 +131,17 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const closers: (() => Promise<void> | void)[] = [];
   const operations = createOperationsFeature({ db: database.db, store, events, instances, groups, sync, participants, logger, now });
   closers.push(() => operations.stop());
-  const webhookFeature = createWebhookFeature({ config, logger, database, store, events, access, now });
+  const webhookFeature = createWebhookFeature({
+    config,
+    logger,
+    database,
+    store,
+    events,
+    access,
+    idempotency: operations.idempotency,
+    formats: [greenApiWebhookFormat, zapiWebhookFormat],
+    now,
+  });
   closers.push(() => webhookFeature.stop());
   instances.onDeleted((id) => operations.forgetInstance(id));
   instances.onDeleted((id) => webhookFeature.forgetInstance(id));

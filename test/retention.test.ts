@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRetention } from '../src/core/retention/retention-service.js';
 import { createWebhookRepository } from '../src/adapters/store/kysely/webhooks.js';
-import { createIdempotencyPruner } from '../src/adapters/store/kysely/webhooks-retention.js';
 import { createSandboxInstance, databaseKinds, startTestApp, type TestApp } from './helpers/app.js';
 import { startReceiver, type Receiver } from './fixtures/webhook-receiver.js';
 
@@ -63,7 +62,7 @@ for (const db of kinds) {
         settings: t.config,
         logger: t.core.logger,
         now: () => Date.now() + 8 * DAY,
-        pruneIdempotency: createIdempotencyPruner(t.core.database.db),
+        idempotency: t.core.idempotency,
       });
       const out = await retention.runOnce();
 

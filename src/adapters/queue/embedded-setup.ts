@@ -20,7 +20,7 @@ export interface OperationsFeature {
   paced: OperationService;
   queue: OperationQueue;
   idempotency: IdempotencyRepository;
-  /** Resumes operations and starts the runner and the idempotency pruning. */
+  /** Resumes operations and starts the runner. */
   start(): Promise<void>;
   /** Drops an instance's operations and pacing state (the instance was deleted). */
   forgetInstance(instanceId: string): Promise<void>;
@@ -34,8 +34,6 @@ export interface OperationsFeatureDeps extends Omit<OperationServiceDeps, 'queue
   timer?: Timer;
   random?: () => number;
 }
-
-const PRUNE_EVERY_MS = 3_600_000;
 
 /** Wires pacing, the embedded queue and the paced entry points. */
 export function createOperationsFeature(deps: OperationsFeatureDeps): OperationsFeature {
@@ -54,11 +52,6 @@ export function createOperationsFeature(deps: OperationsFeatureDeps): Operations
   const pacing = createPacingService({ store: deps.store, instances: deps.instances, states, now, random: deps.random });
   const paced = createOperationService({ ...deps, queue, pacing });
   const idempotency = createIdempotencyRepository(db);
-  let pruneHandle: unknown;
-  const prune = () => {
-    idempotency.prune(now()).catch((err) => logger.warn({ err }, 'pruning idempotency keys failed'));
-    pruneHandle = timer.set(prune, PRUNE_EVERY_MS);
-  };
   return {
     pacing,
     paced,
@@ -70,11 +63,8 @@ export function createOperationsFeature(deps: OperationsFeatureDeps): Operations
     },
     async start() {
       await paced.start();
-      prune();
     },
     async stop() {
-      if (pruneHandle !== undefined) timer.clear(pruneHandle);
-      pruneHandle = undefined;
       await paced.stop();
     },
   };

@@ -1,11 +1,11 @@
 /**
- * Signs and sends one webhook message per the Standard Webhooks spec: `webhook-id` (the event id,
+ * The HTTP webhook transport (implements `core/ports/webhook-transport.ts`): signs and sends one
+ * message per the Standard Webhooks spec: `webhook-id` (the event id,
  * the same on every attempt so receivers can de-duplicate), `webhook-timestamp` (seconds) and
  * `webhook-signature` (`v1,<base64 HMAC-SHA256>`). The secret and the URL's query never reach a log.
  */
 import { createHmac } from 'node:crypto';
-import type { SendResult, WebhookSender } from '../../core/webhooks/webhook-deliveries.js';
-import type { WebhookSubscription } from '../../core/webhooks/webhook-model.js';
+import type { SendResult, WebhookMessage, WebhookTarget, WebhookTransport } from '../../core/ports/webhook-transport.js';
 import { postJson, type Resolver } from './http-client.js';
 
 export interface SenderOptions {
@@ -33,7 +33,7 @@ export function signature(secret: string, id: string, atMs: number, payload: str
 }
 
 /** The headers of one signed message. */
-export function signedHeaders(sub: Pick<WebhookSubscription, 'secret' | 'authorization'>, id: string, atMs: number, payload: string): Record<string, string> {
+export function signedHeaders(sub: Pick<WebhookTarget, 'secret' | 'authorization'>, id: string, atMs: number, payload: string): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'groupgate-webhooks/0.1',
@@ -45,10 +45,10 @@ export function signedHeaders(sub: Pick<WebhookSubscription, 'secret' | 'authori
   return headers;
 }
 
-/** A sender that POSTs with the SSRF-checked client; `signal` aborts in-flight requests at shutdown. */
-export function createWebhookSender(options: SenderOptions): WebhookSender & { sendWith(sub: WebhookSubscription, message: { id: string; body: unknown; at: number }, signal?: AbortSignal): Promise<SendResult> } {
+/** A transport that POSTs with the SSRF-checked client; `signal` aborts in-flight requests at shutdown. */
+export function createWebhookTransport(options: SenderOptions): WebhookTransport {
   const now = options.now ?? Date.now;
-  async function sendWith(sub: WebhookSubscription, message: { id: string; body: unknown; at: number }, signal?: AbortSignal): Promise<SendResult> {
+  async function send(sub: WebhookTarget, message: WebhookMessage, signal?: AbortSignal): Promise<SendResult> {
     const started = now();
     const payload = JSON.stringify(message.body);
     let url: URL;
@@ -69,5 +69,5 @@ export function createWebhookSender(options: SenderOptions): WebhookSender & { s
     const error = ok ? null : r.statusCode >= 300 && r.statusCode < 400 ? `answered ${r.statusCode}: redirects are not followed` : `answered ${r.statusCode}`;
     return { ok, statusCode: r.statusCode, error, durationMs };
   }
-  return { send: (sub, message) => sendWith(sub, message), sendWith };
+  return { send };
 }

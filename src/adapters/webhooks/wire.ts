@@ -1,6 +1,7 @@
 /**
- * Wires the webhook feature: repository, service, sender, delivery worker and retention job.
- * The container calls this once and exposes the parts.
+ * Wires the webhook feature: repository, body formats (native plus the dialects' formats the
+ * container hands in), HTTP transport, service, delivery worker and the retention job (which also
+ * prunes idempotency records). The container calls this once and exposes the parts.
  */
 import type { Logger } from 'pino';
 import { webhookAllowPrivate, type Config } from '../../config.js';
@@ -8,11 +9,13 @@ import type { AccessService } from '../../core/access/access-service.js';
 import type { EventLog } from '../../core/events/event-log.js';
 import { createRetention, type RetentionService } from '../../core/retention/retention-service.js';
 import { createWebhookService, type WebhookService } from '../../core/webhooks/webhook-service.js';
+import { createWebhookFormats } from '../../core/webhooks/webhook-formats.js';
 import type { DatabaseHandle } from '../store/db.js';
 import { createWebhookRepository } from '../store/kysely/webhooks.js';
-import { createIdempotencyPruner } from '../store/kysely/webhooks-retention.js';
+import type { IdempotencyRepository } from '../../core/ports/idempotency.js';
 import type { Store } from '../../core/ports/store.js';
-import { createWebhookSender } from './webhook-sender.js';
+import type { WebhookBodyFormat } from '../../core/ports/webhook-format.js';
+import { createWebhookTransport } from './webhook-sender.js';
 import { createWebhookWorker, type WebhookWorker } from '../../core/webhooks/delivery/webhook-worker.js';
 
 export interface WebhookFeature {
@@ -25,18 +28,35 @@ export interface WebhookFeature {
   forgetInstance(instanceId: string): Promise<void>;
 }
 
+/** What the webhook feature is built on. */
+export interface WebhookFeatureDeps {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  store: Store;
+  events: EventLog;
+  access: AccessService;
+  /** Idempotency records, pruned by the retention job. */
+  idempotency: IdempotencyRepository;
+  /** The provider dialects' body formats (the native one is built in). */
+  formats: WebhookBodyFormat[];
+  now: () => number;
+}
+
 /** Builds the webhook feature over the open database. */
-export function createWebhookFeature(deps: { config: Config; logger: Logger; database: DatabaseHandle; store: Store; events: EventLog; access: AccessService; now: () => number }): WebhookFeature {
-  const { config, logger, database, store, events, access, now } = deps;
+export function createWebhookFeature(deps: WebhookFeatureDeps): WebhookFeature {
+  const { config, logger, database, store, events, access, idempotency, now } = deps;
   const repo = createWebhookRepository(database.db);
+  const formats = createWebhookFormats(deps.formats);
   const allowPrivate = () => webhookAllowPrivate(config);
-  const sender = createWebhookSender({ allowPrivate, now });
-  const webhooks = createWebhookService({ repo, store, access, allowPrivate, sender, now });
+  const transport = createWebhookTransport({ allowPrivate, now });
+  const webhooks = createWebhookService({ repo, store, access, allowPrivate, transport, now });
   const webhookWorker = createWebhookWorker({
     repo,
     store,
     events,
-    send: sender.sendWith,
+    formats,
+    transport,
     logger: logger.child({ component: 'webhooks' }),
     now,
     retryBaseMs: config.webhookRetryBaseMs,
@@ -48,7 +68,7 @@ export function createWebhookFeature(deps: { config: Config; logger: Logger; dat
     settings: config,
     logger: logger.child({ component: 'retention' }),
     now,
-    pruneIdempotency: createIdempotencyPruner(database.db),
+    idempotency,
   });
   return {
     webhooks,

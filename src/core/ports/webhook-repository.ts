@@ -1,12 +1,12 @@
 /** The webhook repository port: subscriptions, cursors and deliveries. One Kysely adapter serves SQLite and PostgreSQL. */
 import type { EventRecord } from '../events/event-model.js';
-import type { DeliveryQuery, ProviderName, WebhookCursor, WebhookDelivery, WebhookSubscription } from '../webhooks/webhook-model.js';
+import type { DeliveryQuery, WebhookCursor, WebhookDelivery, WebhookSubscription } from '../webhooks/webhook-model.js';
 
 /** Persistence of subscriptions, cursors and deliveries. `get*` answer undefined when absent. */
 export interface WebhookRepository {
   insertSubscription(sub: WebhookSubscription, cursors: WebhookCursor[]): Promise<void>;
   getSubscription(id: string): Promise<WebhookSubscription | undefined>;
-  getProviderSubscription(instanceId: string, provider: ProviderName, slot: string): Promise<WebhookSubscription | undefined>;
+  getProviderSubscription(instanceId: string, provider: string, slot: string): Promise<WebhookSubscription | undefined>;
   listSubscriptions(): Promise<WebhookSubscription[]>;
   /** Updates fields; `newCursors` are inserted when absent (instances added to the subscription). */
   updateSubscription(id: string, patch: Partial<Omit<WebhookSubscription, 'id' | 'createdAt'>>, newCursors?: WebhookCursor[]): Promise<void>;

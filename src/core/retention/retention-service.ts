@@ -1,16 +1,17 @@
 /**
- * Retention: prunes the event log, finished webhook deliveries and idempotency records by age, on
- * a timer. The event log is never pruned past what an enabled webhook subscription still has to
+ * Retention, the one place that prunes on a timer: the event log and finished webhook deliveries
+ * by age, idempotency records once expired (through the idempotency port), and whatever other
+ * features add (`addPruner`). The event log is never pruned past what an enabled webhook subscription still has to
  * deliver: for each instance, nothing at or after the slowest lane's position goes.
  */
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import type { WebhookRepository } from '../ports/webhook-repository.js';
+import type { IdempotencyRepository } from '../ports/idempotency.js';
 
 export interface RetentionSettings {
   eventRetentionDays: number;
   deliveryRetentionDays: number;
-  idempotencyRetentionHours: number;
 }
 
 /** A pruner gets the cutoff time (ms) of its own retention and answers how many records went. */
@@ -47,14 +48,14 @@ export async function eventFloors(repo: WebhookRepository, instanceIds: string[]
   return floors;
 }
 
-/** Creates the retention job. `pruneIdempotency(beforeIso)` is optional (the table may not exist). */
+/** Creates the retention job. `idempotency` is optional: without it no idempotency record is pruned. */
 export function createRetention(deps: {
   store: Store;
   repo: WebhookRepository;
   settings: RetentionSettings;
   logger: Logger;
   now?: () => number;
-  pruneIdempotency?: (before: string) => Promise<number>;
+  idempotency?: Pick<IdempotencyRepository, 'prune'>;
 }): RetentionService {
   const { store, repo, settings, logger } = deps;
   const now = deps.now ?? Date.now;
@@ -71,9 +72,8 @@ export function createRetention(deps: {
     for (const id of instanceIds) out.events! += await repo.pruneEvents(id, eventCutoff, floors.get(id) ?? Number.MAX_SAFE_INTEGER);
     out.deliveries = await repo.pruneDeliveries(new Date(t - settings.deliveryRetentionDays * DAY).toISOString());
     await repo.pruneOrphans(instanceIds, new Date(t).toISOString());
-    if (deps.pruneIdempotency) {
-      out.idempotency = await deps.pruneIdempotency(new Date(t - settings.idempotencyRetentionHours * 60 * 60 * 1000).toISOString());
-    }
+    // A record expires `idempotencyRetentionHours` after its request (set when claimed).
+    if (deps.idempotency) out.idempotency = await deps.idempotency.prune(t);
     for (const [name, pruner] of extra) out[name] = await pruner(t);
     if (Object.values(out).some((n) => n > 0)) logger.info({ pruned: out }, 'retention pass');
     return out;

@@ -1,6 +1,7 @@
 /**
  * What a client can see and do about deliveries: the history, a manual retry, a replay from an
- * event or a time, a test ping, and the lag of each (subscription, instance) lane.
+ * event or a time, a test ping (sent through the transport port), and the lag of each
+ * (subscription, instance) lane. The background sending is the worker in `delivery/`.
  */
 import type { Store } from '../ports/store.js';
 import type { Principal } from '../access/access-service.js';
@@ -8,22 +9,8 @@ import { DomainError } from '../common/errors.js';
 import { ulid } from '../common/ids.js';
 import type { DeliveryQuery, DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookSubscription } from './webhook-model.js';
 import type { WebhookRepository } from '../ports/webhook-repository.js';
+import type { SendResult, WebhookTransport } from '../ports/webhook-transport.js';
 import { isEventId } from './webhook-rules.js';
-
-/** The outcome of one POST. */
-export interface SendResult {
-  ok: boolean;
-  /** The receiver's HTTP status, when it answered. */
-  statusCode: number | null;
-  /** Why it failed (never includes the secret or the URL's query). */
-  error: string | null;
-  durationMs: number;
-}
-
-/** Sends one signed message now, without retrying. Never throws. */
-export interface WebhookSender {
-  send(sub: WebhookSubscription, message: { id: string; body: unknown; at: number }): Promise<SendResult>;
-}
 
 /** A delivery as the API shows it. */
 export type DeliveryView = Omit<WebhookDelivery, 'updatedAt'>;
@@ -57,7 +44,7 @@ export function createDeliveryService(deps: {
   store: Store;
   find: (principal: Principal, id: string) => Promise<WebhookSubscription>;
   now: () => number;
-  sender: WebhookSender;
+  transport: WebhookTransport;
   changed: (id: string) => void;
 }): DeliveryService {
   const { repo, store, find, now, changed } = deps;
@@ -140,7 +127,7 @@ export function createDeliveryService(deps: {
       const t = now();
       const message = { id: ulid(t), body: { id: '', type: 'webhook.test', instanceId: null, occurredAt: new Date(t).toISOString(), data: { subscriptionId: id } }, at: t };
       message.body.id = message.id;
-      const result = await deps.sender.send(sub, message);
+      const result = await deps.transport.send(sub, message);
       const at = new Date(now()).toISOString();
       const delivery: WebhookDelivery = {
         id: ulid(t),

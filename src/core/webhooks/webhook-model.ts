@@ -4,8 +4,6 @@
  */
 import type { WebhookFormat } from './webhook-rules.js';
 
-export type ProviderName = 'green-api' | 'z-api';
-
 export interface WebhookSubscription {
   id: string;
   url: string;
@@ -17,8 +15,8 @@ export interface WebhookSubscription {
   /** The Standard Webhooks secret (`whsec_...`): kept to sign, never shown after creation, never logged. */
   secret: string;
   enabled: boolean;
-  /** Set when a provider dialect's settings (Green API setSettings, Z-API webhooks) manage it. */
-  provider: ProviderName | null;
+  /** The provider dialect whose settings (Green API setSettings, Z-API webhooks) manage it, named by that dialect. */
+  provider: string | null;
   /** Which of the provider's webhook settings it mirrors (Z-API has several URLs). */
   providerSlot: string | null;
   /** `Authorization` header value sent with each delivery (Green API's webhookUrlToken). */

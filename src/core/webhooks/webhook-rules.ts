@@ -6,8 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../common/errors.js';
 import { EVENT_TYPES } from '../events/event-model.js';
 
+/** The body formats a subscription may name; each has a registered `WebhookBodyFormat` (`webhook-formats.ts`). */
 export const WEBHOOK_FORMATS = ['native', 'green-api', 'z-api'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** Whether a string names a webhook format. */
+export function isWebhookFormat(value: string): value is WebhookFormat {
+  return (WEBHOOK_FORMATS as readonly string[]).includes(value);
+}
 
 /** A delivery is retried until this long after its first attempt, then dead-lettered. */
 export const DEAD_LETTER_AFTER_MS = 24 * 60 * 60 * 1000;

@@ -1,17 +1,19 @@
 /**
  * Webhook subscriptions: who may see and change which, where they may point, and where delivery of
- * a new one starts. Deliveries themselves (history, retry, replay, lag) are in webhooks-deliveries.ts;
- * the background sending is the worker in src/webhooks/.
+ * a new one starts, including the subscriptions a provider dialect's settings manage. Deliveries
+ * themselves (history, retry, replay, lag) are in `webhook-deliveries.ts`; the background sending
+ * is the worker in `delivery/`.
  */
 import type { Store } from '../ports/store.js';
 import type { AccessService, Principal } from '../access/access-service.js';
 import { DomainError } from '../common/errors.js';
 import { shortId } from '../common/ids.js';
-import type { ProviderName, WebhookCursor, WebhookSubscription } from './webhook-model.js';
+import type { WebhookCursor, WebhookSubscription } from './webhook-model.js';
 import type { WebhookRepository } from '../ports/webhook-repository.js';
-import { newWebhookSecret, isValidWebhookSecret, validateEventFilters, type WebhookFormat } from './webhook-rules.js';
+import type { WebhookTransport } from '../ports/webhook-transport.js';
+import { newWebhookSecret, isValidWebhookSecret, isWebhookFormat, validateEventFilters, type WebhookFormat } from './webhook-rules.js';
 import { checkWebhookUrl } from './webhook-ssrf.js';
-import { createDeliveryService, type DeliveryService, type WebhookSender } from './webhook-deliveries.js';
+import { createDeliveryService, type DeliveryService } from './webhook-deliveries.js';
 
 /** What a client sees of a subscription (the secret only once, at creation). */
 export interface WebhookView {
@@ -22,7 +24,7 @@ export interface WebhookView {
   format: WebhookFormat;
   enabled: boolean;
   /** The provider dialect whose settings manage this subscription, if any. */
-  managedBy: ProviderName | null;
+  managedBy: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -57,8 +59,9 @@ export interface WebhookService extends DeliveryService {
    * Creates, updates or removes the subscription a provider dialect's settings describe for one
    * instance (Green API setSettings webhookUrl/webhookUrlToken, Z-API webhook URLs). Idempotent;
    * answers the subscription, or null when removed. Refuses a URL the server may not call.
+   * `provider` names the dialect, which is also the subscription's body format.
    */
-  upsertProviderSubscription(instanceId: string, provider: ProviderName, settings: ProviderWebhookSettings): Promise<WebhookView | null>;
+  upsertProviderSubscription(instanceId: string, provider: string, settings: ProviderWebhookSettings): Promise<WebhookView | null>;
   /** Called after any change that may give the delivery worker work (set once at wiring). */
   onChange(listener: (subscriptionId: string) => void): void;
 }
@@ -69,7 +72,8 @@ export interface WebhookServiceDeps {
   access: AccessService;
   /** Whether private and loopback receivers are allowed. */
   allowPrivate: () => boolean;
-  sender: WebhookSender;
+  /** Sends the test ping. */
+  transport: WebhookTransport;
   now?: () => number;
 }
 
@@ -132,7 +136,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     return (await store.instances.list()).map((i) => i.id);
   }
 
-  const deliveries = createDeliveryService({ repo, store, find, now, sender: deps.sender, changed });
+  const deliveries = createDeliveryService({ repo, store, find, now, transport: deps.transport, changed });
 
   return {
     ...deliveries,
@@ -201,6 +205,8 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     },
 
     async upsertProviderSubscription(instanceId, provider, settings) {
+      // A provider's subscriptions use its own body format: a dialect without one is a wiring error.
+      if (!isWebhookFormat(provider)) throw new Error(`no webhook format named after provider ${provider}`);
       const slot = settings.slot ?? 'default';
       const existing = await repo.getProviderSubscription(instanceId, provider, slot);
       const url = settings.url?.trim() ?? '';
@@ -218,7 +224,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       // scheme ("Basic ...", "Bearer ...") is sent as it is.
       const authorization = token === null ? null : /^\S+\s+\S/.test(token) ? token : `Bearer ${token}`;
       const at = new Date(now()).toISOString();
-      const format: WebhookFormat = provider;
+      const format = provider;
       if (existing) {
         const patch: Partial<WebhookSubscription> = { url, events, authorization, format, enabled: true, updatedAt: at };
         await repo.updateSubscription(existing.id, patch);

@@ -7,6 +7,7 @@
 import type { EventRecord } from '../../core/events/event-model.js';
 import type { Instance, InstanceStatus } from '../../core/instances/instance-model.js';
 import { jidToPhone } from '../../core/common/phone.js';
+import type { WebhookBodyFormat } from '../../core/ports/webhook-format.js';
 
 /** The instance setting holding the Green API settings (setSettings). */
 export const GREEN_SETTINGS_KEY = 'greenApi';
@@ -268,3 +269,6 @@ export function greenApiWebhookBody(instance: Instance, event: EventRecord): Rec
     }
   }
 }
+
+/** The `green-api` webhook format: Green API's webhook bodies (registered at wiring). */
+export const greenApiWebhookFormat: WebhookBodyFormat = { name: 'green-api', body: greenApiWebhookBody };

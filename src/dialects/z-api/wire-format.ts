@@ -6,6 +6,7 @@
 import type { EventRecord } from '../../core/events/event-model.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import { normalizeGroupId } from '../../core/common/phone.js';
+import type { WebhookBodyFormat } from '../../core/ports/webhook-format.js';
 
 /**
  * A group id as Z-API writes it: `120363019502650977@g.us` -> `120363019502650977-group`; an old
@@ -106,3 +107,6 @@ export function zapiCallbackBody(instance: Instance, event: EventRecord): Record
     code: null,
   };
 }
+
+/** The `z-api` webhook format: Z-API's `ReceivedCallback` bodies (registered at wiring). */
+export const zapiWebhookFormat: WebhookBodyFormat = { name: 'z-api', body: zapiCallbackBody };

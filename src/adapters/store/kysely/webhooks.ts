@@ -1,6 +1,10 @@
+/**
+ * The Kysely webhook repository (`core/ports/webhook-repository.ts`) for SQLite and PostgreSQL:
+ * subscriptions, versioned cursors, deliveries, and the retention queries over them and the event log.
+ */
 import type { Kysely, Selectable } from 'kysely';
 import type { EventRecord } from '../../../core/events/event-model.js';
-import type { DeliveryStatus, ProviderName, WebhookCursor, WebhookDelivery, WebhookSubscription } from '../../../core/webhooks/webhook-model.js';
+import type { DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookSubscription } from '../../../core/webhooks/webhook-model.js';
 import type { WebhookRepository } from '../../../core/ports/webhook-repository.js';
 import type { WebhookFormat } from '../../../core/webhooks/webhook-rules.js';
 import type { Database } from '../schema.js';
@@ -17,7 +21,7 @@ function toSubscription(row: Selectable<WebhookSubscriptionsTable>): WebhookSubs
     format: row.format as WebhookFormat,
     secret: row.secret,
     enabled: Number(row.enabled) === 1,
-    provider: row.provider as ProviderName | null,
+    provider: row.provider,
     providerSlot: row.provider_slot,
     authorization: row.auth_header,
     createdAt: row.created_at,

@@ -1,141 +1,226 @@
 /**
- * One delivery lane, a (subscription, instance) pair: sends the instance's events in seq order, one
- * request at a time. The lane keeps in memory what it already read (the cursor with its version,
- * the events after it, the instance), so the steady state costs one read of the log per batch,
- * and outcomes are written after the POST, batched (`lane-writer.ts`): "delivered + cursor moved",
- * or on failure "pending with its retry time + cursor moved" (the lane then waits for that write).
- * A crash before that write sends the events again with the same webhook-id (at least once). The
- * cursor only moves at the version the lane read, so a replay or a deleted subscription always wins
- * over an attempt in flight; whatever might have changed the database marks the lane stale, and it
- * commits what it holds and reads everything again.
+ * One delivery lane, a (subscription, instance) pair, as one unit that owns its state: it sends the
+ * instance's events in seq order, one request at a time. The lane keeps in memory what it already
+ * read (the events after its position, the instance), so the steady state costs one read of the log
+ * per batch; its `LaneOutbox` holds the cursor with its version and writes outcomes after the POST,
+ * batched: "delivered + cursor moved", or on failure "pending with its retry time + cursor moved"
+ * (the lane then waits for that write). A crash before that write sends the events again with the
+ * same webhook-id (at least once). The cursor only moves at the version the lane read, so a replay
+ * or a deleted subscription always wins over an attempt in flight; whatever might have changed the
+ * database marks the lane stale, and it commits what it holds and reads everything again.
+ *
+ * The worker creates lanes, routes committed events (`hear`) and wakes (`markStale`, `kick`) to them.
  */
 import type { Logger } from '../../ports/logger.js';
 import { ulid } from '../../common/ids.js';
 import type { EventRecord } from '../../events/event-model.js';
 import type { Instance } from '../../instances/instance-model.js';
-import type { SendResult } from '../webhook-deliveries.js';
 import type { WebhookDelivery, WebhookSubscription } from '../webhook-model.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
-import { afterFailure, matchesEventFilters } from '../webhook-rules.js';
+import type { SendResult, WebhookMessage } from '../../ports/webhook-transport.js';
 import type { Store } from '../../ports/store.js';
-import { formatBody } from '../webhook-formats.js';
-import { createLaneWriter, MAX_OUTBOX } from './lane-writer.js';
+import { afterFailure, matchesEventFilters } from '../webhook-rules.js';
+import type { WebhookFormats } from '../webhook-formats.js';
+import { LaneOutbox, MAX_OUTBOX } from './lane-outbox.js';
 
 /** Events read from the log at once. */
 const READ_BATCH = 100;
 /** Events a lane holds in memory at most; beyond, it reads the log again when it gets there. */
 const MAX_BUFFER = 1000;
 
-export interface Lane {
-  subscriptionId: string;
-  instanceId: string;
-  running: boolean;
-  again: boolean;
-  /** The database may have changed under the lane (wake, sweep, a lost cursor race): read it all again. */
-  stale: boolean;
-  /** No pending delivery heads the lane (checked since the last reset). */
-  clear: boolean;
-  /** The cursor as the lane last read or wrote it. */
-  cursor?: { afterSeq: number; version: number };
-  /** Seq of the last event handled (delivered, recorded or filtered out); >= cursor.afterSeq. */
-  pos: number;
-  /** Events after `pos`, read or heard but not handled yet, in seq order without gaps. */
-  buffer: EventRecord[];
-  /** The buffer reaches the end of the log: nothing to read while it is empty. */
-  complete: boolean;
-  /** A read of the log is in flight; events heard meanwhile are not trusted to follow the buffer. */
-  reading: boolean;
-  missed: boolean;
-  instance?: Instance;
-  /** Outcomes sent but not committed yet, and the seq the cursor moves to with them. */
-  outbox: WebhookDelivery[];
-  outSeq: number;
-  writing?: Promise<void>;
-  writeError?: unknown;
-  /** Someone waits for the writer: commit without lingering. */
-  urgent?: boolean;
-  /** Ends the writer's current linger early. */
-  hurry?: () => void;
-}
-
-/** A lane that reads everything on its first run. */
-export function newLane(subscriptionId: string, instanceId: string): Lane {
-  return { subscriptionId, instanceId, running: false, again: false, stale: true, clear: false, pos: 0, buffer: [], complete: false, reading: false, missed: false, outbox: [], outSeq: 0 };
-}
-
-/** Hands a committed event to the lane: appended when it follows the buffer, else read later. */
-export function hear(lane: Lane, event: EventRecord): void {
-  if (lane.reading) {
-    lane.missed = true;
-    return;
-  }
-  if (lane.stale || !lane.cursor || !lane.complete) return;
-  const tail = lane.buffer.length ? lane.buffer[lane.buffer.length - 1]!.seq : lane.pos;
-  if (event.seq <= tail) return;
-  if (event.seq === tail + 1 && lane.buffer.length < MAX_BUFFER) lane.buffer.push(event);
-  else lane.complete = false;
-}
-
-/** Drops what the lane holds in memory (kept small while it waits for a retry). */
-export function forget(lane: Lane): void {
-  lane.buffer = [];
-  lane.complete = false;
-}
-
-function reset(lane: Lane): void {
-  lane.stale = false;
-  lane.clear = false;
-  lane.cursor = undefined;
-  lane.pos = 0;
-  lane.outbox = [];
-  lane.outSeq = 0;
-  lane.instance = undefined;
-  forget(lane);
-}
-
+/** What every lane of a worker shares. */
 export interface LaneDeps {
   repo: WebhookRepository;
   store: Store;
+  formats: WebhookFormats;
   logger: Logger;
   now: () => number;
   retryBaseMs: number;
   random?: () => number;
   /** Sends one message (bounded by the worker's in-flight limit). */
-  send: (sub: WebhookSubscription, message: { id: string; body: unknown; at: number }) => Promise<SendResult>;
+  send: (sub: WebhookSubscription, message: WebhookMessage) => Promise<SendResult>;
+  /** The subscription as the worker last loaded it. */
   subscription: (id: string) => WebhookSubscription | undefined;
   stopped: () => boolean;
   /** Asks for a sweep at `ms` (a retry falls due). */
   scheduleAt: (ms: number) => void;
 }
 
-/** The lane runner: `drain(lane)` delivers until the lane is empty or must wait. */
-export function createLaneRunner(deps: LaneDeps): { drain(lane: Lane): Promise<void> } {
-  const { repo, store, logger, now } = deps;
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const writer = createLaneWriter(repo);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Lane {
+  /** A drain is in progress. */
+  private running = false;
+  /** Kicked while running: drain once more. */
+  private again = false;
+  /** The database may have changed under the lane (wake, sweep, a failed run): read it all again. */
+  private stale = true;
+  /** No pending delivery heads the lane (checked since the last reset). */
+  private clear = false;
+  /** Seq of the last event handled (delivered, recorded or filtered out); >= the cursor. */
+  private pos = 0;
+  /** Events after `pos`, read or heard but not handled yet, in seq order without gaps. */
+  private buffer: EventRecord[] = [];
+  /** The buffer reaches the end of the log: nothing to read while it is empty. */
+  private complete = false;
+  /** A read of the log is in flight; events heard meanwhile are not trusted to follow the buffer. */
+  private reading = false;
+  private missed = false;
+  private instance?: Instance;
+  private readonly outbox: LaneOutbox;
+
+  /** A lane that reads everything on its first run. */
+  constructor(
+    readonly subscriptionId: string,
+    readonly instanceId: string,
+    private readonly deps: LaneDeps,
+  ) {
+    this.outbox = new LaneOutbox(deps.repo, subscriptionId, instanceId);
+  }
+
+  /** Whether a drain is in progress (the lane must not be dropped). */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Hands a committed event to the lane: appended when it follows the buffer, else read later. */
+  hear(event: EventRecord): void {
+    if (this.reading) {
+      this.missed = true;
+      return;
+    }
+    if (this.isStale() || !this.outbox.opened || !this.complete) return;
+    const tail = this.buffer.length ? this.buffer[this.buffer.length - 1]!.seq : this.pos;
+    if (event.seq <= tail) return;
+    if (event.seq === tail + 1 && this.buffer.length < MAX_BUFFER) this.buffer.push(event);
+    else this.complete = false;
+  }
+
+  /** The database may have changed under the lane: its next run commits what it holds and reads it all again. */
+  markStale(): void {
+    this.stale = true;
+  }
+
+  /**
+   * Drains the lane, and again while it is kicked meanwhile; answers the run's promise, or
+   * undefined when a run is already in progress (it drains once more). A failed run marks the lane
+   * stale and asks for a sweep later.
+   */
+  kick(): Promise<void> | undefined {
+    if (this.running) {
+      this.again = true;
+      return undefined;
+    }
+    this.running = true;
+    const { deps } = this;
+    return (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.drain();
+        } catch (err) {
+          this.markStale();
+          if (deps.stopped()) return;
+          deps.logger.error({ err, subscriptionId: this.subscriptionId, instanceId: this.instanceId }, 'webhook delivery lane failed; retrying later');
+          deps.scheduleAt(deps.now() + Math.max(deps.retryBaseMs, 1000));
+          return;
+        }
+      } while (this.again && !deps.stopped());
+    })().finally(() => {
+      this.running = false;
+    });
+  }
+
+  /** Delivers until the lane is empty or must wait, then commits what it holds. */
+  async drain(): Promise<void> {
+    try {
+      await this.run();
+    } finally {
+      await this.flush();
+    }
+  }
+
+  /** Waits until every outcome the lane holds is committed (or dropped); throws a failed write's error. */
+  flush(): Promise<void> {
+    return this.outbox.flush();
+  }
+
+  /** Drops what the lane holds in memory (kept small while it waits for a retry). */
+  forget(): void {
+    this.buffer = [];
+    this.complete = false;
+  }
+
+  private isStale(): boolean {
+    return this.stale || this.outbox.lost;
+  }
+
+  private reset(): void {
+    this.stale = false;
+    this.clear = false;
+    this.pos = 0;
+    this.outbox.reset();
+    this.instance = undefined;
+    this.forget();
+  }
+
+  private async run(): Promise<void> {
+    const { deps } = this;
+    for (;;) {
+      if (deps.stopped()) return;
+      const sub = deps.subscription(this.subscriptionId);
+      if (!sub || !sub.enabled) return this.forget();
+      if (this.isStale()) {
+        await this.flush();
+        this.reset();
+      }
+      if (!this.clear) {
+        const head = await deps.repo.firstPending(this.subscriptionId, this.instanceId);
+        if (head) {
+          const due = head.nextAttemptAt ? Date.parse(head.nextAttemptAt) : 0;
+          if (due > deps.now()) {
+            deps.scheduleAt(due);
+            return this.forget();
+          }
+          if (!(await this.attempt(sub, head))) return this.forget();
+          continue;
+        }
+        this.clear = true;
+      }
+      if (!this.outbox.opened && !(await this.loadCursor())) return;
+      if (!this.buffer.length) {
+        if (this.complete) return;
+        await this.read();
+        if (!this.buffer.length) return;
+        if (!this.instance) return this.forget();
+      }
+      if (!(await this.next(sub))) return;
+    }
+  }
 
   /** Records an outcome unless the delivery changed meanwhile (a replay or a manual retry wins). */
-  async function settle(head: WebhookDelivery, patch: Partial<WebhookDelivery>): Promise<boolean> {
-    let at = iso(now());
+  private async settle(head: WebhookDelivery, patch: Partial<WebhookDelivery>): Promise<boolean> {
+    let at = iso(this.deps.now());
     // updated_at is the version stamp: make sure the new one differs from the old.
-    if (at === head.updatedAt) at = iso(now() + 1);
-    return repo.updatePending(head.id, { ...patch, updatedAt: at }, head.updatedAt);
+    if (at === head.updatedAt) at = iso(this.deps.now() + 1);
+    return this.deps.repo.updatePending(head.id, { ...patch, updatedAt: at }, head.updatedAt);
   }
 
   /** One attempt at a pending head (a retry); answers whether the lane may go on now. */
-  async function attempt(sub: WebhookSubscription, head: WebhookDelivery): Promise<boolean> {
-    const event = await repo.getEvent(head.eventId);
+  private async attempt(sub: WebhookSubscription, head: WebhookDelivery): Promise<boolean> {
+    const { deps } = this;
+    const event = await deps.repo.getEvent(head.eventId);
     if (!event) {
-      await settle(head, { status: 'failed', nextAttemptAt: null, lastError: 'the event is no longer in the log' });
+      await this.settle(head, { status: 'failed', nextAttemptAt: null, lastError: 'the event is no longer in the log' });
       return true;
     }
-    const instance = await store.instances.get(event.instanceId);
-    const body = instance ? formatBody(sub.format, instance, event) : null;
+    const instance = await deps.store.instances.get(event.instanceId);
+    const body = instance ? deps.formats.body(sub.format, instance, event) : null;
     if (!instance || body === null) {
-      await settle(head, { status: instance ? 'skipped' : 'cancelled', nextAttemptAt: null, lastError: instance ? null : 'the instance was deleted' });
+      await this.settle(head, { status: instance ? 'skipped' : 'cancelled', nextAttemptAt: null, lastError: instance ? null : 'the instance was deleted' });
       return true;
     }
-    const t = now();
+    const t = deps.now();
     const result = await deps.send(sub, { id: event.id, body, at: t });
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
@@ -143,57 +228,59 @@ export function createLaneRunner(deps: LaneDeps): { drain(lane: Lane): Promise<v
     const firstAttemptAt = head.firstAttemptAt ?? iso(t);
     const common = { attempts, firstAttemptAt, lastAttemptAt: iso(t), lastStatusCode: result.statusCode, lastError: result.error };
     if (result.ok) {
-      await settle(head, { ...common, status: 'delivered', nextAttemptAt: null });
+      await this.settle(head, { ...common, status: 'delivered', nextAttemptAt: null });
       return true;
     }
-    const next = afterFailure({ attempts, firstAttemptAt: Date.parse(firstAttemptAt), now: now(), baseMs: deps.retryBaseMs, random: deps.random });
+    const next = afterFailure({ attempts, firstAttemptAt: Date.parse(firstAttemptAt), now: deps.now(), baseMs: deps.retryBaseMs, random: deps.random });
     if (next.dead) {
-      logger.warn({ subscriptionId: sub.id, eventId: event.id, attempts, statusCode: result.statusCode }, 'webhook delivery failed for 24 h: dead-lettered');
-      await settle(head, { ...common, status: 'failed', nextAttemptAt: null });
+      deps.logger.warn({ subscriptionId: sub.id, eventId: event.id, attempts, statusCode: result.statusCode }, 'webhook delivery failed for 24 h: dead-lettered');
+      await this.settle(head, { ...common, status: 'failed', nextAttemptAt: null });
       return true;
     }
-    logger.debug({ subscriptionId: sub.id, eventId: event.id, attempts, statusCode: result.statusCode }, 'webhook delivery failed; will retry');
-    if (!(await settle(head, { ...common, nextAttemptAt: iso(next.nextAttemptAt) }))) return true;
+    deps.logger.debug({ subscriptionId: sub.id, eventId: event.id, attempts, statusCode: result.statusCode }, 'webhook delivery failed; will retry');
+    if (!(await this.settle(head, { ...common, nextAttemptAt: iso(next.nextAttemptAt) }))) return true;
     deps.scheduleAt(next.nextAttemptAt);
     return false;
   }
 
   /** Loads the cursor (creating it for an instance added after the subscription); false when gone. */
-  async function loadCursor(lane: Lane): Promise<boolean> {
-    let cursor = await repo.getCursor(lane.subscriptionId, lane.instanceId);
+  private async loadCursor(): Promise<boolean> {
+    const { repo } = this.deps;
+    let cursor = await repo.getCursor(this.subscriptionId, this.instanceId);
     if (!cursor) {
-      if (!(await repo.getSubscription(lane.subscriptionId))) return false;
-      await repo.advance(lane.subscriptionId, lane.instanceId, 0);
-      cursor = await repo.getCursor(lane.subscriptionId, lane.instanceId);
+      if (!(await repo.getSubscription(this.subscriptionId))) return false;
+      await repo.advance(this.subscriptionId, this.instanceId, 0);
+      cursor = await repo.getCursor(this.subscriptionId, this.instanceId);
       if (!cursor) return false;
     }
-    lane.cursor = { afterSeq: cursor.afterSeq, version: cursor.version ?? 0 };
-    lane.pos = cursor.afterSeq;
-    lane.outSeq = cursor.afterSeq;
-    forget(lane);
+    this.outbox.open({ afterSeq: cursor.afterSeq, version: cursor.version ?? 0 });
+    this.pos = cursor.afterSeq;
+    this.forget();
     return true;
   }
 
   /** Reads the next batch of the log after `pos`, and the instance once per batch. */
-  async function read(lane: Lane): Promise<void> {
-    lane.reading = true;
-    lane.missed = false;
+  private async read(): Promise<void> {
+    const { store } = this.deps;
+    this.reading = true;
+    this.missed = false;
     try {
-      const batch = await store.events.listAfter(lane.instanceId, lane.pos, READ_BATCH);
-      lane.instance = batch.length ? await store.instances.get(lane.instanceId) : lane.instance;
-      lane.buffer = batch;
-      lane.complete = batch.length < READ_BATCH && !lane.missed;
+      const batch = await store.events.listAfter(this.instanceId, this.pos, READ_BATCH);
+      this.instance = batch.length ? await store.instances.get(this.instanceId) : this.instance;
+      this.buffer = batch;
+      this.complete = batch.length < READ_BATCH && !this.missed;
     } finally {
-      lane.reading = false;
+      this.reading = false;
     }
   }
 
-  function outcome(lane: Lane, event: EventRecord, t: number): WebhookDelivery {
+  /** A new delivery row for an event of this lane, not attempted yet (`skipped` until said otherwise). */
+  private outcome(event: EventRecord, t: number): WebhookDelivery {
     const at = iso(t);
     return {
       id: ulid(t),
-      subscriptionId: lane.subscriptionId,
-      instanceId: lane.instanceId,
+      subscriptionId: this.subscriptionId,
+      instanceId: this.instanceId,
       eventId: event.id,
       eventSeq: event.seq,
       eventType: event.type,
@@ -210,84 +297,41 @@ export function createLaneRunner(deps: LaneDeps): { drain(lane: Lane): Promise<v
   }
 
   /** Handles the buffer's first event; answers whether the lane may go on now. */
-  async function next(sub: WebhookSubscription, lane: Lane): Promise<boolean> {
-    const event = lane.buffer.shift()!;
-    lane.pos = event.seq;
+  private async next(sub: WebhookSubscription): Promise<boolean> {
+    const { deps, outbox } = this;
+    const event = this.buffer.shift()!;
+    this.pos = event.seq;
     if (!matchesEventFilters(sub.events, event.type)) {
-      writer.record(lane, event.seq);
+      outbox.record(event.seq);
       return true;
     }
-    const body = formatBody(sub.format, lane.instance!, event);
-    const t = now();
+    const body = deps.formats.body(sub.format, this.instance!, event);
+    const t = deps.now();
     if (body === null) {
-      writer.record(lane, event.seq, outcome(lane, event, t));
+      outbox.record(event.seq, this.outcome(event, t));
       return true;
     }
-    if (lane.outbox.length >= MAX_OUTBOX) await writer.flush(lane);
+    if (outbox.size >= MAX_OUTBOX) await outbox.flush();
     const result = await deps.send(sub, { id: event.id, body, at: t });
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
-    const done = now();
-    const attempted = { ...outcome(lane, event, t), attempts: 1, firstAttemptAt: iso(t), lastAttemptAt: iso(t), lastStatusCode: result.statusCode, lastError: result.error, updatedAt: iso(done) };
+    const done = deps.now();
+    const attempted = { ...this.outcome(event, t), attempts: 1, firstAttemptAt: iso(t), lastAttemptAt: iso(t), lastStatusCode: result.statusCode, lastError: result.error, updatedAt: iso(done) };
     const retry = result.ok ? undefined : afterFailure({ attempts: 1, firstAttemptAt: t, now: done, baseMs: deps.retryBaseMs, random: deps.random });
     const delivery: WebhookDelivery = result.ok
       ? { ...attempted, status: 'delivered' }
       : retry!.dead
         ? { ...attempted, status: 'failed' }
         : { ...attempted, status: 'pending', nextAttemptAt: iso(retry!.nextAttemptAt) };
-    writer.record(lane, event.seq, delivery);
+    outbox.record(event.seq, delivery);
     if (delivery.status !== 'pending') return true;
     // The pending row must exist before the lane waits for its retry.
-    await writer.flush(lane);
-    if (lane.stale) return true;
-    logger.debug({ subscriptionId: sub.id, eventId: event.id, attempts: 1, statusCode: result.statusCode }, 'webhook delivery failed; will retry');
-    lane.clear = false;
-    forget(lane);
+    await outbox.flush();
+    if (this.isStale()) return true;
+    deps.logger.debug({ subscriptionId: sub.id, eventId: event.id, attempts: 1, statusCode: result.statusCode }, 'webhook delivery failed; will retry');
+    this.clear = false;
+    this.forget();
     deps.scheduleAt(Date.parse(delivery.nextAttemptAt!));
     return false;
   }
-
-  /** Delivers until the lane is empty or must wait, then commits what it holds. */
-  async function drain(lane: Lane): Promise<void> {
-    try {
-      await run(lane);
-    } finally {
-      await writer.flush(lane);
-    }
-  }
-
-  async function run(lane: Lane): Promise<void> {
-    for (;;) {
-      if (deps.stopped()) return;
-      const sub = deps.subscription(lane.subscriptionId);
-      if (!sub || !sub.enabled) return forget(lane);
-      if (lane.stale) {
-        await writer.flush(lane);
-        reset(lane);
-      }
-      if (!lane.clear) {
-        const head = await repo.firstPending(lane.subscriptionId, lane.instanceId);
-        if (head) {
-          const due = head.nextAttemptAt ? Date.parse(head.nextAttemptAt) : 0;
-          if (due > now()) {
-            deps.scheduleAt(due);
-            return forget(lane);
-          }
-          if (!(await attempt(sub, head))) return forget(lane);
-          continue;
-        }
-        lane.clear = true;
-      }
-      if (!lane.cursor && !(await loadCursor(lane))) return;
-      if (!lane.buffer.length) {
-        if (lane.complete) return;
-        await read(lane);
-        if (!lane.buffer.length) return;
-        if (!lane.instance) return forget(lane);
-      }
-      if (!(await next(sub, lane))) return;
-    }
-  }
-
-  return { drain };
 }

@@ -4,23 +4,28 @@
  * event holds back its own lane only, and is retried with backoff until 24 h after its first
  * attempt, then dead-lettered. Cursors and attempts live in the database, so a restart resumes where
  * delivery stood (an attempt cut short by a crash is sent again: delivery is at least once).
- * The per-lane work is in `lane.ts`.
+ * The worker only creates lanes (`lane.ts`, each owning its state), routes committed events and
+ * wakes to them, bounds the requests in flight and schedules sweeps.
  *
  * The API never waits for it: a committed event only wakes the lane.
  */
 import type { Logger } from '../../ports/logger.js';
 import type { EventLog } from '../../events/event-log.js';
-import type { SendResult } from '../webhook-deliveries.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
+import type { WebhookTransport } from '../../ports/webhook-transport.js';
 import type { WebhookSubscription } from '../webhook-model.js';
+import type { WebhookFormats } from '../webhook-formats.js';
 import type { Store } from '../../ports/store.js';
-import { createLaneRunner, hear, newLane, type Lane } from './lane.js';
+import { Lane, type LaneDeps } from './lane.js';
 
 export interface WorkerDeps {
   repo: WebhookRepository;
   store: Store;
   events: EventLog;
-  send: (sub: WebhookSubscription, message: { id: string; body: unknown; at: number }, signal?: AbortSignal) => Promise<SendResult>;
+  /** The body of each event, per subscription format. */
+  formats: WebhookFormats;
+  /** Sends the signed messages. */
+  transport: WebhookTransport;
   logger: Logger;
   now?: () => number;
   retryBaseMs: number;
@@ -43,7 +48,7 @@ export interface WebhookWorker {
 
 /** Creates the worker; call `start()` once the database is open. */
 export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
-  const { repo, store, events, logger } = deps;
+  const { repo, store, events, logger, transport } = deps;
   const now = deps.now ?? Date.now;
   const sweepMs = deps.sweepMs ?? 60_000;
   const concurrency = deps.concurrency ?? 16;
@@ -102,7 +107,7 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
    */
   function sweep(): void {
     if (stopped) return;
-    for (const lane of lanes.values()) lane.stale = true;
+    for (const lane of lanes.values()) lane.markStale();
     if (sweeping) {
       sweepAgain = true;
       return;
@@ -115,7 +120,7 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
           const instanceIds = (await store.instances.list()).map((i) => i.id);
           for (const [key, lane] of lanes) {
             const s = subs.get(lane.subscriptionId);
-            if (!lane.running && (!s || !covers(s, lane.instanceId) || !instanceIds.includes(lane.instanceId))) lanes.delete(key);
+            if (!lane.busy && (!s || !covers(s, lane.instanceId) || !instanceIds.includes(lane.instanceId))) lanes.delete(key);
           }
           for (const s of subs.values()) {
             for (const id of s.instances ?? instanceIds) if (covers(s, id) && instanceIds.includes(id)) kick(s.id, id);
@@ -136,25 +141,26 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
     void p.finally(() => inflight.delete(p));
   }
 
-  const runner = createLaneRunner({
+  const laneDeps: LaneDeps = {
     repo,
     store,
+    formats: deps.formats,
     logger,
     now,
     retryBaseMs: deps.retryBaseMs,
     random: deps.random,
-    send: (sub, message) => withSlot(() => deps.send(sub, message, abort.signal)),
+    send: (sub, message) => withSlot(() => transport.send(sub, message, abort.signal)),
     subscription: (id) => subs.get(id),
     stopped: () => stopped,
     scheduleAt,
-  });
+  };
 
   /** The lane of (subscription, instance); lanes outlive their runs so what they read stays warm. */
   function laneOf(subscriptionId: string, instanceId: string): Lane {
     const key = `${subscriptionId}\u0000${instanceId}`;
     let lane = lanes.get(key);
     if (!lane) {
-      lane = newLane(subscriptionId, instanceId);
+      lane = new Lane(subscriptionId, instanceId, laneDeps);
       lanes.set(key, lane);
     }
     return lane;
@@ -162,29 +168,8 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
 
   function kick(subscriptionId: string, instanceId: string): void {
     if (stopped) return;
-    const lane = laneOf(subscriptionId, instanceId);
-    if (lane.running) {
-      lane.again = true;
-      return;
-    }
-    lane.running = true;
-    const p = (async () => {
-      do {
-        lane.again = false;
-        try {
-          await runner.drain(lane);
-        } catch (err) {
-          lane.stale = true;
-          if (stopped) return;
-          logger.error({ err, subscriptionId, instanceId }, 'webhook delivery lane failed; retrying later');
-          scheduleAt(now() + Math.max(deps.retryBaseMs, 1000));
-          return;
-        }
-      } while (lane.again && !stopped);
-    })().finally(() => {
-      lane.running = false;
-    });
-    track(p);
+    const run = laneOf(subscriptionId, instanceId).kick();
+    if (run) track(run);
   }
 
   return {
@@ -195,7 +180,7 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
         // A subscription for every instance also covers instances created after the last sweep.
         for (const s of subs.values()) {
           if (!covers(s, event.instanceId)) continue;
-          hear(laneOf(s.id, event.instanceId), event);
+          laneOf(s.id, event.instanceId).hear(event);
           kick(s.id, event.instanceId);
         }
       });

@@ -1,0 +1,149 @@
+/**
+ * A lane's durable position and its writes, owned by one `Lane`: the cursor with the version the
+ * lane read, and the outcomes of sent events not committed yet. A writer commits them (with the
+ * cursor move) in one transaction per batch while the lane sends the next events; it lingers a few
+ * milliseconds so a batch gathers several outcomes, and whoever must see them stored (a failed
+ * attempt's retry row, the lane going idle, shutdown) flushes at once. Every write moves the cursor
+ * only at the version held: when that fails (a replay, a deleted subscription) the batch is dropped
+ * and the outbox is `lost` until reopened, so the lane reads everything again; the events are then
+ * sent again, which at-least-once delivery allows.
+ */
+import type { WebhookDelivery } from '../webhook-model.js';
+import type { WebhookRepository } from '../../ports/webhook-repository.js';
+
+/** Outcomes queued at most before the lane waits for the writer. */
+export const MAX_OUTBOX = 200;
+/** Outcomes that make the writer commit without lingering. */
+const BATCH = 100;
+/** How long the writer waits for more outcomes before it commits. */
+const LINGER_MS = 10;
+
+export class LaneOutbox {
+  /** The cursor as last read or written; undefined until `open`. */
+  private cursor?: { afterSeq: number; version: number };
+  /** Outcomes sent but not committed yet. */
+  private queued: WebhookDelivery[] = [];
+  /** The seq the cursor moves to with them. */
+  private upTo = 0;
+  private writing?: Promise<void>;
+  private writeError?: unknown;
+  /** Someone waits for the writer: commit without lingering. */
+  private urgent = false;
+  /** Ends the writer's current linger early. */
+  private hurry?: () => void;
+  private dropped = false;
+
+  constructor(
+    private readonly repo: WebhookRepository,
+    private readonly subscriptionId: string,
+    private readonly instanceId: string,
+  ) {}
+
+  /** Whether a cursor is held (the lane read it since its last reset). */
+  get opened(): boolean {
+    return this.cursor !== undefined;
+  }
+
+  /** A write failed or the cursor changed under the lane: what it holds is dropped, read again. */
+  get lost(): boolean {
+    return this.dropped;
+  }
+
+  /** Outcomes waiting for the writer. */
+  get size(): number {
+    return this.queued.length;
+  }
+
+  /** Starts from the cursor just read. */
+  open(cursor: { afterSeq: number; version: number }): void {
+    this.cursor = cursor;
+    this.upTo = cursor.afterSeq;
+  }
+
+  /** Forgets the cursor and what is queued (the lane reads everything again); call once flushed. */
+  reset(): void {
+    this.dropped = false;
+    this.cursor = undefined;
+    this.queued = [];
+    this.upTo = 0;
+  }
+
+  /** Queues the outcome of the event at `seq` (none for a filtered event) and wakes the writer. */
+  record(seq: number, delivery?: WebhookDelivery): void {
+    if (delivery) this.queued.push(delivery);
+    this.upTo = Math.max(this.upTo, seq);
+    this.start();
+    if (this.queued.length >= BATCH) this.hurry?.();
+  }
+
+  /** Waits until everything queued is committed (or dropped); throws a failed write's error. */
+  async flush(): Promise<void> {
+    if (this.cursor && (this.queued.length || this.upTo > this.cursor.afterSeq)) this.start();
+    this.urgent = true;
+    try {
+      this.hurry?.();
+      while (this.writing) await this.writing;
+    } finally {
+      this.urgent = false;
+    }
+    const err = this.writeError;
+    if (err !== undefined) {
+      this.writeError = undefined;
+      throw err;
+    }
+  }
+
+  /** Commits the queue once; false when the cursor changed under the lane (lost, queue dropped). */
+  private async commit(): Promise<boolean> {
+    const deliveries = this.queued;
+    const afterSeq = this.upTo;
+    this.queued = [];
+    const cursor = this.cursor!;
+    if (afterSeq <= cursor.afterSeq && !deliveries.length) return true;
+    const version = await this.repo.moveCursor({ subscriptionId: this.subscriptionId, instanceId: this.instanceId, afterSeq, expectedVersion: cursor.version }, deliveries);
+    if (version === undefined) {
+      this.drop();
+      return false;
+    }
+    this.cursor = { afterSeq, version };
+    return true;
+  }
+
+  private drop(): void {
+    this.dropped = true;
+    this.queued = [];
+    this.upTo = this.cursor!.afterSeq;
+  }
+
+  private start(): void {
+    if (this.writing) return;
+    this.writing = (async () => {
+      try {
+        while (this.queued.length || this.upTo > this.cursor!.afterSeq) {
+          if (!this.urgent && this.queued.length < BATCH) await this.linger();
+          if (!(await this.commit())) break;
+        }
+      } catch (err) {
+        // Kept for `flush` to throw: nobody may be awaiting this promise right now.
+        this.writeError = err;
+        this.drop();
+      } finally {
+        this.writing = undefined;
+      }
+    })();
+  }
+
+  /** Waits LINGER_MS, or less when hurried (a flush, a full batch). */
+  private linger(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.hurry = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, LINGER_MS);
+      timer.unref();
+      this.hurry = done;
+    });
+  }
+}
