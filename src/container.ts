@@ -32,8 +32,6 @@ import type { StatsRepository } from './core/ports/monitoring.js';
 import type { Store } from './core/ports/store.js';
 import { createWebhookFeature, type WebhookFeature } from './adapters/webhooks/wire.js';
 import { createOperationsFeature, type OperationsFeature } from './adapters/queue/embedded-setup.js';
-import { greenApiWebhookFormat } from './dialects/green-api/wire-format.js';
-import { zapiWebhookFormat } from './dialects/z-api/wire-format.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -104,6 +102,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     schema: options.databaseSchema,
     sqliteFile: options.sqliteFile,
   });
+  const modules = dialectModules(config);
   const store = createKyselyStore(database.db);
   const events = createEventLog({ store, now });
   const access = createAccessService({ store });
@@ -127,7 +126,6 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const participants = createParticipantService({ instances, groups, sync, events });
   const messages = createMessageService({ instances, events });
 
-
   const closers: (() => Promise<void> | void)[] = [];
   const operations = createOperationsFeature({ db: database.db, store, events, instances, groups, sync, participants, logger, now });
   closers.push(() => operations.stop());
@@ -139,7 +137,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     events,
     access,
     idempotency: operations.idempotency,
-    formats: [greenApiWebhookFormat, zapiWebhookFormat],
+    formats: modules.flatMap((m) => m.webhookFormats ?? []),
     now,
   });
   closers.push(() => webhookFeature.stop());
@@ -164,7 +162,6 @@ export async function createContainer(config: Config, logger: Logger, options: C
     now,
   };
   const tables = <T,>() => database.db as unknown as Kysely<T>;
-  const modules = dialectModules(config);
   const dialects = modules.map((module) => module.create({ services: api, tables }));
   for (const dialect of dialects) {
     if (dialect.forgetInstance) instances.onDeleted((id) => dialect.forgetInstance!(id));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { participantsCommand, readPhones, type CliIo } from '../src/cli-participants.js';
-import { ADMIN_KEY, createSandboxInstance, startTestApp, type TestApp } from './helpers/app.js';
+import { ADMIN_KEY, createSandboxInstance, startTestApp, type TestApp } from './support/app.js';
 
 function io(files: Record<string, string>, env: Record<string, string>, onPoll?: (interrupt: () => void) => void) {
   const out: string[] = [];

@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 const root = join(import.meta.dirname, '..');
 
 function startServe(dataDir: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/serve.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/fixtures/serve.ts')], {
     cwd: root,
     env: { ...process.env, GROUPGATE_DATA_DIR: dataDir, GROUPGATE_PORT: '0', GROUPGATE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,7 +68,7 @@ describe('groupgate serve', () => {
   });
 
   it('refuses an invalid configuration with a clear message', async () => {
-    const bad = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/serve.ts')], {
+    const bad = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/fixtures/serve.ts')], {
       cwd: root,
       env: { ...process.env, GROUPGATE_DATA_DIR: dir, GROUPGATE_PORT: 'not-a-port' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,9 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.js';
 import type { Container } from '../../src/container.js';
 import { createLogger } from '../../src/logger.js';
-import { bootOnPlace, dropPlace, freshPlace as newPlace, postgresAnswers, type DbKind, type Place } from '../../test/helpers/place.js';
+import { bootOnPlace, dropPlace, freshPlace as newPlace, postgresAnswers, type DbKind, type Place } from '../../testkit/place.js';
 
-export type { Place } from '../../test/helpers/place.js';
+export type { Place } from '../../testkit/place.js';
 
 export const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 export const PG_URL = process.env.GROUPGATE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,7 +1,7 @@
 /** One group, four APIs: made through Green API or Z-API, read the same through every other one. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createUnpacedInstance, databaseKinds, startTestApp, type TestApp } from '../helpers/app.js';
+import { createUnpacedInstance, databaseKinds, startTestApp, type TestApp } from '../support/app.js';
 
 for (const db of await databaseKinds()) {
   describe(`a group seen through every dialect (${db})`, () => {

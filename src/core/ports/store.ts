@@ -1,6 +1,6 @@
 /**
  * The store port: what the core needs from persistence, grouped by topic. One Kysely adapter serves
- * SQLite and PostgreSQL; the repository conformance suite (test/store) runs against both.
+ * SQLite and PostgreSQL; the repository conformance suites (test/adapters/store) run against both.
  *
  * Conventions: `get*` returns `undefined` when not found; `delete*` is idempotent (deleting what is
  * absent is not an error); `put*` is an upsert.

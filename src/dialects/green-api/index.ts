@@ -14,6 +14,7 @@ import { greenNotificationRoutes } from './notifications.js';
 import { createGreenQueue } from './queue.js';
 import { createGreenApiQueueRepository } from './queue-repository.js';
 import type { GreenApiTables } from './tables.js';
+import { greenApiWebhookFormat } from './wire-format.js';
 
 /** Green API's options: the optional second path prefix (`GROUPGATE_GREEN_API_PREFIX`). */
 export interface GreenApiOptions {
@@ -26,6 +27,7 @@ export function greenApiDialect(options: GreenApiOptions): DialectModule {
     name: 'green-api',
     // The apiTokenInstance is the path segment after the method.
     redactions: [{ pattern: /(\/waInstance[^/]*\/[^/?]+\/)([^/?]+)/i, replacement: '$1[redacted]' }],
+    webhookFormats: [greenApiWebhookFormat],
     create({ services, tables }) {
       const repo = createGreenApiQueueRepository(tables<GreenApiTables>());
       const queue = createGreenQueue({ events: services.events, instances: services.instances, repo, now: services.now });

@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { WebhookBodyFormat } from '../../core/ports/webhook-format.js';
 import type { ApiServices } from '../../http/deps.js';
 import type { UrlRedaction } from '../../http/redact.js';
 
@@ -30,5 +31,7 @@ export interface DialectModule {
   name: string;
   /** Secrets in the dialect's paths, hidden from logged URLs. */
   redactions: UrlRedaction[];
+  /** Webhook body formats the dialect adds (its provider's webhook shapes), by name. */
+  webhookFormats?: WebhookBodyFormat[];
   create(ctx: DialectContext): Dialect;
 }

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DialectModule } from '../kit/dialect.js';
 import { zapiClientTokenRoutes } from './client-token-routes.js';
+import { zapiWebhookFormat } from './wire-format.js';
 import { zapiAuth } from './auth.js';
 import { DialectReplyError } from '../kit/reply-error.js';
 import { zapiErrorHandler } from './errors.js';
@@ -79,6 +80,7 @@ export const zapiDialect: DialectModule = {
   name: 'z-api',
   // The instance token is the path segment after `/token/`.
   redactions: [{ pattern: /(\/token\/)([^/?]+)/i, replacement: '$1[redacted]' }],
+  webhookFormats: [zapiWebhookFormat],
   create({ services }) {
     const routes: FastifyPluginAsync = async (app) => {
       await app.register(

@@ -1,0 +1,257 @@
+/** Linking and the connection policy of the Baileys engine, over a fake socket and manual timers. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { createMemoryAuthRepository } from '../../../../src/adapters/engines/baileys/auth-state.js';
+import { createBaileysEngineFactory } from '../../../../src/adapters/engines/baileys/baileys-engine.js';
+import type { BaileysSession } from '../../../../src/adapters/engines/baileys/baileys-session.js';
+import { importBaileys, type BaileysModule } from '../../../../src/adapters/engines/baileys/baileys-types.js';
+import { backoffDelay, decideOnClose } from '../../../../src/adapters/engines/baileys/connection-policy.js';
+import { toEngineError } from '../../../../src/adapters/engines/baileys/convert.js';
+import { EngineError, type EngineEvent } from '../../../../src/core/ports/engine.js';
+import { fakeSocketFactory, manualTimers } from './fake-socket.js';
+
+const PHONE = '15550001111';
+
+async function setup(overrides: Partial<BaileysModule> = {}) {
+  const real = await importBaileys();
+  const versionFetches: number[] = [];
+  const lib = {
+    ...real,
+    fetchLatestBaileysVersion: async () => {
+      versionFetches.push(1);
+      return { version: real.DEFAULT_CONNECTION_CONFIG.version, isLatest: false, error: new Error('offline') };
+    },
+    ...overrides,
+  } as BaileysModule;
+  const auth = createMemoryAuthRepository();
+  const timers = manualTimers();
+  const fake = fakeSocketFactory();
+  const printed: string[] = [];
+  const factory = createBaileysEngineFactory({
+    auth,
+    logger: pino({ level: 'silent' }),
+    loadLibrary: async () => lib,
+    makeSocket: fake.make,
+    timers,
+    now: timers.now,
+    random: () => 0.5,
+    printQr: (qr) => printed.push(qr),
+  });
+  const events: EngineEvent[] = [];
+  await factory.create({ instanceId: 'inst-1', sink: async (event) => void events.push(event) });
+  const session = factory.session('inst-1') as BaileysSession;
+  fake.settle = () => session.settled();
+  const statuses = () => events.flatMap((e) => (e.type === 'connection' ? [e.status] : []));
+  return { session, factory, auth, timers, fake, printed, events, statuses, versionFetches };
+}
+
+describe('baileys linking', () => {
+  it('starting -> qr -> connected; the QR rotates, prints once, and the creds are stored', async () => {
+    const { session, fake, printed, events, statuses, auth } = await setup();
+    await session.connect();
+    assert.equal(fake.sockets.length, 1);
+    const sock = fake.sockets[0]!;
+    assert.equal(typeof sock.config.cachedGroupMetadata, 'function');
+    await sock.update({ qr: 'QR-1' });
+    assert.equal(session.status().status, 'qr');
+    assert.equal(session.currentQr(), 'QR-1');
+    await sock.update({ qr: 'QR-2' });
+    assert.equal(session.currentQr(), 'QR-2');
+    assert.deepEqual(printed, ['QR-1']);
+    assert.deepEqual(events.filter((e) => e.type === 'connection' && e.qr).map((e) => e.type === 'connection' && e.qr), ['QR-1', 'QR-2']);
+    await sock.emit({ 'creds.update': { me: { id: `${PHONE}:3@s.whatsapp.net` } } });
+    await sock.open(PHONE);
+    await session.settled();
+    assert.deepEqual(statuses(), ['starting', 'qr', 'qr', 'connected']);
+    assert.equal(session.status().phone, PHONE);
+    assert.equal(session.currentQr(), undefined);
+    assert.ok(await auth.readCreds('inst-1'), 'creds stored');
+  });
+
+  it('a pairing code is 8 characters and moves the status to pairing', async () => {
+    const { session, fake } = await setup();
+    await assert.rejects(session.requestPairingCode(PHONE), (err: unknown) => err instanceof EngineError && err.code === 428);
+    await session.connect();
+    await fake.sockets[0]!.update({ qr: 'QR-1' });
+    const code = await session.requestPairingCode(PHONE);
+    assert.match(code, /^[A-Z0-9]{8}$/);
+    assert.deepEqual(fake.sockets[0]!.pairingRequests, [PHONE]);
+    assert.equal(session.status().status, 'pairing');
+    await fake.sockets[0]!.update({ qr: 'QR-2' });
+    assert.equal(session.status().status, 'pairing', 'a rotated QR does not undo pairing');
+  });
+});
+
+describe('baileys connection policy', () => {
+  for (const code of [401, 403, 406]) {
+    it(`${code}: logged_out, keys wiped, no retry`, async () => {
+      const { session, fake, auth, timers } = await setup();
+      await session.connect();
+      await auth.setKeys('inst-1', [{ kind: 'session', id: 'x', value: '"y"' }]);
+      await fake.sockets[0]!.open(PHONE);
+      await fake.sockets[0]!.closeWith(code);
+      await session.settled();
+      assert.equal(session.status().status, 'logged_out');
+      assert.equal(auth.rows.size, 0, 'creds and keys deleted');
+      timers.advance(60 * 60_000);
+      assert.equal(fake.sockets.length, 1);
+    });
+  }
+
+  it('515 restart required: a new socket at once', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(fake.sockets.length, 2);
+    assert.equal(timers.pending(), 0);
+    await fake.sockets[1]!.open(PHONE);
+    await session.settled();
+    assert.equal(session.status().status, 'connected');
+  });
+
+  it('440 connection replaced: disconnected with that reason, never reconnects', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.open(PHONE);
+    await fake.sockets[0]!.closeWith(440, 'Stream Errored (conflict)');
+    await session.settled();
+    assert.equal(session.status().status, 'disconnected');
+    assert.match(session.status().reason, /replaced/);
+    timers.advance(24 * 3600_000);
+    assert.equal(fake.sockets.length, 1);
+  });
+
+  it('402 temporary ban: failed, no reconnect', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(402);
+    await session.settled();
+    assert.deepEqual({ ...session.status(), phone: undefined }, { status: 'failed', reason: 'temporarily banned by WhatsApp (402); restart the instance after the ban ends', phone: undefined });
+    timers.advance(24 * 3600_000);
+    assert.equal(fake.sockets.length, 1);
+  });
+
+  it('QR never scanned (408 after the refs ran out): disconnected "QR not scanned", no new QR until restart', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.update({ qr: 'QR-1' });
+    await fake.sockets[0]!.closeWith(408, 'QR refs attempts ended');
+    await session.settled();
+    assert.equal(session.status().status, 'disconnected');
+    assert.match(session.status().reason, /^QR not scanned/);
+    assert.equal(session.currentQr(), undefined);
+    timers.advance(3600_000);
+    assert.equal(fake.sockets.length, 1);
+    await session.close();
+    await session.connect();
+    assert.equal(fake.sockets.length, 2, 'a restart opens a new socket');
+  });
+
+  it('405 client outdated: fetches the version once (offline: keeps the bundled one) and retries', async () => {
+    const { session, fake, versionFetches, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(405);
+    await session.settled();
+    assert.equal(versionFetches.length, 1);
+    assert.equal(fake.sockets.length, 2);
+    assert.equal(fake.sockets[1]!.config.version, undefined, 'bundled version kept');
+    await fake.sockets[1]!.closeWith(405);
+    await session.settled();
+    assert.equal(versionFetches.length, 1, 'fetched only once');
+    assert.equal(session.status().status, 'disconnected');
+    assert.equal(timers.pending(), 1, 'then backs off');
+  });
+
+  it('anything else: disconnected with a readable reason and an exponential backoff', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(428, 'Connection Terminated');
+    await session.settled();
+    assert.deepEqual(session.status(), { status: 'disconnected', reason: 'connection closed by web.whatsapp.com; retrying in 2 s' });
+    assert.equal(timers.advance(1_499), 0);
+    assert.equal(timers.advance(1), 1);
+    assert.equal(fake.sockets.length, 2);
+    await fake.sockets[1]!.closeWith(500, 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)');
+    await session.settled();
+    assert.equal(session.status().reason, 'cannot resolve web.whatsapp.com (no internet or DNS); retrying in 3 s');
+  });
+
+  it('close() stops reconnecting; logout() wipes the keys', async () => {
+    const { session, fake, timers, auth } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(503);
+    await session.settled();
+    assert.equal(timers.pending(), 1);
+    await session.close();
+    assert.equal(timers.pending(), 0);
+    assert.equal(session.status().status, 'disconnected');
+    await session.connect();
+    await fake.sockets[1]!.open(PHONE);
+    await session.settled();
+    await session.logout();
+    assert.equal(fake.sockets[1]!.loggedOut, true);
+    assert.equal(session.status().status, 'logged_out');
+    assert.equal(auth.rows.size, 0);
+  });
+});
+
+describe('baileys rate limits', () => {
+  it('a 429 pauses that operation (1 minute, then doubling) without asking WhatsApp again; others go on', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    const sock = fake.sockets[0]!;
+    await sock.open(PHONE);
+    let metadataCalls = 0;
+    let inviteCalls = 0;
+    Object.assign(sock, {
+      groupMetadata: async () => {
+        metadataCalls += 1;
+        throw Object.assign(new Error('rate-overlimit'), { isBoom: true, data: 429, output: { statusCode: 500 } });
+      },
+      groupInviteCode: async () => {
+        inviteCalls += 1;
+        return 'CODE';
+      },
+    });
+    const is429 = (err: unknown) => err instanceof EngineError && err.code === 429;
+    await assert.rejects(session.groupMetadata('1@g.us'), is429);
+    await assert.rejects(session.groupMetadata('1@g.us'), (err: unknown) => is429(err) && /paused for 60 s/.test((err as Error).message));
+    assert.equal(metadataCalls, 1, 'the second call never reached WhatsApp');
+    assert.equal(await session.inviteCode('1@g.us'), 'CODE');
+    assert.equal(inviteCalls, 1);
+    timers.advance(60_000);
+    await assert.rejects(session.groupMetadata('1@g.us'), is429);
+    assert.equal(metadataCalls, 2);
+    await assert.rejects(session.groupMetadata('1@g.us'), (err: unknown) => is429(err) && /paused for 120 s/.test((err as Error).message));
+  });
+});
+
+describe('baileys backoff and errors', () => {
+  it('the backoff doubles from 2 s with jitter and is capped at 5 minutes', () => {
+    const at = (attempt: number, r: number) => backoffDelay(attempt, { baseMs: 2_000, capMs: 300_000, random: () => r });
+    assert.deepEqual([0, 1, 2, 3].map((a) => at(a, 0)), [1_000, 2_000, 4_000, 8_000]);
+    assert.equal(at(20, 0.999999), 300_000);
+    assert.equal(at(20, 0), 150_000);
+  });
+
+  it('every close code has a decision', () => {
+    const decide = (code: number | undefined, message = '') => decideOnClose({ code, message, qrShown: false, versionRefreshed: false, host: 'web.whatsapp.com' }).action;
+    assert.deepEqual([401, 403, 406, 402, 440, 515, 405, 408, 428, 500, 503, undefined].map((c) => decide(c)), [
+      'logged_out', 'logged_out', 'logged_out', 'stop', 'stop', 'reconnect_now', 'refresh_version', 'backoff', 'backoff', 'backoff', 'backoff', 'backoff',
+    ]);
+  });
+
+  it('stanza errors (Boom, code in data, HTTP status 500) become EngineErrors with that code', () => {
+    const boom = (data: unknown, message = 'not-authorized', statusCode = 500) => Object.assign(new Error(message), { isBoom: true, data, output: { statusCode } });
+    const e1 = toEngineError(boom(401));
+    assert.ok(e1 instanceof EngineError && e1.code === 401 && e1.text === 'not-authorized');
+    const e2 = toEngineError(boom({ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }, 'item-not-found', 404));
+    assert.ok(e2 instanceof EngineError && e2.code === 404);
+    const e3 = toEngineError(boom(undefined, 'Connection Closed', 428));
+    assert.ok(e3 instanceof EngineError && e3.code === 428);
+    const other = new TypeError('bug');
+    assert.equal(toEngineError(other), other);
+  });
+});

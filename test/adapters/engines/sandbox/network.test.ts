@@ -1,0 +1,212 @@
+/** The sandbox network itself: accounts, ordering, persistence before events, limits, clean-up. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EngineEvent } from '../../../../src/core/ports/engine.js';
+import { EngineError } from '../../../../src/core/ports/engine.js';
+import { createMemoryPersistence } from '../../../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
+import { createSandboxNetwork } from '../../../../src/adapters/engines/sandbox/emulator/network.js';
+import type { SandboxChanges, SandboxNetworkOptions, SandboxPersistence } from '../../../../src/adapters/engines/sandbox/emulator/types.js';
+
+const [A, B, C] = ['15550000001', '15550000002', '15550000003'];
+const jid = (phone: string) => `${phone}@s.whatsapp.net`;
+
+function setup(options: Partial<SandboxNetworkOptions> = {}) {
+  const clock = { ms: Date.UTC(2025, 0, 1) };
+  const persistence = createMemoryPersistence();
+  const network = createSandboxNetwork({ persistence, now: () => clock.ms, ...options });
+  const log = new Map<string, EngineEvent[]>();
+  const attach = async (phone: string) => {
+    const events: EngineEvent[] = [];
+    log.set(phone, events);
+    await network.attach(phone, async (event) => void events.push(event));
+    return events;
+  };
+  return { clock, persistence, network, attach, log };
+}
+
+const isCode = (code: number) => (error: unknown) => error instanceof EngineError && error.code === code;
+
+describe('sandbox network accounts', () => {
+  it('a never-seen number is registered, privacy everyone, without a LID yet', () => {
+    const { network } = setup();
+    assert.deepEqual(network.getAccount(A), { phone: A, registered: true, groupAddPrivacy: 'everyone', contacts: [] });
+  });
+
+  it('gives each number one random LID, created lazily, never changed', async () => {
+    const { network } = setup();
+    await network.as(A).createGroup('g', [jid(B)]);
+    const lidA = network.getAccount(A).lid;
+    const lidB = network.getAccount(B).lid;
+    assert.match(lidA ?? '', /^[1-9]\d{14}@lid$/);
+    assert.notEqual(lidA, lidB);
+    await network.seedAccount(A, { groupAddPrivacy: 'nobody' });
+    await network.attach(A, async () => undefined);
+    assert.equal(network.getAccount(A).lid, lidA);
+  });
+
+  it('a seeded account keeps its settings when an instance attaches for it', async () => {
+    const { network } = setup();
+    await network.seedAccount('+1 555 000 0002', { groupAddPrivacy: 'contacts', contacts: ['+15550000001'] });
+    await network.attach(jid(B), async () => undefined);
+    assert.deepEqual({ ...network.getAccount(B), lid: undefined }, {
+      phone: B,
+      lid: undefined,
+      registered: true,
+      groupAddPrivacy: 'contacts',
+      contacts: [A],
+    });
+  });
+
+  it('detach with a sink only removes that sink', async () => {
+    const { network } = setup();
+    const first = async () => undefined;
+    const second = async () => undefined;
+    await network.attach(A, first);
+    await network.attach(A, second);
+    network.detach(A, first);
+    assert.equal(network.isAttached(A), true);
+    network.detach(A);
+    assert.equal(network.isAttached(A), false);
+  });
+});
+
+describe('sandbox network operations', () => {
+  it('serialises concurrent writes: every add lands and ids stay unique', async () => {
+    const { network } = setup();
+    const { group } = await network.as(A).createGroup('g', []);
+    const people = Array.from({ length: 50 }, (_, i) => jid(`4410000${String(i).padStart(4, '0')}`));
+    const results = await Promise.all(people.map((person) => network.as(A).addParticipants(group.id, [person])));
+    assert.ok(results.every(([result]) => result?.code === 200), 'every add landed');
+    assert.equal(network.group(group.id)?.metadata.participants.length, 51);
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => network.as(B).createGroup(`g${i}`, [])));
+    assert.equal(new Set(ids.map((created) => created.group.id)).size, 20);
+  });
+
+  it('saves before dispatching, and sinks may read the network while handling an event', async () => {
+    const saved: SandboxChanges[] = [];
+    const inner = createMemoryPersistence();
+    const persistence: SandboxPersistence = { load: () => inner.load(), commit: async (changes) => void saved.push(changes) };
+    const { network } = setup({ persistence });
+    const seen: string[] = [];
+    await network.attach(B, async (event) => {
+      if (event.type !== 'group.upsert') return;
+      assert.ok(saved.some((changes) => changes.groups.some((group) => group.id === event.group.id)), 'saved before the event');
+      const read = await network.as(B).groupMetadata(event.group.id);
+      seen.push(read.subject);
+    });
+    await network.as(A).createGroup('visible', [jid(B)]);
+    assert.deepEqual(seen, ['visible']);
+  });
+
+  it('a failed save changes nothing and sends nothing', async () => {
+    const inner = createMemoryPersistence();
+    let fail = false;
+    const persistence: SandboxPersistence = {
+      load: () => inner.load(),
+      commit: async (changes) => {
+        if (fail) throw new Error('disk full');
+        await inner.commit(changes);
+      },
+    };
+    const { network, attach } = setup({ persistence });
+    const { group } = await network.as(A).createGroup('g', [jid(B)]);
+    const events = await attach(B);
+    fail = true;
+    await assert.rejects(network.as(A).setSubject(group.id, 'new'), /disk full/);
+    await assert.rejects(network.as(A).addParticipants(group.id, [jid(C)]), /disk full/);
+    assert.equal(network.group(group.id)?.metadata.subject, 'g');
+    assert.equal(network.group(group.id)?.metadata.participants.length, 2);
+    assert.deepEqual(events, []);
+    fail = false;
+    await network.as(A).setSubject(group.id, 'new');
+    assert.equal(events.length, 1);
+  });
+
+  it('a refused operation saves nothing', async () => {
+    const { network, persistence } = setup();
+    const { group } = await network.as(A).createGroup('g', []);
+    const commits = persistence.commits();
+    await assert.rejects(network.as(B).setSubject(group.id, 'x'), isCode(403));
+    await assert.rejects(network.as(A).createGroup('x'.repeat(101), [jid(C)]), isCode(406));
+    assert.equal(persistence.commits(), commits);
+    assert.equal(network.getAccount(C).lid, undefined);
+  });
+
+  it('a throwing sink is reported but the operation still succeeds', async () => {
+    const failures: string[] = [];
+    const { network } = setup({ onSinkError: (_error, phone, event) => failures.push(`${phone}:${event.type}`) });
+    await network.attach(B, async () => {
+      throw new Error('sink down');
+    });
+    const { group } = await network.as(A).createGroup('g', [jid(B)]);
+    assert.deepEqual(failures, [`${B}:group.upsert`]);
+    assert.equal(network.group(group.id)?.metadata.participants.length, 2);
+  });
+
+  it('limits group creation to 30 per rolling hour by default; 0 means no limit', async () => {
+    const { network, clock } = setup();
+    const start = clock.ms;
+    for (let i = 0; i < 30; i += 1) {
+      await network.as(A).createGroup(`g${i}`, []);
+      clock.ms += 60_000;
+    }
+    await assert.rejects(network.as(A).createGroup('g30', []), isCode(429));
+    clock.ms = start + 3_600_001; // only the first creation is now more than an hour old
+    await network.as(A).createGroup('g30', []);
+    await assert.rejects(network.as(A).createGroup('g31', []), isCode(429));
+    const unlimited = setup({ groupCreateLimitPerHour: 0 }).network;
+    for (let i = 0; i < 40; i += 1) await unlimited.as(A).createGroup(`g${i}`, []);
+  });
+
+  it('deletes a group when its last member leaves; its code is then unknown (406)', async () => {
+    const { network, persistence } = setup();
+    const { group } = await network.as(A).createGroup('g', []);
+    const code = await network.as(A).inviteCode(group.id);
+    await network.as(A).leaveGroup(group.id);
+    assert.equal(network.group(group.id), undefined);
+    assert.deepEqual(persistence.snapshot().groups, []);
+    await assert.rejects(network.as(B).joinByCode(code), isCode(406));
+    await assert.rejects(network.as(A).groupMetadata(group.id), isCode(404));
+  });
+
+  it('accepts LIDs wherever a person jid is expected', async () => {
+    const { network } = setup();
+    const { group } = await network.as(A).createGroup('g', [jid(B)]);
+    const lidB = network.getAccount(B).lid!;
+    const [result] = await network.as(A).promoteParticipants(group.id, [lidB]);
+    assert.deepEqual(result, { jid: lidB, phoneJid: jid(B), lid: lidB, code: 200 });
+    const [unknown] = await network.as(A).addParticipants(group.id, ['999999999999999@lid']);
+    assert.equal(unknown?.code, 404);
+  });
+
+  it('accepting an invite v4 lets back a person an admin removed', async () => {
+    const { network } = setup();
+    const { group } = await network.as(A).createGroup('g', [jid(B)]);
+    await network.as(A).removeParticipants(group.id, [jid(B)]);
+    await network.seedAccount(B, { groupAddPrivacy: 'nobody' });
+    const [refused] = await network.as(A).addParticipants(group.id, [jid(B)]);
+    await network.as(B).acceptInviteV4({ ...refused!.addRequest!, groupId: group.id, inviter: jid(A) });
+    assert.equal(network.group(group.id)?.record.removedByAdmin.length, 0);
+    await assert.rejects(network.as(B).acceptInviteV4({ ...refused!.addRequest!, groupId: group.id, inviter: jid(A) }), isCode(304));
+  });
+
+  it('resetting the invite link revokes outstanding invites v4 (410)', async () => {
+    const { network } = setup();
+    await network.seedAccount(B, { groupAddPrivacy: 'nobody' });
+    const { group, results } = await network.as(A).createGroup('g', [jid(B)]);
+    await network.as(A).revokeInvite(group.id);
+    await assert.rejects(network.as(B).acceptInviteV4({ ...results[0]!.addRequest!, groupId: group.id, inviter: jid(A) }), isCode(410));
+  });
+
+  it('group full applies to join by link (419) and to approvals (per-person 419)', async () => {
+    const { network } = setup({ maxGroupSize: 2 });
+    const { group } = await network.as(A).createGroup('g', [jid(B), jid(C)]);
+    assert.deepEqual(group.participants.length, 2);
+    const code = await network.as(A).inviteCode(group.id);
+    await assert.rejects(network.as(C).joinByCode(code), isCode(419));
+    await network.as(A).updateSettings(group.id, { approvalMode: true });
+    await network.as(C).joinByCode(code);
+    const [approval] = await network.as(A).approveJoinRequests(group.id, [jid(C)]);
+    assert.equal(approval?.code, 419);
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * The store port's conformance suite: the same cases on SQLite and on PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { Instance } from '../../../src/core/instances/instance-model.js';
+import type { StoredGroup } from '../../../src/core/groups/group-model.js';
+import { openDatabase, type DatabaseHandle } from '../../../src/adapters/store/db.js';
+import { createKyselyStore } from '../../../src/adapters/store/kysely/index.js';
+import type { Store } from '../../../src/core/ports/store.js';
+import { databaseKinds, PG_URL } from '../../support/app.js';
+
+const kinds = await databaseKinds();
+
+function instance(id: string, overrides: Partial<Instance> = {}): Instance {
+  return {
+    id,
+    idInstance: String(1_000_000_000 + Math.floor(Math.random() * 8_999_999_999)),
+    name: `inst ${id}`,
+    engine: 'sandbox',
+    phone: null,
+    status: 'starting',
+    statusReason: 'starting',
+    tokenHash: `hash-${id}`,
+    createdAt: new Date().toISOString(),
+    settings: {},
+    ...overrides,
+  };
+}
+
+function group(instanceId: string, id: string, createdAt: string, subject = `Group ${id}`): StoredGroup {
+  return {
+    instanceId,
+    id,
+    subject,
+    description: '',
+    owner: '15550001111@s.whatsapp.net',
+    createdAt,
+    subjectOwner: null,
+    subjectTime: null,
+    settings: { announcement: false, locked: true, memberAddMode: 'admins', approvalMode: false, ephemeralSeconds: 0 },
+    myRole: 'superadmin',
+    inviteCode: null,
+    size: 2,
+    addressingMode: 'lid',
+    participants: [
+      { phoneJid: '15550001111@s.whatsapp.net', lid: '111@lid', role: 'superadmin' },
+      { phoneJid: '15550002222@s.whatsapp.net', lid: null, role: 'member' },
+    ],
+  };
+}
+
+for (const kind of kinds) {
+  describe(`store repositories on ${kind}`, () => {
+    let handle: DatabaseHandle;
+    let store: Store;
+    let dir: string | undefined;
+    const schema = `gg_repo_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+
+    before(async () => {
+      if (kind === 'sqlite') {
+        dir = mkdtempSync(join(tmpdir(), 'gg-repo-'));
+        handle = await openDatabase({ dataDir: dir });
+      } else {
+        handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
+      }
+      store = createKyselyStore(handle.db);
+    });
+
+    after(async () => {
+      await handle.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (kind === 'postgres') {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        await c.query(`drop schema if exists ${schema} cascade`);
+        await c.end();
+      }
+    });
+
+    it('applies migrations idempotently (a second open is a no-op)', async () => {
+      const again = kind === 'sqlite' ? await openDatabase({ dataDir: dir! }) : await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
+      assert.equal(await again.ping(), true);
+      await again.close();
+    });
+
+    it('settings: get of a missing key is undefined; put upserts', async () => {
+      assert.equal(await store.settings.get('nope'), undefined);
+      await store.settings.put('k', 'v1');
+      await store.settings.put('k', 'v2');
+      assert.equal(await store.settings.get('k'), 'v2');
+    });
+
+    it('instances: insert, lookups, update, settings, delete', async () => {
+      const i = instance('inst1', { phone: '15550001111' });
+      await store.instances.insert(i);
+      assert.deepEqual(await store.instances.get('inst1'), i);
+      assert.equal((await store.instances.getByIdInstance(i.idInstance))?.id, 'inst1');
+      assert.equal((await store.instances.getByTokenHash('hash-inst1'))?.id, 'inst1');
+      assert.equal((await store.instances.getByPhone('15550001111'))?.id, 'inst1');
+      assert.equal(await store.instances.get('missing'), undefined);
+      await store.instances.update('inst1', { status: 'connected', statusReason: 'connected' });
+      await store.instances.putSetting('inst1', 'pacing', { enabled: false });
+      const got = await store.instances.get('inst1');
+      assert.equal(got?.status, 'connected');
+      assert.deepEqual(got?.settings, { pacing: { enabled: false } });
+      await store.instances.putSetting('inst1', 'pacing', null);
+      assert.deepEqual((await store.instances.get('inst1'))?.settings, {});
+      assert.deepEqual((await store.instances.list(['inst1', 'missing'])).map((x) => x.id), ['inst1']);
+      assert.deepEqual(await store.instances.list([]), []);
+      await store.instances.insert(instance('inst-del'));
+      assert.equal(await store.instances.delete('inst-del'), true);
+      assert.equal(await store.instances.delete('inst-del'), false);
+    });
+
+    it('keys: insert, by hash, rotate hash, remove an instance from scoped keys, delete', async () => {
+      await store.keys.insert({ id: 'k1', name: 'one', keyHash: 'h1', instances: ['inst1', 'inst2'], createdAt: new Date().toISOString() });
+      await store.keys.insert({ id: 'k2', name: 'admin', keyHash: 'h2', instances: null, createdAt: new Date().toISOString() });
+      assert.equal((await store.keys.getByHash('h1'))?.id, 'k1');
+      assert.equal(await store.keys.updateHash('k1', 'h1b'), true);
+      assert.equal(await store.keys.getByHash('h1'), undefined);
+      await store.keys.removeInstance('inst2');
+      assert.deepEqual((await store.keys.get('k1'))?.instances, ['inst1']);
+      assert.equal((await store.keys.get('k2'))?.instances, null);
+      assert.equal(await store.keys.delete('k2'), true);
+      assert.equal(await store.keys.delete('k2'), false);
+    });
+
+    it('groups: put, get with participants in order, list newest first with search and total', async () => {
+      await store.instances.insert(instance('ig'));
+      await store.groups.put(group('ig', '120363000000000001@g.us', '2026-01-01T00:00:00.000Z', 'Alpha team'));
+      await store.groups.put(group('ig', '120363000000000002@g.us', '2026-01-02T00:00:00.000Z', 'Beta_50% crew'));
+      await store.groups.put(group('ig', '120363000000000003@g.us', '2026-01-03T00:00:00.000Z', 'Gamma'));
+      const g = await store.groups.get('ig', '120363000000000001@g.us');
+      assert.equal(g?.subject, 'Alpha team');
+      assert.deepEqual(
+        g?.participants.map((p) => p.phoneJid),
+        ['15550001111@s.whatsapp.net', '15550002222@s.whatsapp.net'],
+      );
+      const page = await store.groups.list('ig', { limit: 2, offset: 0 });
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.items.map((x) => x.subject), ['Gamma', 'Beta_50% crew']);
+      const search = await store.groups.list('ig', { limit: 10, offset: 0, search: 'ALPHA' });
+      assert.deepEqual(search.items.map((x) => x.subject), ['Alpha team']);
+      // LIKE wildcards in the search are literal.
+      assert.equal((await store.groups.list('ig', { limit: 10, offset: 0, search: '50%' })).total, 1);
+      assert.equal((await store.groups.list('ig', { limit: 10, offset: 0, search: '_' })).total, 1);
+      assert.equal(await store.groups.get('ig', 'missing@g.us'), undefined);
+    });
+
+    it('groups: participants upsert keeps one row per person and refreshes size', async () => {
+      const id = '120363000000000001@g.us';
+      await store.groups.putParticipants('ig', id, [
+        { phoneJid: '15550003333@s.whatsapp.net', lid: null, role: 'member' },
+        { phoneJid: null, lid: '444@lid', role: 'member' },
+      ]);
+      assert.equal((await store.groups.get('ig', id))?.size, 4);
+      // The LID-only person becomes known by phone: still one row.
+      await store.groups.putParticipants('ig', id, [{ phoneJid: '15550004444@s.whatsapp.net', lid: '444@lid', role: 'admin' }]);
+      const g = await store.groups.get('ig', id);
+      assert.equal(g?.size, 4);
+      assert.equal(g?.participants.find((p) => p.lid === '444@lid')?.role, 'admin');
+      await store.groups.deleteParticipants('ig', id, [{ lid: '444@lid' }, { phoneJid: '15550003333@s.whatsapp.net' }]);
+      assert.equal((await store.groups.get('ig', id))?.size, 2);
+      await store.groups.update('ig', id, { subject: 'Renamed', settings: { announcement: true, locked: false, memberAddMode: 'all', approvalMode: true, ephemeralSeconds: 86400 } });
+      const u = await store.groups.get('ig', id);
+      assert.equal(u?.subject, 'Renamed');
+      assert.deepEqual(u?.settings, { announcement: true, locked: false, memberAddMode: 'all', approvalMode: true, ephemeralSeconds: 86400 });
+      await store.groups.delete('ig', id);
+      assert.equal(await store.groups.get('ig', id), undefined);
+      assert.equal((await store.groups.listIds('ig')).length, 2);
+      await store.groups.deleteAll('ig');
+      assert.equal((await store.groups.listIds('ig')).length, 0);
+    });
+
+    it('events: gapless seq per instance, in one transaction with the store, rolled back together', async () => {
+      await store.instances.insert(instance('ie'));
+      await store.instances.insert(instance('ie2'));
+      const append = (instanceId: string, n: number) =>
+        store.transaction((tx) => tx.events.append({ id: `01TEST${instanceId}${String(n).padStart(8, '0')}`, type: 'group.updated', instanceId, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), data: { n } }));
+      for (let n = 1; n <= 5; n++) await append('ie', n);
+      await append('ie2', 1);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.events.append({ id: '01ROLLBACK', type: 'group.updated', instanceId: 'ie', occurredAt: new Date().toISOString(), data: {} });
+          throw new Error('boom');
+        }),
+      );
+      const list = await store.events.listAfter('ie', 0, 100);
+      assert.deepEqual(list.map((e) => e.seq), [1, 2, 3, 4, 5]);
+      assert.deepEqual(list[2]!.data, { n: 3 });
+      assert.equal(await store.events.lastSeq('ie'), 5);
+      assert.equal(await store.events.getById('01ROLLBACK'), undefined);
+      assert.deepEqual((await store.events.listAfter('ie', 3, 1)).map((e) => e.seq), [4]);
+      assert.deepEqual((await store.events.listAcross(['ie2'], '', 10)).map((e) => e.instanceId), ['ie2']);
+      assert.equal(await store.events.pruneBefore('2026-01-01T00:00:03.000Z'), 3); // ie 1-2 and ie2 1
+      assert.deepEqual((await store.events.listAfter('ie', 0, 100)).map((e) => e.seq), [3, 4, 5]);
+      await store.events.deleteAll('ie');
+      assert.deepEqual(await store.events.listAfter('ie', 0, 100), []);
+    });
+
+    it('events: concurrent appends never share a seq', async () => {
+      await store.instances.insert(instance('ic'));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          store.transaction((tx) => tx.events.append({ id: `01CONC${String(n).padStart(4, '0')}`, type: 'group.updated', instanceId: 'ic', occurredAt: new Date().toISOString(), data: {} })),
+        ),
+      );
+      const seqs = (await store.events.listAfter('ic', 0, 100)).map((e) => e.seq);
+      assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+  });
+}
