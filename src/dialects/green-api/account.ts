@@ -1,7 +1,6 @@
 /** Green API's instance methods: state, settings, QR, logout, reboot, and sendMessage. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import QRCode from 'qrcode';
-import type { Container } from '../../container.js';
 import { DomainError } from '../../core/common/errors.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import { GREEN_DEFAULT_SETTINGS, greenSettings, greenState, greenWid, type GreenSettings } from './wire-format.js';

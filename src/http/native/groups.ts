@@ -42,7 +42,7 @@ export async function readImage(request: FastifyRequest): Promise<Buffer> {
 
 /** Groups: create, list, read, update, leave, invite codes, settings, picture, join, refresh. */
 export const groupRoutes: FastifyPluginAsyncTypebox<HttpDeps> = async (app, { core }) => {
-  const { access, groups, participants } = core;
+  const { access, groups } = core;
   const auth = (request: FastifyRequest, id: string) => requireInstance(access, request, id);
 
   app.post(
