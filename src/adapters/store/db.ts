@@ -143,7 +143,7 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
  * an advisory lock makes concurrent starts take turns.
  */
 async function migrate(db: Kysely<Schema>, kind: DatabaseKind): Promise<void> {
-  const raw = db as unknown as Kysely<{ groupgate_migrations: { name: string; applied_at: string } }>;
+  type MigrationsDb = Kysely<{ groupgate_migrations: { name: string; applied_at: string } }>;
   await db.transaction().execute(async (trx) => {
     if (kind === 'postgres') await sql`select pg_advisory_xact_lock(4242001)`.execute(trx);
     await sql`create table if not exists groupgate_migrations (name text primary key, applied_at text not null)`.execute(trx);
@@ -153,10 +153,10 @@ async function migrate(db: Kysely<Schema>, kind: DatabaseKind): Promise<void> {
     try {
       await db.transaction().execute(async (trx) => {
         if (kind === 'postgres') await sql`select pg_advisory_xact_lock(4242001)`.execute(trx);
-        const done = await (trx as unknown as typeof raw).selectFrom('groupgate_migrations').select('name').where('name', '=', name).executeTakeFirst();
+        const done = await (trx as unknown as MigrationsDb).selectFrom('groupgate_migrations').select('name').where('name', '=', name).executeTakeFirst();
         if (done) return;
-        await migrations[name]!.up(trx as unknown as Kysely<any>);
-        await (trx as unknown as typeof raw).insertInto('groupgate_migrations').values({ name, applied_at: new Date().toISOString() }).execute();
+        await migrations[name]!.up(trx);
+        await (trx as unknown as MigrationsDb).insertInto('groupgate_migrations').values({ name, applied_at: new Date().toISOString() }).execute();
       });
     } catch (err) {
       throw new Error(`database migration failed at ${name}: ${err instanceof Error ? err.message : String(err)}`);

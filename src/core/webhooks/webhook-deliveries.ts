@@ -7,7 +7,7 @@ import type { Store } from '../ports/store.js';
 import type { Principal } from '../access/access-service.js';
 import { DomainError } from '../common/errors.js';
 import { ulid } from '../common/ids.js';
-import type { DeliveryQuery, DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookSubscription } from './webhook-model.js';
+import type { DeliveryQuery, WebhookCursor, WebhookDelivery, WebhookSubscription } from './webhook-model.js';
 import type { WebhookRepository } from '../ports/webhook-repository.js';
 import type { SendResult, WebhookTransport } from '../ports/webhook-transport.js';
 import { isEventId } from './webhook-rules.js';

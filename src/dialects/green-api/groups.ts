@@ -100,7 +100,6 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
         }
         throw err;
       }
-      const admin = g.myRole !== 'member';
       const groupInviteLink = (await groups.adminInviteLink(id, g)) ?? '';
       const owner = greenChatId(g.owner);
       return {

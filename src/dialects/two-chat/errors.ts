@@ -4,7 +4,7 @@
  * Nothing a client sends becomes a 5xx.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ErrorCode } from '../../core/common/errors.js';
+import { DomainError } from '../../core/common/errors.js';
 import { dialectStatus, setRetryAfter, toDomainError } from '../../http/errors.js';
 import { DialectReplyError, sendReplyError } from '../kit/reply-error.js';
 

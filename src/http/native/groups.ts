@@ -40,7 +40,7 @@ export async function readImage(request: FastifyRequest): Promise<Buffer> {
 }
 
 /** Groups: create, list, read, update, leave, invite codes, settings, picture, join, refresh. */
-export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced' | 'participants'>> = async (app, { access, groups, now, paced, participants }) => {
+export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced'>> = async (app, { access, groups, now, paced }) => {
   const auth = (request: FastifyRequest, id: string) => requireInstance(access, request, id);
 
   app.post(

@@ -36,11 +36,12 @@ export interface SessionDeps {
 
 /** The group, message and contact operations, assigned from `createGroupOps` in the constructor. */
 type SessionOps = Omit<EngineSession, 'connect' | 'close' | 'logout' | 'status' | 'currentQr' | 'requestPairingCode'>;
- 
+// The interface declares the ops the constructor copies onto the instance (Object.assign), so the class merges with it.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface BaileysSession extends SessionOps {}
 
 /** The Baileys implementation of `EngineSession`. */
- 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class BaileysSession implements EngineSession {
   private state: { status: ConnectionStatus; reason: string } = { status: 'disconnected', reason: 'not started' };
   /** The last status the sink has received. */

@@ -15,8 +15,8 @@ const CHUNK = 200;
 
 /** Persistence of the sandbox network in the app database (any schema type: only the two tables are used); each commit is one transaction. */
  
-export function createKyselySandboxPersistence(anyDb: Kysely<any>): SandboxPersistence {
-  const db = anyDb as Kysely<SandboxTables>;
+export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPersistence {
+  const db = anyDb as unknown as Kysely<SandboxTables>;
   return {
     async load() {
       const accounts = await db.selectFrom('sandbox_accounts').select(['data']).orderBy('phone').execute();

@@ -34,7 +34,10 @@ export function createGroupCache(max = 5_000): GroupCache {
   const bump = (key: string) => {
     entries.delete(key);
     versions.set(key, (versions.get(key) ?? 0) + 1);
-    if (versions.size > max * 4) versions.clear(), epoch++;
+    if (versions.size > max * 4) {
+      versions.clear();
+      epoch++;
+    }
   };
 
   const clone = (g: StoredGroup): StoredGroup => structuredClone(g);

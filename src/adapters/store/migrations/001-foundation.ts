@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** Keys, instances, the group store, the event log and the sandbox emulator's state. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('settings')
     .addColumn('key', 'text', (c) => c.primaryKey())
@@ -92,7 +92,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   for (const t of ['sandbox_groups', 'sandbox_accounts', 'events', 'group_participants', 'groups', 'instances', 'api_keys', 'settings']) {
     await db.schema.dropTable(t).ifExists().execute();
   }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** Durable operations (the embedded queue), per-instance pacing state and idempotency records. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('operations')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -50,6 +50,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').columns(['expires_at']).execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   for (const t of ['idempotency_keys', 'pacing_state', 'operations']) await db.schema.dropTable(t).ifExists().execute();
 }

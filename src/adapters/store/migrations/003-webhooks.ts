@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** Webhook subscriptions, a delivery cursor per (subscription, instance), and every delivery. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('webhook_subscriptions')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -58,7 +58,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('webhook_deliveries_updated').on('webhook_deliveries').columns(['updated_at']).execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   for (const t of ['webhook_deliveries', 'webhook_cursors', 'webhook_subscriptions']) {
     await db.schema.dropTable(t).ifExists().execute();
   }

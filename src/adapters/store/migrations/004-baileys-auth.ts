@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** The Baileys auth state: creds and Signal keys per instance, one row per key. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('baileys_auth')
     .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -13,6 +13,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('baileys_auth').execute();
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** Green API notification queue: a per-instance floor and the receipts deleted above it. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('green_api_queues')
     .addColumn('instance_id', 'text', (c) => c.primaryKey())
@@ -16,7 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('green_api_deleted_receipts').ifExists().execute();
   await db.schema.dropTable('green_api_queues').ifExists().execute();
 }

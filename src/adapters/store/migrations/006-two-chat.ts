@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /** 2Chat group handles: one `WAG` uuid per (instance, group), handed out on first sight. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('two_chat_groups')
     .addColumn('uuid', 'text', (c) => c.primaryKey())
@@ -12,6 +12,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('two_chat_groups_by_group').unique().on('two_chat_groups').columns(['instance_id', 'group_id']).execute();
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('two_chat_groups').ifExists().execute();
 }
