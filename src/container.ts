@@ -30,8 +30,25 @@ import { zapiDialect } from './dialects/z-api/index.js';
 import { createStatsRepository } from './adapters/store/kysely/stats.js';
 import type { StatsRepository } from './core/ports/monitoring.js';
 import type { Store } from './core/ports/store.js';
-import { createWebhookFeature, type WebhookFeature } from './adapters/webhooks/wire.js';
-import { createOperationsFeature, type OperationsFeature } from './adapters/queue/embedded-setup.js';
+import { webhookAllowPrivate } from './config.js';
+import { shortId } from './core/common/ids.js';
+import { createGroupCreation } from './core/groups/group-creation.js';
+import { createOperationService } from './core/operations/operation-service.js';
+import { createPacedService, type PacedService } from './core/operations/paced-service.js';
+import { createPacingService, type PacingService } from './core/pacing/pacing-service.js';
+import { createBulkAdd } from './core/participants/bulk-add.js';
+import type { IdempotencyRepository } from './core/ports/idempotency.js';
+import type { OperationQueue } from './core/ports/operation-queue.js';
+import { createRetention, type RetentionService } from './core/retention/retention-service.js';
+import { createWebhookWorker, type WebhookWorker } from './core/webhooks/delivery/webhook-worker.js';
+import { createWebhookFormats } from './core/webhooks/webhook-formats.js';
+import { createWebhookService, type WebhookService } from './core/webhooks/webhook-service.js';
+import { crashPointFromEnv } from './adapters/queue/crash-points.js';
+import { createEmbeddedQueue, realTimer } from './adapters/queue/embedded-queue.js';
+import { createIdempotencyRepository } from './adapters/store/kysely/idempotency.js';
+import { createOperationStorage, createPacingStateRepository } from './adapters/store/kysely/operations.js';
+import { createWebhookRepository } from './adapters/store/kysely/webhooks.js';
+import { createWebhookTransport } from './adapters/webhooks/webhook-sender.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -64,19 +81,19 @@ export interface Container {
   /** Monitoring counts (operations and webhook deliveries by status). */
   stats: StatsRepository;
   /** Pacing policies and state per instance. */
-  pacing: OperationsFeature['pacing'];
+  pacing: PacingService;
   /** The one entry point for paced actions (createGroup, addParticipants) and the operations API. */
-  paced: OperationsFeature['paced'];
+  paced: PacedService;
   /** The durable operation queue (tests drive it with `runDue`). */
-  operationsQueue: OperationsFeature['queue'];
+  operationsQueue: OperationQueue;
   /** Idempotency-Key records of the native API. */
-  idempotency: OperationsFeature['idempotency'];
+  idempotency: IdempotencyRepository;
   /** Webhook subscriptions and deliveries (`upsertProviderSubscription` for the dialects, `lag()` for metrics). */
-  webhooks: WebhookFeature['webhooks'];
+  webhooks: WebhookService;
   /** The background webhook delivery worker. */
-  webhookWorker: WebhookFeature['webhookWorker'];
+  webhookWorker: WebhookWorker;
   /** Retention of the event log, deliveries and idempotency records (`addPruner` for more). */
-  retention: WebhookFeature['retention'];
+  retention: RetentionService;
   now: () => number;
   /** Admin key generated on this start (print once), if any. */
   generatedAdminKey?: string;
@@ -126,24 +143,47 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const participants = createParticipantService({ instances, groups, sync, events });
   const messages = createMessageService({ instances, events });
 
-  const closers: (() => Promise<void> | void)[] = [];
-  const operations = createOperationsFeature({ db: database.db, store, events, instances, groups, sync, participants, logger, now });
-  closers.push(() => operations.stop());
-  const webhookFeature = createWebhookFeature({
-    config,
-    logger,
-    database,
+  // Paced operations on the embedded queue: stored in the app database, run in this process.
+  const operationStorage = createOperationStorage(database.db);
+  const operationsQueue = createEmbeddedQueue({
+    storage: operationStorage,
+    now,
+    timer: realTimer,
+    logger: logger.child({ component: 'operations' }),
+    owner: `node-${shortId('', 8)}`,
+    crashPoint: crashPointFromEnv(),
+  });
+  const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
+  const operations = createOperationService({ queue: operationsQueue, store, events, instances, now });
+  const creation = createGroupCreation({ instances, groups, sync, events, pacing, queue: operationsQueue, operations, now });
+  const bulkAdd = createBulkAdd({ instances, groups, participants, pacing, queue: operationsQueue, operations, now });
+  const paced = createPacedService(operations, creation, bulkAdd);
+  const idempotency = createIdempotencyRepository(database.db);
+
+  // Webhooks: durable signed delivery from the event log, with the dialects' body formats.
+  const webhookRepo = createWebhookRepository(database.db);
+  const allowPrivate = () => webhookAllowPrivate(config);
+  const transport = createWebhookTransport({ allowPrivate, now });
+  const webhooks = createWebhookService({ repo: webhookRepo, store, access, allowPrivate, transport, now });
+  const webhookWorker = createWebhookWorker({
+    repo: webhookRepo,
     store,
     events,
-    access,
-    idempotency: operations.idempotency,
-    formats: modules.flatMap((m) => m.webhookFormats ?? []),
+    formats: createWebhookFormats(modules.flatMap((m) => m.webhookFormats ?? [])),
+    transport,
+    logger: logger.child({ component: 'webhooks' }),
     now,
+    retryBaseMs: config.webhookRetryBaseMs,
   });
-  closers.push(() => webhookFeature.stop());
-  instances.onDeleted((id) => operations.forgetInstance(id));
-  instances.onDeleted((id) => webhookFeature.forgetInstance(id));
+  webhooks.onChange(() => webhookWorker.wake());
+  const retention = createRetention({ store, repo: webhookRepo, settings: config, logger: logger.child({ component: 'retention' }), now, idempotency });
+
+  // Deleting an instance drops every feature's rows for it.
+  instances.onDeleted((id) => operationStorage.deleteInstance(id));
+  instances.onDeleted((id) => pacing.forget(id));
+  instances.onDeleted((id) => webhookRepo.deleteInstance(id));
   const stats = createStatsRepository(database.db);
+  const closers: (() => Promise<void> | void)[] = [];
 
   const api: ApiServices = {
     access,
@@ -152,10 +192,10 @@ export async function createContainer(config: Config, logger: Logger, options: C
     participants,
     messages,
     events,
-    paced: operations.paced,
-    pacing: operations.pacing,
-    webhooks: webhookFeature.webhooks,
-    idempotency: operations.idempotency,
+    paced,
+    pacing,
+    webhooks,
+    idempotency,
     stats,
     sandbox,
     limiter: createAuthFailureLimiter(config.authFailureLimitPerMinute),
@@ -183,23 +223,27 @@ export async function createContainer(config: Config, logger: Logger, options: C
     redactions: modules.flatMap((m) => m.redactions),
     sandbox,
     stats,
-    pacing: operations.pacing,
-    paced: operations.paced,
-    operationsQueue: operations.queue,
-    idempotency: operations.idempotency,
-    webhooks: webhookFeature.webhooks,
-    webhookWorker: webhookFeature.webhookWorker,
-    retention: webhookFeature.retention,
+    pacing,
+    paced,
+    operationsQueue,
+    idempotency,
+    webhooks,
+    webhookWorker,
+    retention,
     now,
     generatedAdminKey: generated,
     start: async () => {
       await instances.startAll();
-      await operations.start();
-      await webhookFeature.start();
+      await paced.start();
+      await webhookWorker.start();
+      retention.start();
     },
     onClose: (fn) => closers.push(fn),
     async close() {
       for (const fn of closers.reverse()) await fn();
+      await retention.stop();
+      await webhookWorker.stop();
+      await paced.stop();
       await instances.stopAll();
       await database.close();
     },

@@ -8,7 +8,7 @@ import type { EventLog } from '../core/events/event-log.js';
 import type { GroupService } from '../core/groups/group-service.js';
 import type { InstanceService } from '../core/instances/instance-service.js';
 import type { MessageService } from '../core/messages/message-service.js';
-import type { OperationService } from '../core/operations/operation-service.js';
+import type { PacedService } from '../core/operations/paced-service.js';
 import type { PacingService } from '../core/pacing/pacing-service.js';
 import type { ParticipantService } from '../core/participants/participant-service.js';
 import type { IdempotencyRepository } from '../core/ports/idempotency.js';
@@ -25,7 +25,7 @@ export interface ApiServices {
   messages: MessageService;
   events: EventLog;
   /** The paced entry points (group creation, participant adds) and the operations API. */
-  paced: OperationService;
+  paced: PacedService;
   pacing: PacingService;
   webhooks: WebhookService;
   idempotency: IdempotencyRepository;

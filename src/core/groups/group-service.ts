@@ -6,8 +6,9 @@
 import type { EngineSession, GroupParticipant, ParticipantRole, SettingsChange } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
 import { DomainError, isDomainError } from '../common/errors.js';
-import type { GroupSync, PersonView } from './group-sync.js';
-import { OWN_RESULT, personView } from './group-sync.js';
+import type { GroupSync } from './group-sync.js';
+import { OWN_RESULT } from './group-sync.js';
+import { personView, type PersonView } from './group-records.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import type { Instance } from '../instances/instance-model.js';
 import type { StoredGroup } from './group-model.js';

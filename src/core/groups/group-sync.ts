@@ -4,75 +4,14 @@
  * already shows changes nothing and logs nothing, so an action reported twice (once as the result
  * of our own request, once as the engine's notification) is logged once.
  */
-import type { EngineEvent, GroupMetadata, GroupParticipant, ParticipantRole } from '../ports/engine.js';
+import type { EngineEvent, GroupParticipant, ParticipantRole } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
 import type { Emit, EventLog } from '../events/event-log.js';
 import type { Instance } from '../instances/instance-model.js';
 import type { StoredGroup, StoredParticipant } from './group-model.js';
-import { jidToPhone, phoneToJid } from '../common/phone.js';
+import { actorView, fromMetadata, isMe, personView, sameFields, sameParticipants, samePerson, toStoredParticipant } from './group-records.js';
 
-/** A person as every API shows them. */
-export interface PersonView {
-  /** Phone jid when known, else the LID. */
-  jid: string;
-  /** `+E164` when known. */
-  phone: string | null;
-  lid: string | null;
-}
-
-export function personView(p: { phoneJid?: string | null; lid?: string | null }): PersonView {
-  const phone = jidToPhone(p.phoneJid);
-  return { jid: (p.phoneJid ?? p.lid)!, phone: phone ? `+${phone}` : null, lid: p.lid ?? null };
-}
-
-function actorView(jid: string | undefined): PersonView | null {
-  if (!jid) return null;
-  return jid.endsWith('@lid') ? personView({ lid: jid }) : personView({ phoneJid: jid });
-}
-
-const samePerson = (a: { phoneJid?: string | null; lid?: string | null }, b: { phoneJid?: string | null; lid?: string | null }) =>
-  (!!a.phoneJid && a.phoneJid === b.phoneJid) || (!!a.lid && a.lid === b.lid);
-
-/** Whether a participant is the instance's own account. */
-export function isMe(instance: Instance, p: { phoneJid?: string | null; lid?: string | null }): boolean {
-  return !!instance.phone && p.phoneJid === phoneToJid(instance.phone);
-}
-
-const toStoredParticipant = (p: GroupParticipant): StoredParticipant => ({ phoneJid: p.phoneJid ?? null, lid: p.lid ?? null, role: p.role });
-
-/** Converts engine metadata to the stored group of one instance. */
-export function fromMetadata(instance: Instance, g: GroupMetadata, inviteCode: string | null): StoredGroup {
-  const participants = g.participants.map(toStoredParticipant);
-  const me = participants.find((p) => isMe(instance, p));
-  return {
-    instanceId: instance.id,
-    id: g.id,
-    subject: g.subject,
-    description: g.description,
-    owner: g.owner ?? null,
-    createdAt: new Date(g.creation * 1000).toISOString(),
-    subjectOwner: g.subjectOwner ?? null,
-    subjectTime: g.subjectTime ? new Date(g.subjectTime * 1000).toISOString() : null,
-    settings: { ...g.settings },
-    myRole: me?.role ?? 'member',
-    inviteCode: me && me.role !== 'member' ? inviteCode : null,
-    size: participants.length,
-    addressingMode: g.addressingMode,
-    participants,
-  };
-}
-
-const sameParticipants = (a: StoredParticipant[], b: StoredParticipant[]) =>
-  a.length === b.length && a.every((p, i) => p.phoneJid === b[i].phoneJid && p.lid === b[i].lid && p.role === b[i].role);
-
-/** Whether two versions of a group agree on every stored field but the participants. */
-function sameFields(a: StoredGroup, b: StoredGroup): boolean {
-  const { participants: _a, settings: sa, ...fa } = a;
-  const { participants: _b, settings: sb, ...fb } = b;
-  const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
-    Object.keys(x).length === Object.keys(y).length && Object.keys(x).every((k) => x[k] === y[k]);
-  return same(fa, fb) && same({ ...sa }, { ...sb });
-}
+export { fromMetadata, isMe, personView, type PersonView } from './group-records.js';
 
 /** Thrown by the dry run of `apply` at its first write: the event would change something. */
 class WouldWrite extends Error {}

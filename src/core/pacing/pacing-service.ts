@@ -1,129 +1,41 @@
 /**
  * Human pacing: how fast an instance may create groups and add people, per instance, so a number
  * behaves like a careful person rather than a script. The policy lives in the instance settings
- * (key `pacing`); what was done and reserved lives in the pacing state. See the README, "Human pacing", for the
- * defaults and their reasoning.
+ * (key `pacing`); what was done and reserved lives in the pacing state, which this service alone
+ * reads and writes, each decision serialised per instance. Callers ask by intention (reserve a
+ * creation, admit a due batch, record a 429) and get a decision back. See the README, "Human
+ * pacing", for the defaults and their reasoning; the arithmetic is in `pacing-policy.ts`.
  */
 import { DomainError } from '../common/errors.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { EMPTY_PACING_STATE, type PacingState } from './pacing-model.js';
+import {
+  PACING_LIMITS,
+  addPauseMs,
+  backedOff,
+  createRunnableAt,
+  effectivePolicy,
+  nextCreateSlot,
+  pruneState,
+  type PacingPolicy,
+} from './pacing-policy.js';
 import { type PacingStateRepository } from '../ports/pacing-state.js';
 import type { Store } from '../ports/store.js';
 
-export interface PacingPolicy {
-  /** false turns every rule below off (sandbox tests and benchmarks only; never on a real number). */
-  enabled: boolean;
-  /** Minimum time between two group creations. */
-  groupCreateIntervalSeconds: number;
-  /** Random extra wait added to each interval, 0..this. */
-  groupCreateJitterSeconds: number;
-  /** Groups created in any rolling 24 hours at most. */
-  groupCreateDailyCap: number;
-  /** People per add call. A request for more becomes an operation adding them batch by batch. */
-  addBatchSize: number;
-  /** Minimum pause between two add batches (of any request of the instance). */
-  addBatchPauseSeconds: number;
-  /** Random extra pause, 0..this. */
-  addBatchPauseJitterSeconds: number;
-  /** Provider dialects queue a paced request (and answer as accepted) instead of answering 429. */
-  queueWhenPaced: boolean;
-}
+export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, DEFAULT_PACING, PACING_LIMITS, effectivePolicy, type PacingPolicy } from './pacing-policy.js';
 
-export const DEFAULT_PACING: PacingPolicy = {
-  enabled: true,
-  groupCreateIntervalSeconds: 300,
-  groupCreateJitterSeconds: 120,
-  groupCreateDailyCap: 20,
-  addBatchSize: 5,
-  addBatchPauseSeconds: 30,
-  addBatchPauseJitterSeconds: 60,
-  queueWhenPaced: false,
-};
-
-/** Bounds of each numeric field (inclusive). */
-export const PACING_LIMITS: Record<Exclude<keyof PacingPolicy, 'enabled' | 'queueWhenPaced'>, [number, number]> = {
-  groupCreateIntervalSeconds: [0, 86_400],
-  groupCreateJitterSeconds: [0, 86_400],
-  groupCreateDailyCap: [1, 1000],
-  addBatchSize: [1, 1024],
-  addBatchPauseSeconds: [0, 86_400],
-  addBatchPauseJitterSeconds: [0, 86_400],
-};
-
-const DAY_MS = 86_400_000;
-/** First 429 backoff; doubles per consecutive 429 up to the maximum. */
-export const BACKOFF_BASE_MS = 60_000;
-export const BACKOFF_MAX_MS = 6 * 3_600_000;
-
-/** The effective policy: stored fields over the defaults (unknown or out-of-range fields ignored). */
-export function effectivePolicy(stored: unknown): PacingPolicy {
-  const out: PacingPolicy = { ...DEFAULT_PACING };
-  if (!stored || typeof stored !== 'object') return out;
-  const s = stored as Record<string, unknown>;
-  if (typeof s.enabled === 'boolean') out.enabled = s.enabled;
-  if (typeof s.queueWhenPaced === 'boolean') out.queueWhenPaced = s.queueWhenPaced;
-  for (const [key, [min, max]] of Object.entries(PACING_LIMITS) as [keyof typeof PACING_LIMITS, [number, number]][]) {
-    const v = s[key];
-    if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) out[key] = v;
-  }
-  return out;
-}
-
-/** A uniformly random whole number of milliseconds in [0, seconds * 1000]. */
-const jitterMs = (seconds: number, random: () => number) => Math.floor(random() * seconds * 1000);
-
-/** Drops what is older than 24 hours before `now`. */
-export function pruneState(state: PacingState, now: number): PacingState {
-  return { ...state, created: state.created.filter((t) => t > now - DAY_MS), slots: state.slots.filter((t) => t > now - DAY_MS) };
-}
+/** What a caller does when pacing says "not yet": queue the action, or refuse it. */
+export type WhenPaced = 'queue' | 'refuse';
 
 /**
- * Earliest time a new group creation may be slotted, given what is already reserved: spaced by
- * interval + jitter after the last reservation, after any backoff, and under the rolling daily cap.
+ * A pacing decision for a new action: `direct` (pacing off, nothing recorded), `now` (run now; its
+ * slot is recorded), `later` (run at `at`; for creations the slot is reserved), `refuse` (the next
+ * chance is `at`; nothing recorded).
  */
-export function nextCreateSlot(policy: PacingPolicy, state: PacingState, now: number, random: () => number): number {
-  let at = Math.max(now, state.backoffUntil);
-  if (!policy.enabled) return at;
-  const last = state.slots[state.slots.length - 1];
-  if (last !== undefined) at = Math.max(at, last + policy.groupCreateIntervalSeconds * 1000 + jitterMs(policy.groupCreateJitterSeconds, random));
-  return underDailyCap(state.slots, policy.groupCreateDailyCap, at);
-}
+export type Reservation = { run: 'direct' } | { run: 'now' } | { run: 'later'; at: number } | { run: 'refuse'; at: number };
 
-/** Moves `at` forward until fewer than `cap` of `times` fall in the 24 hours before it. */
-function underDailyCap(times: number[], cap: number, at: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  for (;;) {
-    const inWindow = sorted.filter((t) => t > at - DAY_MS && t <= at);
-    if (inWindow.length < cap) return at;
-    at = inWindow[inWindow.length - cap]! + DAY_MS + 1;
-  }
-}
-
-/**
- * When a due group creation may actually run, judged on what really happened (backoffs can bunch
- * reserved slots together): `now`, or a later time to come back.
- */
-export function createRunnableAt(policy: PacingPolicy, state: PacingState, now: number, random: () => number): number {
-  if (state.backoffUntil > now) return state.backoffUntil;
-  if (!policy.enabled) return now;
-  const last = state.created[state.created.length - 1];
-  if (last !== undefined && now < last + policy.groupCreateIntervalSeconds * 1000) {
-    return last + policy.groupCreateIntervalSeconds * 1000 + jitterMs(policy.groupCreateJitterSeconds, random);
-  }
-  const capAt = underDailyCap(state.created, policy.groupCreateDailyCap, now);
-  return capAt;
-}
-
-/** The pause before the next add batch. */
-export const addPauseMs = (policy: PacingPolicy, random: () => number) =>
-  policy.enabled ? policy.addBatchPauseSeconds * 1000 + jitterMs(policy.addBatchPauseJitterSeconds, random) : 0;
-
-/** The state after a 429 from the engine: exponential, persisted backoff. */
-export function backedOff(state: PacingState, now: number): PacingState {
-  const level = Math.min(state.backoffLevel + 1, 20);
-  const delay = Math.min(BACKOFF_BASE_MS * 2 ** (level - 1), BACKOFF_MAX_MS);
-  return { ...state, backoffLevel: level, backoffUntil: Math.max(state.backoffUntil, now + delay) };
-}
+/** A decision for a due background step: run now (recorded), or come back at `at`. */
+export type Admission<Now = object> = ({ run: 'now' } & Now) | { run: 'later'; at: number };
 
 export interface PacingServiceDeps {
   store: Store;
@@ -161,6 +73,11 @@ export function createPacingService(deps: PacingServiceDeps) {
     return next;
   }
 
+  /** Reads the state (pruned). */
+  const state = async (instanceId: string) => pruneState(await states.get(instanceId), now());
+  /** Writes the state. Call under `locked`. */
+  const save = (instanceId: string, s: PacingState) => states.put(instanceId, s, now());
+
   async function policy(instanceId: string): Promise<PacingPolicy> {
     const instance = await instances.get(instanceId);
     return effectivePolicy(instance.settings.pacing);
@@ -184,10 +101,9 @@ export function createPacingService(deps: PacingServiceDeps) {
   }
 
   return {
+    /** The effective policy of an instance (`instance_not_found` when absent). */
     policy,
     view,
-    locked,
-    random,
 
     /** Changes some policy fields; answers the new view. */
     async update(instanceId: string, patch: Partial<PacingPolicy>): Promise<PacingView> {
@@ -203,10 +119,88 @@ export function createPacingService(deps: PacingServiceDeps) {
       return view(instanceId);
     },
 
-    /** Reads the state (pruned). */
-    state: async (instanceId: string) => pruneState(await states.get(instanceId), now()),
-    /** Writes the state. Call under `locked`. */
-    save: (instanceId: string, state: PacingState) => states.put(instanceId, state, now()),
+    /**
+     * Asks for a group-creation slot: `now` records one at the current time; `later` reserves the
+     * next free slot (when pacing is on) unless `whenPaced` is `refuse`; `direct` when pacing is off
+     * and the instance is not backed off.
+     */
+    reserveCreate(instanceId: string, p: PacingPolicy, whenPaced: WhenPaced): Promise<Reservation> {
+      return locked(instanceId, async () => {
+        const s = await state(instanceId);
+        if (!p.enabled && s.backoffUntil <= now()) return { run: 'direct' };
+        const at = nextCreateSlot(p, s, now(), random);
+        if (at <= now()) {
+          await save(instanceId, { ...s, slots: [...s.slots, now()] });
+          return { run: 'now' };
+        }
+        if (whenPaced === 'refuse') return { run: 'refuse', at };
+        await save(instanceId, { ...s, slots: p.enabled ? [...s.slots, at] : s.slots });
+        return { run: 'later', at };
+      });
+    },
+
+    /** Gives back the creation slot reserved at `slotAt` (a cancelled creation). No-op when it is not reserved. */
+    async releaseCreate(instanceId: string, slotAt: number): Promise<void> {
+      await locked(instanceId, async () => {
+        const s = await state(instanceId);
+        const i = s.slots.lastIndexOf(slotAt);
+        if (i >= 0) await save(instanceId, { ...s, slots: s.slots.filter((_, j) => j !== i) });
+      });
+    },
+
+    /**
+     * A due background creation: runnable now (and recorded as created), or the time to come back,
+     * judged on what really happened rather than on the reserved slots.
+     */
+    admitCreate(instanceId: string): Promise<Admission> {
+      return locked(instanceId, async () => {
+        const p = await policy(instanceId);
+        const s = await state(instanceId);
+        const at = createRunnableAt(p, s, now(), random);
+        if (at > now()) return { run: 'later', at };
+        await save(instanceId, { ...s, created: [...s.created, now()] });
+        return { run: 'now' };
+      });
+    },
+
+    /** Records a group creation that runs now on a slot already reserved (inside the request). */
+    async recordCreated(instanceId: string): Promise<void> {
+      await locked(instanceId, async () => {
+        const s = await state(instanceId);
+        await save(instanceId, { ...s, created: [...s.created, now()] });
+      });
+    },
+
+    /**
+     * Asks to add people: `now` (one batch, and the next batch is pushed back by a pause), `later`
+     * (at the next allowed time; always for more than one batch, `bulk`), `refuse` (paced and
+     * `whenPaced` is `refuse`), or `direct` when pacing is off and the instance is not backed off.
+     */
+    reserveAddBatch(instanceId: string, p: PacingPolicy, whenPaced: WhenPaced, bulk: boolean): Promise<Reservation> {
+      return locked(instanceId, async () => {
+        const s = await state(instanceId);
+        if (!p.enabled && s.backoffUntil <= now()) return { run: 'direct' };
+        const at = Math.max(now(), s.backoffUntil, p.enabled ? s.nextAddAt : 0);
+        if (!bulk && at <= now()) {
+          await save(instanceId, { ...s, nextAddAt: now() + addPauseMs(p, random) });
+          return { run: 'now' };
+        }
+        if (whenPaced === 'refuse' && at > now()) return { run: 'refuse', at };
+        return { run: 'later', at };
+      });
+    },
+
+    /** A due background add batch: runnable now (the next one may start at `nextAt`, recorded), or the time to come back. */
+    admitAddBatch(instanceId: string, p: PacingPolicy): Promise<Admission<{ nextAt: number }>> {
+      return locked(instanceId, async () => {
+        const s = await state(instanceId);
+        const at = Math.max(s.backoffUntil, p.enabled ? s.nextAddAt : 0);
+        if (at > now()) return { run: 'later', at };
+        const nextAt = now() + addPauseMs(p, random);
+        await save(instanceId, { ...s, nextAddAt: nextAt });
+        return { run: 'now', nextAt };
+      });
+    },
 
     /** Records a 429 from the engine: backs the instance off; returns when it may try again. */
     async backOff(instanceId: string): Promise<number> {
@@ -226,7 +220,7 @@ export function createPacingService(deps: PacingServiceDeps) {
       });
     },
 
-    /** Forgets an instance's state (the instance is gone). */
+    /** Forgets an instance's state (the instance is gone). Idempotent. */
     forget: (instanceId: string) => states.delete(instanceId),
   };
 }

@@ -1,0 +1,24 @@
+/**
+ * People in, engine answers matched back: the one normaliser for the participants of any request
+ * (group creation, adds, removals, promotions, join requests), and the engine-result lookup.
+ */
+import type { ParticipantResult } from '../ports/engine.js';
+import { DomainError } from '../common/errors.js';
+import type { Instance } from '../instances/instance-model.js';
+import { normalizePeople, type PersonRef } from '../common/phone.js';
+
+/**
+ * Normalises the people of a request: `invalid_participant` for unusable entries or the instance's
+ * own number, `validation_failed` for an empty list.
+ */
+export function participantRefs(instance: Instance, inputs: unknown[]): PersonRef[] {
+  const refs = normalizePeople(inputs);
+  const own = refs.filter((r) => instance.phone && r.phone === instance.phone);
+  if (own.length) throw new DomainError('invalid_participant', "the instance's own number cannot be a participant", { invalid: own.map((r) => r.input) });
+  if (refs.length === 0) throw new DomainError('validation_failed', 'participants must list at least one person');
+  return refs;
+}
+
+/** The engine's answer about one requested person, whichever of its ids the engine used. */
+export const resultFor = (ref: PersonRef, results: ParticipantResult[]): ParticipantResult | undefined =>
+  results.find((r) => r.jid === ref.jid || r.phoneJid === ref.jid || r.lid === ref.jid);
