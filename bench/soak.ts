@@ -46,7 +46,11 @@ let total = 0;
 async function worker(): Promise<void> {
   while (performance.now() - started < seconds * 1000) {
     const phone = benchPhone(700_000 + person++);
-    const steps: Step[] = [...cycle, () => json('POST', `${group}/participants`, { participants: [phone] }), () => json('DELETE', `${group}/participants`, { participants: [phone] })];
+    const steps: Step[] = [
+      ...cycle,
+      () => json('POST', `${group}/participants`, { participants: [phone] }),
+      () => json('DELETE', `${group}/participants`, { participants: [phone] }),
+    ];
     for (const step of steps) {
       const t = performance.now();
       try {

@@ -52,7 +52,10 @@ interface Outcome {
 
 /** Reads the `phone` column of a CSV (header required; quoted fields allowed); duplicates and blanks dropped. */
 export function readPhones(csv: string): string[] {
-  const rows = csv.split(/\r?\n/).filter((l) => l.trim() !== '').map(splitCsvLine);
+  const rows = csv
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map(splitCsvLine);
   const header = rows.shift()?.map((h) => h.trim().toLowerCase()) ?? [];
   const col = header.indexOf('phone');
   if (col < 0) throw new Error('the CSV needs a header row with a "phone" column');
@@ -171,7 +174,10 @@ export async function participantsCommand(argv: string[], io: CliIo = defaultIo(
   try {
     for (let start = 0; start < phones.length; start += CHUNK) {
       const chunk = phones.slice(start, start + CHUNK);
-      const idempotencyKey = `gg-cli-${createHash('sha256').update(`${instance}\n${group}\n${start}\n${chunk.join('\n')}`).digest('hex').slice(0, 40)}`;
+      const idempotencyKey = `gg-cli-${createHash('sha256')
+        .update(`${instance}\n${group}\n${start}\n${chunk.join('\n')}`)
+        .digest('hex')
+        .slice(0, 40)}`;
       const path = `/api/instances/${encodeURIComponent(instance)}/groups/${encodeURIComponent(group)}/participants`;
       const body = { participants: chunk, ...(args['no-invite'] ? { inviteOnPrivacyRefusal: false } : {}) };
       let res = await call('POST', path, body, { 'idempotency-key': idempotencyKey });

@@ -133,7 +133,11 @@ export async function createContainer(config: Config, logger: Logger, options: C
   await sandbox.load();
   const engines: Partial<Record<'sandbox' | 'baileys', EngineFactory>> = {
     sandbox: createSandboxEngineFactory(sandbox),
-    baileys: createBaileysEngineFactory({ auth: createBaileysAuthRepository(database.db), logger: logger.child({ component: 'baileys' }), knownGroupIds: (id) => store.groups.listIds(id) }),
+    baileys: createBaileysEngineFactory({
+      auth: createBaileysAuthRepository(database.db),
+      logger: logger.child({ component: 'baileys' }),
+      knownGroupIds: (id) => store.groups.listIds(id),
+    }),
   };
 
   const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }) });
@@ -201,7 +205,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     limiter: createAuthFailureLimiter(config.authFailureLimitPerMinute),
     now,
   };
-  const tables = <T,>() => database.db as unknown as Kysely<T>;
+  const tables = <T>() => database.db as unknown as Kysely<T>;
   const dialects = modules.map((module) => module.create({ services: api, tables }));
   for (const dialect of dialects) {
     if (dialect.forgetInstance) instances.onDeleted((id) => dialect.forgetInstance!(id));

@@ -20,9 +20,7 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   const core = await createContainer(config, logger);
   if (core.generatedAdminKey) {
     // Printed once, on the console only (not through the logger, whose output may be shipped elsewhere).
-    process.stdout.write(
-      `\n  groupgate generated an admin key. Save it now: it is shown only this once.\n\n    GROUPGATE_ADMIN_KEY=${core.generatedAdminKey}\n\n`,
-    );
+    process.stdout.write(`\n  groupgate generated an admin key. Save it now: it is shown only this once.\n\n    GROUPGATE_ADMIN_KEY=${core.generatedAdminKey}\n\n`);
   }
   const app = await buildApp(core);
   await core.start();

@@ -54,7 +54,10 @@ describe('groupgate serve', () => {
     first.child.kill('SIGTERM');
     assert.equal(await exited(first.child), 0);
     // The log line about the key never carries the key itself.
-    const logLines = first.output().split('\n').filter((l) => l.startsWith('{'));
+    const logLines = first
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     assert.ok(logLines.length > 0 && logLines.every((l) => !l.includes(key)));
 
     const second = startServe(dir);

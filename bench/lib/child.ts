@@ -7,10 +7,7 @@ import Fastify from 'fastify';
 import type { StoredGroup } from '../../src/core/groups/group-model.js';
 import { adminCall, benchInstance, benchPhone, freshPlace, startServer, type BenchServer } from './server.js';
 
-export type ChildSpec =
-  | { mode: 'baseline' }
-  | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number }
-  | { mode: 'memory'; instances: number };
+export type ChildSpec = { mode: 'baseline' } | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number } | { mode: 'memory'; instances: number };
 
 export type ChildMessage = { type: 'stop' } | { type: 'append'; count: number; instanceIds?: string[] };
 
@@ -97,7 +94,9 @@ async function appServer(db: 'sqlite' | 'postgres', seed: number) {
     void (async () => {
       const started = performance.now();
       for (let i = 0; i < m.count; i++) {
-        await server.core.events.transact((_tx, emit) => emit(m.instanceIds?.[i % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${i}`, bench: true }));
+        await server.core.events.transact((_tx, emit) =>
+          emit(m.instanceIds?.[i % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${i}`, bench: true }),
+        );
       }
       send({ type: 'appended', ms: performance.now() - started });
     })().catch((err: unknown) => send({ type: 'error', message: String(err) }));

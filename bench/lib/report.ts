@@ -31,10 +31,7 @@ export const below = (value: number, max: number, text: string) => ({ text, met:
 
 /** The markdown table printed at the end and quoted in docs/benchmarks.md. */
 export function markdownTable(rows: Row[]): string {
-  const lines = [
-    '| Scenario | Figure | p50 ms | p99 ms | vs baseline | Target | Meets (x of target) |',
-    '|---|---|---:|---:|---:|---|---|',
-  ];
+  const lines = ['| Scenario | Figure | p50 ms | p99 ms | vs baseline | Target | Meets (x of target) |', '|---|---|---:|---:|---:|---|---|'];
   for (const r of rows) {
     const meets = r.target ? `${r.target.met ? 'yes' : 'NO'} (${r.target.ratio.toFixed(2)}x)` : '';
     const vs = r.vsBaseline === undefined ? '' : `${r.vsBaseline.toFixed(2)}x`;

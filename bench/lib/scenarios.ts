@@ -35,7 +35,16 @@ function checked(name: string, f: LoadFigures): LoadFigures {
 export async function baseline(): Promise<Row> {
   return withChild(await startChild({ mode: 'baseline' }), async (child) => {
     const f = checked('baseline', await load({ url: String(child.info.url), path: '/group' }));
-    return { scenario: 'baseline: bare Fastify, group-sized JSON', figure: fmt.perSec(f.okPerSec, 'req/s'), value: f.okPerSec, unit: 'req/s', p50Ms: f.p50, p99Ms: f.p99, vsBaseline: 1, raw: f };
+    return {
+      scenario: 'baseline: bare Fastify, group-sized JSON',
+      figure: fmt.perSec(f.okPerSec, 'req/s'),
+      value: f.okPerSec,
+      unit: 'req/s',
+      p50Ms: f.p50,
+      p99Ms: f.p99,
+      vsBaseline: 1,
+      raw: f,
+    };
   });
 }
 
@@ -49,7 +58,16 @@ export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise
     const rows: Row[] = [];
     if (db === 'sqlite') {
       const h = checked('healthz', await load({ url: info.url, path: '/healthz' }));
-      rows.push({ scenario: 'app floor: GET /healthz through the full app', figure: fmt.perSec(h.okPerSec, 'req/s'), value: h.okPerSec, unit: 'req/s', p50Ms: h.p50, p99Ms: h.p99, vsBaseline: h.okPerSec / base, raw: h });
+      rows.push({
+        scenario: 'app floor: GET /healthz through the full app',
+        figure: fmt.perSec(h.okPerSec, 'req/s'),
+        value: h.okPerSec,
+        unit: 'req/s',
+        p50Ms: h.p50,
+        p99Ms: h.p99,
+        vsBaseline: h.okPerSec / base,
+        raw: h,
+      });
     }
     const f = checked('get group', await load({ url: info.url, path: groupPath(info), headers: auth(info) }));
     const ratio = f.okPerSec / base;
@@ -113,7 +131,16 @@ export async function addRemove(base: number): Promise<Row> {
         ],
       }),
     );
-    return { scenario: 'add + remove one participant (sqlite)', figure: fmt.perSec(f.okPerSec, 'ops/s'), value: f.okPerSec, unit: 'ops/s', p50Ms: f.p50, p99Ms: f.p99, vsBaseline: f.okPerSec / base, raw: f };
+    return {
+      scenario: 'add + remove one participant (sqlite)',
+      figure: fmt.perSec(f.okPerSec, 'ops/s'),
+      value: f.okPerSec,
+      unit: 'ops/s',
+      p50Ms: f.p50,
+      p99Ms: f.p99,
+      vsBaseline: f.okPerSec / base,
+      raw: f,
+    };
   });
 }
 

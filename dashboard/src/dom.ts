@@ -77,7 +77,13 @@ export function modal<T>(title: string, body: Child, actions: { label: string; v
       if (e.key === 'Escape') done(null);
     };
     const buttons = actions.map((a) => h('button', { type: 'button', class: `btn btn-${a.kind ?? 'secondary'}`, onclick: () => done(a.value) }, a.label));
-    const dialog = h('div', { class: 'modal', role: 'dialog', 'aria-modal': 'true', 'aria-label': title }, h('h2', null, title), h('div', { class: 'modal-body' }, body), h('div', { class: 'modal-actions' }, buttons));
+    const dialog = h(
+      'div',
+      { class: 'modal', role: 'dialog', 'aria-modal': 'true', 'aria-label': title },
+      h('h2', null, title),
+      h('div', { class: 'modal-body' }, body),
+      h('div', { class: 'modal-actions' }, buttons),
+    );
     const backdrop = h('div', { class: 'modal-backdrop', onclick: (e: Event) => e.target === backdrop && done(null) }, dialog);
     document.addEventListener('keydown', onKey);
     document.body.appendChild(backdrop);

@@ -49,7 +49,12 @@ export function startEventsPanel(container: HTMLElement, signal: AbortSignal): v
     const item = h(
       'li',
       { class: `event event-${event.type.split('.')[0]}`, 'data-type': event.type, 'data-instance': event.instanceId },
-      h('div', { class: 'event-head' }, h('span', { class: 'event-type' }, event.type), h('time', { dateTime: event.occurredAt }, Number.isNaN(time.getTime()) ? '' : time.toLocaleTimeString())),
+      h(
+        'div',
+        { class: 'event-head' },
+        h('span', { class: 'event-type' }, event.type),
+        h('time', { dateTime: event.occurredAt }, Number.isNaN(time.getTime()) ? '' : time.toLocaleTimeString()),
+      ),
       h('div', { class: 'event-summary' }, summarize(event, groupNames)),
       h('div', { class: 'event-source', 'data-instance': event.instanceId }, names.get(event.instanceId) ?? event.instanceId),
     );
@@ -222,9 +227,13 @@ function poll(signal: AbortSignal, mode: HTMLElement, setMode: (key: string, tex
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

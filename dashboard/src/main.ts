@@ -86,7 +86,10 @@ function signOutNow(message?: string): void {
 }
 
 function showSignIn(message?: string): void {
-  mount(root, signInPage(message, () => renderShell()));
+  mount(
+    root,
+    signInPage(message, () => renderShell()),
+  );
 }
 
 onUnauthorized((message) => {

@@ -53,12 +53,7 @@ export function createAuthFailureLimiter(limit: number, now: () => number = Date
 export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;
 
 /** Resolves the caller from a presented secret, counting failures per address. */
-export async function authenticateSecret(
-  access: AccessService,
-  limiter: AuthFailureLimiter,
-  request: FastifyRequest,
-  secret: string | undefined,
-): Promise<Principal> {
+export async function authenticateSecret(access: AccessService, limiter: AuthFailureLimiter, request: FastifyRequest, secret: string | undefined): Promise<Principal> {
   const wait = limiter.blockedFor(request.ip);
   if (wait > 0) throw new DomainError('too_many_auth_failures', 'too many failed authentications from this address; try again later', undefined, wait);
   if (!secret) {

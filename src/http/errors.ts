@@ -98,7 +98,10 @@ export function toDomainError(err: unknown): { error: DomainError; status: numbe
       return { error: new DomainError('not_found', 'no such route'), status: 404 };
   }
   if (e instanceof SyntaxError || (status >= 400 && status < 500)) {
-    return { error: new DomainError('validation_failed', status === 413 ? 'request body is too large' : 'malformed request'), status: status >= 400 && status < 500 ? status : 400 };
+    return {
+      error: new DomainError('validation_failed', status === 413 ? 'request body is too large' : 'malformed request'),
+      status: status >= 400 && status < 500 ? status : 400,
+    };
   }
   return { error: new DomainError('internal_error', 'internal error'), status: 500 };
 }

@@ -53,7 +53,9 @@ function canonical(value: unknown): string {
 }
 
 export function requestFingerprint(method: string, url: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${url}\n${canonical(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${url}\n${canonical(body)}`)
+    .digest('hex');
 }
 
 export interface IdempotencyOptions {

@@ -117,9 +117,7 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
     const token = deps.metricsToken;
     const allowed = !!secret && ((token !== undefined && secretEquals(secret, token)) || (await isAdmin(core, secret)));
     if (!allowed) {
-      return reply
-        .code(401)
-        .send(errorBody(request.id, 'unauthorized', 'send the admin key or GROUPGATE_METRICS_TOKEN as Authorization: Bearer <token>'));
+      return reply.code(401).send(errorBody(request.id, 'unauthorized', 'send the admin key or GROUPGATE_METRICS_TOKEN as Authorization: Bearer <token>'));
     }
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);

@@ -49,7 +49,11 @@ describe('dashboard in a browser', { skip, timeout: 90_000 }, () => {
     // Seeded through the API: this number's privacy refuses to be added by strangers.
     const seeded = await t.request({ method: 'PUT', url: `/api/sandbox/accounts/${encodeURIComponent(PRIVATE)}`, payload: { registered: true, groupAddPrivacy: 'nobody' } });
     assert.equal(seeded.statusCode, 200);
-    const unregistered = await t.request({ method: 'PUT', url: `/api/sandbox/accounts/${encodeURIComponent(UNREGISTERED)}`, payload: { registered: false, groupAddPrivacy: 'everyone' } });
+    const unregistered = await t.request({
+      method: 'PUT',
+      url: `/api/sandbox/accounts/${encodeURIComponent(UNREGISTERED)}`,
+      payload: { registered: false, groupAddPrivacy: 'everyone' },
+    });
     assert.equal(unregistered.statusCode, 200);
 
     // `/` redirects to the dashboard, which asks for a key; a wrong one gets a readable refusal.
@@ -161,7 +165,11 @@ describe('dashboard in a browser', { skip, timeout: 90_000 }, () => {
     const page = await browser.context.newPage();
     try {
       await page.route('**/api/events/stream', (route) =>
-        route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'no route GET /api/events/stream' }, requestId: 'req-test' }) }),
+        route.fulfill({
+          status: 404,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'not_found', message: 'no route GET /api/events/stream' }, requestId: 'req-test' }),
+        }),
       );
       await page.goto(`${origin}/dashboard/`);
       await page.fill('#api-key', ADMIN_KEY);

@@ -101,7 +101,13 @@ for (const db of await databaseKinds()) {
         assert.equal(restart.statusCode, 200);
         const text = (await t.request({ method: 'GET', url: '/metrics' })).body;
         const lag = sample(text, 'groupgate_webhook_lag_events', { subscription: sub.json().id });
-        assert.ok(lag !== undefined && lag >= 0, text.split('\n').filter((l) => l.includes('webhook')).join('\n'));
+        assert.ok(
+          lag !== undefined && lag >= 0,
+          text
+            .split('\n')
+            .filter((l) => l.includes('webhook'))
+            .join('\n'),
+        );
         assert.match(text, /^# TYPE groupgate_webhook_deliveries gauge$/m);
       });
 

@@ -54,7 +54,13 @@ describe('OpenAPI', () => {
     assert.equal(res.statusCode, 200);
     const doc = res.json();
     assert.match(doc.openapi, /^3\./);
-    for (const route of ['/api/instances', '/api/instances/{id}/groups', '/api/instances/{id}/groups/{groupId}/participants', '/api/instances/{id}/groups/join', '/api/instances/{id}/events']) {
+    for (const route of [
+      '/api/instances',
+      '/api/instances/{id}/groups',
+      '/api/instances/{id}/groups/{groupId}/participants',
+      '/api/instances/{id}/groups/join',
+      '/api/instances/{id}/events',
+    ]) {
       assert.ok(doc.paths[route], `${route} is documented`);
     }
   });

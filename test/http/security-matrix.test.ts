@@ -118,9 +118,21 @@ describe('security matrix: every route of every dialect', () => {
 
   function send(route: RouteSpec, url: string, headers: Record<string, string>): Promise<LightMyRequestResponse> {
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method)
-      ? { from_number: `+${victim.phone}`, group: { name: 'x', participants: ['+15557770002'] }, participants: ['+15557770002'], groupId: victimGroupId, phone: '15557770002', name: 'x' }
+      ? {
+          from_number: `+${victim.phone}`,
+          group: { name: 'x', participants: ['+15557770002'] },
+          participants: ['+15557770002'],
+          groupId: victimGroupId,
+          phone: '15557770002',
+          name: 'x',
+        }
       : undefined;
-    return t.app.inject({ method: route.method as 'GET', url, headers: body ? { ...headers, 'content-type': 'application/json' } : headers, payload: body ? JSON.stringify(body) : undefined });
+    return t.app.inject({
+      method: route.method as 'GET',
+      url,
+      headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
+      payload: body ? JSON.stringify(body) : undefined,
+    });
   }
 
   /** One request of one case, and what the dialect must answer. */
@@ -176,7 +188,11 @@ describe('security matrix: every route of every dialect', () => {
 
   it('every route outside the dialects is listed as public by design', () => {
     const other = routes.filter((r) => r.family === 'other' && r.method !== 'OPTIONS').map((r) => `${r.method} ${r.path}`);
-    assert.deepEqual(other.filter((r) => !PUBLIC.has(r)), [], 'a new route outside /api, the dialects and the public list');
+    assert.deepEqual(
+      other.filter((r) => !PUBLIC.has(r)),
+      [],
+      'a new route outside /api, the dialects and the public list',
+    );
   });
 
   for (const c of CASES) {
@@ -208,7 +224,7 @@ describe('security matrix: every route of every dialect', () => {
     });
   }
 
-  it('the matrix covered every dialect\'s routes', () => {
+  it("the matrix covered every dialect's routes", () => {
     for (const [family, min] of Object.entries(MIN_ROUTES)) {
       assert.ok((covered.get(family as Family) ?? 0) >= min, `${family}: ${covered.get(family as Family) ?? 0} routes, expected at least ${min}`);
     }

@@ -40,7 +40,7 @@ export function useDatabase(kind: 'sqlite' | 'postgres', label: string): { reado
   });
   return {
     get handle() {
-      if (!handle) throw new Error('the database opens in the suite\'s before hook');
+      if (!handle) throw new Error("the database opens in the suite's before hook");
       return handle;
     },
   };

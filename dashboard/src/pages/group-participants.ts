@@ -20,9 +20,10 @@ export function participantsTable({ base, group, admin, onOutcomes, reload }: Op
     await busy(button, async () => {
       const who = p.phone ?? p.lid ?? p.jid;
       if (verb === 'remove' && !(await confirmAction(`Remove ${who}?`, `${who} is removed from “${group.name}”.`, 'Remove'))) return;
-      const { outcomes } = verb === 'remove'
-        ? await api<{ outcomes: Outcome[] }>('DELETE', `${base}/participants`, { participants: [p.phone ?? p.jid] })
-        : await api<{ outcomes: Outcome[] }>('POST', `${base}/participants/${verb}`, { participants: [p.phone ?? p.jid] });
+      const { outcomes } =
+        verb === 'remove'
+          ? await api<{ outcomes: Outcome[] }>('DELETE', `${base}/participants`, { participants: [p.phone ?? p.jid] })
+          : await api<{ outcomes: Outcome[] }>('POST', `${base}/participants/${verb}`, { participants: [p.phone ?? p.jid] });
       onOutcomes(`${verb[0].toUpperCase()}${verb.slice(1)} ${who}`, outcomes);
       const ok = outcomes.every((o) => ['promoted', 'demoted', 'removed'].includes(o.status));
       toast(`${who}: ${outcomeCounts(outcomes)}`, ok ? 'success' : 'error');
@@ -52,7 +53,12 @@ export function participantsTable({ base, group, admin, onOutcomes, reload }: Op
 
   return [
     h('h2', null, `Participants (${group.participants.length})`),
-    h('table', { class: 'table table-compact' }, h('thead', null, h('tr', null, h('th', null, 'Phone'), h('th', null, 'LID'), h('th', null, 'Role'), h('th', null, ''))), h('tbody', null, rows)),
+    h(
+      'table',
+      { class: 'table table-compact' },
+      h('thead', null, h('tr', null, h('th', null, 'Phone'), h('th', null, 'LID'), h('th', null, 'Role'), h('th', null, ''))),
+      h('tbody', null, rows),
+    ),
   ];
 }
 

@@ -72,9 +72,16 @@ export function settingsCard(base: string, group: Group, reload: () => Promise<v
   addMode.value = group.settings.memberAddMode;
   addMode.addEventListener('change', () => void apply(addMode, { memberAddMode: addMode.value as 'admins' | 'all' }, () => (addMode.value = group.settings.memberAddMode)));
 
-  const ephemeral = h('select', { name: 'ephemeralSeconds' }, EPHEMERAL.map(([v, l]) => h('option', { value: String(v) }, l)));
+  const ephemeral = h(
+    'select',
+    { name: 'ephemeralSeconds' },
+    EPHEMERAL.map(([v, l]) => h('option', { value: String(v) }, l)),
+  );
   ephemeral.value = String(group.settings.ephemeralSeconds);
-  ephemeral.addEventListener('change', () => void apply(ephemeral, { ephemeralSeconds: Number(ephemeral.value) }, () => (ephemeral.value = String(group.settings.ephemeralSeconds))));
+  ephemeral.addEventListener(
+    'change',
+    () => void apply(ephemeral, { ephemeralSeconds: Number(ephemeral.value) }, () => (ephemeral.value = String(group.settings.ephemeralSeconds))),
+  );
 
   const card = h(
     'section',
@@ -113,17 +120,28 @@ export function joinRequestsCard(base: string, admin: boolean, onOutcomes: (titl
           requests.map((r) => {
             const who = r.phone ?? r.lid ?? r.jid;
             const decide = (verb: 'approve' | 'reject') => {
-              const button = h('button', { type: 'button', class: `btn btn-small ${verb === 'approve' ? 'btn-primary' : 'btn-secondary'}` }, verb === 'approve' ? 'Approve' : 'Reject');
-              button.addEventListener('click', () =>
-                void busy(button, async () => {
-                  const { outcomes } = await api<{ outcomes: Outcome[] }>('POST', `${base}/join-requests/${verb}`, { participants: [r.jid] });
-                  onOutcomes(`${verb === 'approve' ? 'Approve' : 'Reject'} ${who}`, outcomes);
-                  await load();
-                }),
+              const button = h(
+                'button',
+                { type: 'button', class: `btn btn-small ${verb === 'approve' ? 'btn-primary' : 'btn-secondary'}` },
+                verb === 'approve' ? 'Approve' : 'Reject',
+              );
+              button.addEventListener(
+                'click',
+                () =>
+                  void busy(button, async () => {
+                    const { outcomes } = await api<{ outcomes: Outcome[] }>('POST', `${base}/join-requests/${verb}`, { participants: [r.jid] });
+                    onOutcomes(`${verb === 'approve' ? 'Approve' : 'Reject'} ${who}`, outcomes);
+                    await load();
+                  }),
               );
               return button;
             };
-            return h('li', { 'data-jid': r.jid }, h('span', null, h('strong', null, who), h('span', { class: 'muted small' }, ` · ${r.method.replace(/_/g, ' ')} · ${formatTime(r.requestedAt)}`)), h('span', { class: 'row-actions' }, decide('approve'), decide('reject')));
+            return h(
+              'li',
+              { 'data-jid': r.jid },
+              h('span', null, h('strong', null, who), h('span', { class: 'muted small' }, ` · ${r.method.replace(/_/g, ' ')} · ${formatTime(r.requestedAt)}`)),
+              h('span', { class: 'row-actions' }, decide('approve'), decide('reject')),
+            );
           }),
         ),
       );

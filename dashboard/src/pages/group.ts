@@ -79,14 +79,25 @@ function inviteCard(base: string, admin: boolean): HTMLElement {
   const show = (data: { code: string; link: string }) => {
     current = data.link;
     const revoke = h('button', { type: 'button', class: 'btn btn-danger btn-small' }, 'Revoke');
-    revoke.addEventListener('click', () =>
-      void busy(revoke, async () => {
-        if (!(await confirmAction('Revoke the invite link?', 'The current link stops working at once; a new one is issued.', 'Revoke link'))) return;
-        show(await api<{ code: string; link: string }>('POST', `${base}/invite-code/revoke`));
-        toast('Invite link revoked; a new one was issued.', 'success');
-      }),
+    revoke.addEventListener(
+      'click',
+      () =>
+        void busy(revoke, async () => {
+          if (!(await confirmAction('Revoke the invite link?', 'The current link stops working at once; a new one is issued.', 'Revoke link'))) return;
+          show(await api<{ code: string; link: string }>('POST', `${base}/invite-code/revoke`));
+          toast('Invite link revoked; a new one was issued.', 'success');
+        }),
     );
-    mount(area, h('div', { class: 'secret' }, h('code', { class: 'invite-value' }, data.link), copyButton(() => current), revoke));
+    mount(
+      area,
+      h(
+        'div',
+        { class: 'secret' },
+        h('code', { class: 'invite-value' }, data.link),
+        copyButton(() => current),
+        revoke,
+      ),
+    );
   };
   const reveal = h('button', { type: 'button', class: 'btn btn-secondary', disabled: !admin }, 'Show invite link');
   reveal.addEventListener('click', () => void busy(reveal, async () => show(await api<{ code: string; link: string }>('GET', `${base}/invite-code`))));
@@ -96,13 +107,15 @@ function inviteCard(base: string, admin: boolean): HTMLElement {
 
 function leaveCard(id: string, base: string, group: Group): HTMLElement {
   const leave = h('button', { type: 'button', class: 'btn btn-danger' }, 'Leave group');
-  leave.addEventListener('click', () =>
-    void busy(leave, async () => {
-      if (!(await confirmAction(`Leave “${group.name}”?`, 'This number leaves the group. To come back it needs a new invite.', 'Leave group'))) return;
-      await api('POST', `${base}/leave`);
-      toast(`Left ${group.name}.`, 'success');
-      navigate(`/instances/${id}/groups`);
-    }),
+  leave.addEventListener(
+    'click',
+    () =>
+      void busy(leave, async () => {
+        if (!(await confirmAction(`Leave “${group.name}”?`, 'This number leaves the group. To come back it needs a new invite.', 'Leave group'))) return;
+        await api('POST', `${base}/leave`);
+        toast(`Left ${group.name}.`, 'success');
+        navigate(`/instances/${id}/groups`);
+      }),
   );
   return h('section', { class: 'card card-danger' }, h('h2', null, 'Leave'), h('p', { class: 'muted small' }, 'The group stays; this number leaves it.'), leave);
 }

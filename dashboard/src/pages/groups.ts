@@ -8,7 +8,14 @@ const PAGE_SIZE = 25;
 
 /** Splits pasted numbers: one per line, or separated by commas, semicolons or spaces. */
 export function parseNumbers(text: string): string[] {
-  return [...new Set(text.split(/[\n,;\t ]+/).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(/[\n,;\t ]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** Encodes a group id for the URL of the dashboard. */
@@ -31,7 +38,10 @@ export function groupsPage({ params, main, signal }: PageContext): void {
       const page = await api<{ groups: Group[]; total: number; limit: number; offset: number }>('GET', `${base}/groups?${query}`, undefined, { signal });
       error.replaceChildren();
       if (page.groups.length === 0) {
-        mount(tbody, h('tr', null, h('td', { colSpan: 5, class: 'empty-row' }, search ? `No group matches “${search}”.` : 'No groups yet. Create one below, or resync from WhatsApp.')));
+        mount(
+          tbody,
+          h('tr', null, h('td', { colSpan: 5, class: 'empty-row' }, search ? `No group matches “${search}”.` : 'No groups yet. Create one below, or resync from WhatsApp.')),
+        );
       } else {
         mount(
           tbody,
@@ -49,8 +59,16 @@ export function groupsPage({ params, main, signal }: PageContext): void {
         );
       }
       const last = Math.min(page.offset + page.groups.length, page.total);
-      const prev = h('button', { type: 'button', class: 'btn btn-secondary btn-small', disabled: page.offset === 0, onclick: () => ((offset = Math.max(0, offset - PAGE_SIZE)), void load()) }, '← Previous');
-      const next = h('button', { type: 'button', class: 'btn btn-secondary btn-small', disabled: last >= page.total, onclick: () => ((offset += PAGE_SIZE), void load()) }, 'Next →');
+      const prev = h(
+        'button',
+        { type: 'button', class: 'btn btn-secondary btn-small', disabled: page.offset === 0, onclick: () => ((offset = Math.max(0, offset - PAGE_SIZE)), void load()) },
+        '← Previous',
+      );
+      const next = h(
+        'button',
+        { type: 'button', class: 'btn btn-secondary btn-small', disabled: last >= page.total, onclick: () => ((offset += PAGE_SIZE), void load()) },
+        'Next →',
+      );
       mount(pager, h('span', { class: 'muted' }, page.total ? `${page.offset + 1}–${last} of ${page.total}` : '0 groups'), prev, next);
     } catch (err) {
       if (!signal.aborted) error.replaceChildren(notice(errorMessage(err)));
@@ -73,12 +91,14 @@ export function groupsPage({ params, main, signal }: PageContext): void {
     },
   });
   const resync = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Resync from WhatsApp');
-  resync.addEventListener('click', () =>
-    void busy(resync, async () => {
-      const r = await api<{ groups: number; removed: number }>('POST', `${base}/groups/refresh`);
-      toast(`Resynced: ${r.groups} groups${r.removed ? `, ${r.removed} stale removed` : ''}.`, 'success');
-      await load();
-    }),
+  resync.addEventListener(
+    'click',
+    () =>
+      void busy(resync, async () => {
+        const r = await api<{ groups: number; removed: number }>('POST', `${base}/groups/refresh`);
+        toast(`Resynced: ${r.groups} groups${r.removed ? `, ${r.removed} stale removed` : ''}.`, 'success');
+        await load();
+      }),
   );
 
   mount(
@@ -86,7 +106,17 @@ export function groupsPage({ params, main, signal }: PageContext): void {
     h('div', { class: 'page-head' }, link(`/instances/${id}`, '← Instance'), h('h1', null, 'Groups')),
     error,
     h('div', { class: 'toolbar' }, searchBox, h('span', { class: 'spacer' }), resync),
-    h('div', { class: 'card card-flush' }, h('table', { class: 'table', id: 'groups-table' }, h('thead', null, h('tr', null, h('th', null, 'Group'), h('th', null, 'Size'), h('th', null, 'My role'), h('th', null, 'Settings'), h('th', null, 'Created'))), tbody), pager),
+    h(
+      'div',
+      { class: 'card card-flush' },
+      h(
+        'table',
+        { class: 'table', id: 'groups-table' },
+        h('thead', null, h('tr', null, h('th', null, 'Group'), h('th', null, 'Size'), h('th', null, 'My role'), h('th', null, 'Settings'), h('th', null, 'Created'))),
+        tbody,
+      ),
+      pager,
+    ),
     h('div', { class: 'two-col' }, createForm(id, base), joinForm(id, base)),
   );
   void load();

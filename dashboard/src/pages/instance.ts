@@ -98,7 +98,14 @@ export function instancePage({ params, main, signal }: PageContext): void {
 function qrPanel(base: string, signal: AbortSignal) {
   const image = h('img', { class: 'qr', alt: 'QR code to scan with WhatsApp' });
   const note = h('p', { class: 'muted' }, 'Waiting for a QR code…');
-  const element = h('div', { class: 'qr-box', id: 'qr-panel' }, h('h3', null, 'Scan the QR code'), h('p', { class: 'small muted' }, 'WhatsApp → Settings → Linked devices → Link a device.'), image, note);
+  const element = h(
+    'div',
+    { class: 'qr-box', id: 'qr-panel' },
+    h('h3', null, 'Scan the QR code'),
+    h('p', { class: 'small muted' }, 'WhatsApp → Settings → Linked devices → Link a device.'),
+    image,
+    note,
+  );
   image.hidden = true;
   let status = '';
   let unavailable = false;
@@ -151,7 +158,11 @@ function pairingForm(base: string): HTMLElement {
         void busy(submit, async () => {
           try {
             const { code } = await api<{ code: string }>('POST', `${base}/pairing-code`, { phone: phone.value.trim() });
-            mount(result, h('div', { class: 'pairing-code' }, h('code', null, code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code), copyButton(code)), h('p', { class: 'small muted' }, 'On the phone: Linked devices → Link a device → Link with phone number instead, then type this code.'));
+            mount(
+              result,
+              h('div', { class: 'pairing-code' }, h('code', null, code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : code), copyButton(code)),
+              h('p', { class: 'small muted' }, 'On the phone: Linked devices → Link a device → Link with phone number instead, then type this code.'),
+            );
           } catch (err) {
             result.replaceChildren(notice(isMissingRoute(err) ? 'Pairing codes are not available on this server version.' : errorMessage(err)));
           }

@@ -65,7 +65,12 @@ export function instancesPage({ main, signal }: PageContext): void {
   };
 
   const name = h('input', { name: 'name', placeholder: 'e.g. Sales number', maxLength: 100 });
-  const engine = h('select', { name: 'engine' }, h('option', { value: 'baileys' }, 'WhatsApp (link a real number)'), h('option', { value: 'sandbox' }, 'Sandbox (emulated, for trying things out)'));
+  const engine = h(
+    'select',
+    { name: 'engine' },
+    h('option', { value: 'baileys' }, 'WhatsApp (link a real number)'),
+    h('option', { value: 'sandbox' }, 'Sandbox (emulated, for trying things out)'),
+  );
   const phone = h('input', { name: 'phone', placeholder: '+15550001111 (optional)', maxLength: 32 });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create instance');
   const form = h(
@@ -94,7 +99,13 @@ export function instancesPage({ main, signal }: PageContext): void {
     h('div', { class: 'form-actions' }, submit),
   );
 
-  mount(main, h('div', { class: 'page-head' }, h('h1', null, 'Instances'), h('p', { class: 'muted' }, 'Each instance is one WhatsApp number.')), error, h('div', { class: 'card card-flush' }, table), form);
+  mount(
+    main,
+    h('div', { class: 'page-head' }, h('h1', null, 'Instances'), h('p', { class: 'muted' }, 'Each instance is one WhatsApp number.')),
+    error,
+    h('div', { class: 'card card-flush' }, table),
+    form,
+  );
   every(3000, refresh, signal);
   subscribeLive((event) => {
     if (event.type === 'instance.status') void refresh().catch(showError);

@@ -34,13 +34,15 @@ function operationRow(base: string, op: Operation, refresh: () => Promise<void>)
   bar.style.width = `${pct}%`;
   const cancellable = op.status === 'scheduled' || op.status === 'running';
   const cancel = h('button', { type: 'button', class: 'btn btn-secondary btn-small' }, 'Cancel');
-  cancel.addEventListener('click', () =>
-    void busy(cancel, async () => {
-      if (!(await confirmAction('Cancel this operation?', 'What has not run yet will not run. Work already done stays done.', 'Cancel operation'))) return;
-      await api('DELETE', `${base}/operations/${seg(op.id)}`);
-      toast('Operation cancelled.', 'success');
-      await refresh();
-    }),
+  cancel.addEventListener(
+    'click',
+    () =>
+      void busy(cancel, async () => {
+        if (!(await confirmAction('Cancel this operation?', 'What has not run yet will not run. Work already done stays done.', 'Cancel operation'))) return;
+        await api('DELETE', `${base}/operations/${seg(op.id)}`);
+        toast('Operation cancelled.', 'success');
+        await refresh();
+      }),
   );
   return h(
     'tr',
@@ -52,10 +54,19 @@ function operationRow(base: string, op: Operation, refresh: () => Promise<void>)
       { class: 'progress-cell' },
       h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(total || 100), 'aria-valuenow': String(total ? done : pct) }, bar),
       h('div', { class: 'small muted' }, total ? `${done} / ${total}` : ''),
-      h('div', { class: 'counts' }, countsOf(op).map(([status, n]) => badge(`${n} ${outcomeLabel(status)}`, outcomeTone(status)))),
+      h(
+        'div',
+        { class: 'counts' },
+        countsOf(op).map(([status, n]) => badge(`${n} ${outcomeLabel(status)}`, outcomeTone(status))),
+      ),
       errorText(op.error) ? h('div', { class: 'small danger-text' }, errorText(op.error)) : null,
     ),
-    h('td', null, op.status === 'scheduled' ? `runs ${formatTime(op.runAt)}` : formatTime(op.runAt), op.attempts ? h('div', { class: 'muted small' }, `${op.attempts} attempt${op.attempts === 1 ? '' : 's'}`) : null),
+    h(
+      'td',
+      null,
+      op.status === 'scheduled' ? `runs ${formatTime(op.runAt)}` : formatTime(op.runAt),
+      op.attempts ? h('div', { class: 'muted small' }, `${op.attempts} attempt${op.attempts === 1 ? '' : 's'}`) : null,
+    ),
     h('td', { class: 'row-actions' }, cancellable ? cancel : null),
   );
 }
@@ -71,11 +82,25 @@ export function operationsPage({ params, main, signal }: PageContext): void {
     if (unavailable) return;
     try {
       const body = await api<{ operations: Operation[] } | Operation[]>('GET', `${base}/operations`, undefined, { signal });
-      const operations = Array.isArray(body) ? body : body.operations ?? [];
-      if (operations.length === 0) return mount(area, h('div', { class: 'card empty' }, h('p', null, 'No operations. Paced actions (group creation, large adds) appear here while they wait or run.')));
+      const operations = Array.isArray(body) ? body : (body.operations ?? []);
+      if (operations.length === 0)
+        return mount(area, h('div', { class: 'card empty' }, h('p', null, 'No operations. Paced actions (group creation, large adds) appear here while they wait or run.')));
       mount(
         area,
-        h('div', { class: 'card card-flush' }, h('table', { class: 'table', id: 'operations-table' }, h('thead', null, h('tr', null, h('th', null, 'Operation'), h('th', null, 'Status'), h('th', null, 'Progress'), h('th', null, 'When'), h('th', null, ''))), h('tbody', null, operations.map((op) => operationRow(base, op, refresh))))),
+        h(
+          'div',
+          { class: 'card card-flush' },
+          h(
+            'table',
+            { class: 'table', id: 'operations-table' },
+            h('thead', null, h('tr', null, h('th', null, 'Operation'), h('th', null, 'Status'), h('th', null, 'Progress'), h('th', null, 'When'), h('th', null, ''))),
+            h(
+              'tbody',
+              null,
+              operations.map((op) => operationRow(base, op, refresh)),
+            ),
+          ),
+        ),
       );
     } catch (err) {
       if (signal.aborted) return;
@@ -86,7 +111,17 @@ export function operationsPage({ params, main, signal }: PageContext): void {
     }
   };
 
-  mount(main, h('div', { class: 'page-head' }, link(`/instances/${id}`, '← Instance'), h('h1', null, 'Operations'), h('p', { class: 'muted' }, 'Scheduled and running paced operations. Pacing keeps the number safe from WhatsApp’s automation limits.')), area);
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'page-head' },
+      link(`/instances/${id}`, '← Instance'),
+      h('h1', null, 'Operations'),
+      h('p', { class: 'muted' }, 'Scheduled and running paced operations. Pacing keeps the number safe from WhatsApp’s automation limits.'),
+    ),
+    area,
+  );
   every(2000, refresh, signal);
   subscribeLive((event) => {
     if (event.instanceId === id && event.type.startsWith('operation.')) void refresh();

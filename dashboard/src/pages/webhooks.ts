@@ -71,17 +71,38 @@ export function webhooksPage({ main, signal }: PageContext): void {
       if (!signal.aborted) mount(area, notice(isMissingRoute(err) ? UNAVAILABLE : errorMessage(err), isMissingRoute(err) ? 'info' : 'error'));
     }
   };
-  mount(main, h('div', { class: 'page-head' }, h('h1', null, 'Webhooks'), h('p', { class: 'muted' }, 'Events are delivered from a durable log: signed, in order per instance, retried until they arrive.')), area, createForm(load, signal));
+  mount(
+    main,
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', null, 'Webhooks'),
+      h('p', { class: 'muted' }, 'Events are delivered from a durable log: signed, in order per instance, retried until they arrive.'),
+    ),
+    area,
+    createForm(load, signal),
+  );
   void load();
 }
 
 function createForm(reload: () => Promise<void>, signal: AbortSignal): HTMLElement {
   const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/groupgate-hook' });
-  const format = h('select', { name: 'format' }, ['native', 'green-api', 'z-api'].map((f) => h('option', { value: f }, f)));
+  const format = h(
+    'select',
+    { name: 'format' },
+    ['native', 'green-api', 'z-api'].map((f) => h('option', { value: f }, f)),
+  );
   const events = h('input', { name: 'events', placeholder: 'All events, or e.g. group.*, instance.status' });
   const instanceBoxes = h('div', { class: 'check-list' }, h('span', { class: 'muted small' }, 'Loading instances…'));
   void api<{ instances: Instance[] }>('GET', '/api/instances', undefined, { signal })
-    .then(({ instances }) => mount(instanceBoxes, instances.length ? instances.map((i) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: i.id }), `${i.name} (${i.id})`)) : h('span', { class: 'muted small' }, 'No instances yet.')))
+    .then(({ instances }) =>
+      mount(
+        instanceBoxes,
+        instances.length
+          ? instances.map((i) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: i.id }), `${i.name} (${i.id})`))
+          : h('span', { class: 'muted small' }, 'No instances yet.'),
+      ),
+    )
     .catch(() => instanceBoxes.replaceChildren());
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add subscription');
   const status = h('div');
@@ -134,28 +155,36 @@ export function webhookPage({ params, main, signal }: PageContext): void {
       const toggle = h('button', { type: 'button', class: 'btn btn-secondary' }, sub.enabled ? 'Disable' : 'Enable');
       toggle.addEventListener('click', () => void busy(toggle, async () => (await api('PATCH', base, { enabled: !sub.enabled }), await loadSub())));
       const ping = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Send test ping');
-      ping.addEventListener('click', () =>
-        void busy(ping, async () => {
-          const r = await api<{ ok: boolean; statusCode: number | null; error: string | null; durationMs: number }>('POST', `${base}/test`);
-          if (r.ok) toast(`Test ping delivered: the receiver answered ${r.statusCode} in ${r.durationMs} ms.`, 'success');
-          else toast(`Test ping failed: ${r.error ?? `the receiver answered ${r.statusCode}`}.`, 'error');
-          await loadDeliveries();
-        }),
+      ping.addEventListener(
+        'click',
+        () =>
+          void busy(ping, async () => {
+            const r = await api<{ ok: boolean; statusCode: number | null; error: string | null; durationMs: number }>('POST', `${base}/test`);
+            if (r.ok) toast(`Test ping delivered: the receiver answered ${r.statusCode} in ${r.durationMs} ms.`, 'success');
+            else toast(`Test ping failed: ${r.error ?? `the receiver answered ${r.statusCode}`}.`, 'error');
+            await loadDeliveries();
+          }),
       );
       const remove = h('button', { type: 'button', class: 'btn btn-danger' }, 'Delete');
-      remove.addEventListener('click', () =>
-        void busy(remove, async () => {
-          if (!(await confirmAction('Delete this subscription?', 'Nothing more is delivered to this URL, and its delivery history is deleted.', 'Delete subscription'))) return;
-          await api('DELETE', base);
-          toast('Subscription deleted.', 'success');
-          navigate('/webhooks');
-        }),
+      remove.addEventListener(
+        'click',
+        () =>
+          void busy(remove, async () => {
+            if (!(await confirmAction('Delete this subscription?', 'Nothing more is delivered to this URL, and its delivery history is deleted.', 'Delete subscription'))) return;
+            await api('DELETE', base);
+            toast('Subscription deleted.', 'success');
+            navigate('/webhooks');
+          }),
       );
       mount(
         head,
         link('/webhooks', '← Webhooks'),
         h('h1', { class: 'break' }, sub.url, ' ', badge(sub.enabled ? 'enabled' : 'disabled')),
-        h('p', { class: 'muted' }, `${sub.format} format · events: ${sub.events?.length ? sub.events.join(', ') : 'all'} · instances: ${sub.instances?.length ? sub.instances.join(', ') : 'all'}${sub.managedBy ? ` · managed by ${sub.managedBy} settings` : ''}`),
+        h(
+          'p',
+          { class: 'muted' },
+          `${sub.format} format · events: ${sub.events?.length ? sub.events.join(', ') : 'all'} · instances: ${sub.instances?.length ? sub.instances.join(', ') : 'all'}${sub.managedBy ? ` · managed by ${sub.managedBy} settings` : ''}`,
+        ),
         h('div', { class: 'toolbar' }, ping, toggle, h('span', { class: 'spacer' }), remove),
       );
     } catch (err) {
@@ -172,8 +201,16 @@ export function webhookPage({ params, main, signal }: PageContext): void {
         h(
           'table',
           { class: 'table table-compact', id: 'deliveries-table' },
-          h('thead', null, h('tr', null, h('th', null, 'Event'), h('th', null, 'Status'), h('th', null, 'Attempts'), h('th', null, 'Last answer'), h('th', null, 'Next retry'), h('th', null, ''))),
-          h('tbody', null, rows.map((d) => deliveryRow(base, d, loadDeliveries, replay))),
+          h(
+            'thead',
+            null,
+            h('tr', null, h('th', null, 'Event'), h('th', null, 'Status'), h('th', null, 'Attempts'), h('th', null, 'Last answer'), h('th', null, 'Next retry'), h('th', null, '')),
+          ),
+          h(
+            'tbody',
+            null,
+            rows.map((d) => deliveryRow(base, d, loadDeliveries, replay)),
+          ),
         ),
       );
     } catch (err) {
@@ -186,7 +223,17 @@ export function webhookPage({ params, main, signal }: PageContext): void {
     mount(
       tabs,
       ['', 'pending', 'delivered', 'failed', 'skipped', 'cancelled'].map((s) =>
-        h('button', { type: 'button', role: 'tab', class: `tab${s === filter ? ' active' : ''}`, 'aria-selected': String(s === filter), onclick: () => ((filter = s), renderTabs(), void loadDeliveries()) }, s || 'all'),
+        h(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            class: `tab${s === filter ? ' active' : ''}`,
+            'aria-selected': String(s === filter),
+            onclick: () => ((filter = s), renderTabs(), void loadDeliveries()),
+          },
+          s || 'all',
+        ),
       ),
     );
   renderTabs();
@@ -194,7 +241,10 @@ export function webhookPage({ params, main, signal }: PageContext): void {
   const replay = async (from: string) => {
     if (!(await confirmAction('Replay events?', `Every event from ${from} on is delivered again, in order; pending deliveries are replaced.`, 'Replay'))) return;
     const r = await api<{ instances: unknown[]; cancelled: number }>('POST', `${base}/replay`, { from });
-    toast(`Replay started for ${r.instances.length} instance${r.instances.length === 1 ? '' : 's'}${r.cancelled ? `; ${r.cancelled} pending deliveries folded into it` : ''}.`, 'success');
+    toast(
+      `Replay started for ${r.instances.length} instance${r.instances.length === 1 ? '' : 's'}${r.cancelled ? `; ${r.cancelled} pending deliveries folded into it` : ''}.`,
+      'success',
+    );
     await loadDeliveries();
   };
 
@@ -205,7 +255,10 @@ export function webhookPage({ params, main, signal }: PageContext): void {
 
 function deliveryRow(base: string, d: Delivery, reload: () => Promise<void>, replay: (from: string) => Promise<void>): HTMLElement {
   const retry = h('button', { type: 'button', class: 'btn btn-secondary btn-small' }, d.status === 'pending' ? 'Retry now' : 'Retry');
-  retry.addEventListener('click', () => void busy(retry, async () => (await api('POST', `${base}/deliveries/${seg(d.id)}/retry`), toast('Sending it again now.', 'success'), await reload())));
+  retry.addEventListener(
+    'click',
+    () => void busy(retry, async () => (await api('POST', `${base}/deliveries/${seg(d.id)}/retry`), toast('Sending it again now.', 'success'), await reload())),
+  );
   const again = h('button', { type: 'button', class: 'btn btn-ghost btn-small' }, 'Replay from here');
   again.addEventListener('click', () => void busy(again, () => replay(d.eventId)));
   // Test pings are not retried and skipped events have nothing to send.
@@ -216,7 +269,13 @@ function deliveryRow(base: string, d: Delivery, reload: () => Promise<void>, rep
     h('td', null, h('strong', null, d.eventType), h('div', { class: 'muted small' }, d.eventId)),
     h('td', null, badge(d.status)),
     h('td', null, String(d.attempts)),
-    h('td', null, d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : '', d.lastError ? h('div', { class: 'small danger-text' }, d.lastError) : null, d.lastAttemptAt ? h('div', { class: 'muted small' }, formatTime(d.lastAttemptAt)) : null),
+    h(
+      'td',
+      null,
+      d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : '',
+      d.lastError ? h('div', { class: 'small danger-text' }, d.lastError) : null,
+      d.lastAttemptAt ? h('div', { class: 'muted small' }, formatTime(d.lastAttemptAt)) : null,
+    ),
     h('td', null, d.status === 'pending' && d.nextAttemptAt ? formatTime(d.nextAttemptAt) : '—'),
     h('td', { class: 'row-actions' }, actionable ? [retry, again] : null),
   );

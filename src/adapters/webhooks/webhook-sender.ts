@@ -29,7 +29,9 @@ function keyOf(secret: string): Buffer {
 
 /** `v1,<base64 HMAC-SHA256 of "id.timestamp.payload">`, as `standardwebhooks` signs, with node:crypto. */
 export function signature(secret: string, id: string, atMs: number, payload: string): string {
-  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${Math.floor(atMs / 1000)}.${payload}`).digest('base64')}`;
+  return `v1,${createHmac('sha256', keyOf(secret))
+    .update(`${id}.${Math.floor(atMs / 1000)}.${payload}`)
+    .digest('base64')}`;
 }
 
 /** The headers of one signed message. */

@@ -4,10 +4,7 @@ import { hashesEqual, hashSecret, newSecret, shortId } from '../common/ids.js';
 import type { ApiKey } from './access-model.js';
 
 /** Who is calling, once a secret has been checked. */
-export type Principal =
-  | { kind: 'admin'; keyId: string | null }
-  | { kind: 'key'; keyId: string; instances: string[] }
-  | { kind: 'instance'; instanceId: string };
+export type Principal = { kind: 'admin'; keyId: string | null } | { kind: 'key'; keyId: string; instances: string[] } | { kind: 'instance'; instanceId: string };
 
 /** What a client sees of an API key (never its secret, except once in `key` at creation/rotation). */
 export interface ApiKeyView {

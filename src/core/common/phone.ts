@@ -11,12 +11,7 @@ export interface PersonRef {
   jid: string;
 }
 
-const PHONE_FORMS = [
-  /^(\d{6,15})@s\.whatsapp\.net$/,
-  /^(\d{6,15})@c\.us$/,
-  /^\+(\d{6,15})$/,
-  /^(\d{6,15})$/,
-];
+const PHONE_FORMS = [/^(\d{6,15})@s\.whatsapp\.net$/, /^(\d{6,15})@c\.us$/, /^\+(\d{6,15})$/, /^(\d{6,15})$/];
 
 /**
  * Normalises one phone in any accepted form (`{digits}@s.whatsapp.net`, `{digits}@c.us`, `+E164`,

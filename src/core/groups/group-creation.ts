@@ -58,7 +58,11 @@ export function createGroupCreation(deps: GroupCreationDeps) {
   async function createOnEngine(instance: Instance, session: EngineSession, input: CreateGroupInput, refs: PersonRef[]): Promise<CreatedGroup> {
     let created;
     try {
-      created = await session.createGroup(input.name, refs.map((r) => r.jid), { locked: input.locked ?? true, description: input.description });
+      created = await session.createGroup(
+        input.name,
+        refs.map((r) => r.jid),
+        { locked: input.locked ?? true, description: input.description },
+      );
     } catch (err) {
       return mapEngineError(err, 'create');
     }

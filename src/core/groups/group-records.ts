@@ -65,7 +65,6 @@ export const sameParticipants = (a: StoredParticipant[], b: StoredParticipant[])
 export function sameFields(a: StoredGroup, b: StoredGroup): boolean {
   const { participants: _a, settings: sa, ...fa } = a;
   const { participants: _b, settings: sb, ...fb } = b;
-  const same = (x: Record<string, unknown>, y: Record<string, unknown>) =>
-    Object.keys(x).length === Object.keys(y).length && Object.keys(x).every((k) => x[k] === y[k]);
+  const same = (x: Record<string, unknown>, y: Record<string, unknown>) => Object.keys(x).length === Object.keys(y).length && Object.keys(x).every((k) => x[k] === y[k]);
   return same(fa, fb) && same({ ...sa }, { ...sb });
 }

@@ -51,13 +51,17 @@ export function createPacedRuns(deps: PacedRunsDeps) {
 
   return {
     /** What to do when paced, for this request and policy. */
-    whenPaced: (options: PacedOptions, policy: PacingPolicy): WhenPaced =>
-      options.whenPaced === 'instance' ? (policy.queueWhenPaced ? 'queue' : 'refuse') : options.whenPaced,
+    whenPaced: (options: PacedOptions, policy: PacingPolicy): WhenPaced => (options.whenPaced === 'instance' ? (policy.queueWhenPaced ? 'queue' : 'refuse') : options.whenPaced),
 
     /** The `rate_limited` answer to a paced request that may not wait: the next chance is `at`. */
     refusal(what: string, at: number): DomainError {
       const seconds = secondsUntil(at);
-      return new DomainError('rate_limited', `pacing: the next ${what} may run at ${new Date(at).toISOString()}; retry after ${seconds} seconds`, { retryAt: new Date(at).toISOString() }, seconds);
+      return new DomainError(
+        'rate_limited',
+        `pacing: the next ${what} may run at ${new Date(at).toISOString()}; retry after ${seconds} seconds`,
+        { retryAt: new Date(at).toISOString() },
+        seconds,
+      );
     },
 
     /** Runs an action directly (pacing off), still backing the instance off on a 429. */

@@ -9,16 +9,7 @@
 import { DomainError } from '../common/errors.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { EMPTY_PACING_STATE, type PacingState } from './pacing-model.js';
-import {
-  PACING_LIMITS,
-  addPauseMs,
-  backedOff,
-  createRunnableAt,
-  effectivePolicy,
-  nextCreateSlot,
-  pruneState,
-  type PacingPolicy,
-} from './pacing-policy.js';
+import { PACING_LIMITS, addPauseMs, backedOff, createRunnableAt, effectivePolicy, nextCreateSlot, pruneState, type PacingPolicy } from './pacing-policy.js';
 import { type PacingStateRepository } from '../ports/pacing-state.js';
 import type { Store } from '../ports/store.js';
 

@@ -76,8 +76,7 @@ export function createParticipantService(deps: ParticipantServiceDeps) {
 
   return {
     /** Adds people now, unpaced; refused-by-privacy people get a private invite unless told otherwise. */
-    add: (instanceId: string, groupId: string, inputs: unknown[], inviteOnPrivacyRefusal?: boolean) =>
-      change('add', instanceId, groupId, inputs, inviteOnPrivacyRefusal),
+    add: (instanceId: string, groupId: string, inputs: unknown[], inviteOnPrivacyRefusal?: boolean) => change('add', instanceId, groupId, inputs, inviteOnPrivacyRefusal),
     remove: (instanceId: string, groupId: string, inputs: unknown[]) => change('remove', instanceId, groupId, inputs),
     promote: (instanceId: string, groupId: string, inputs: unknown[]) => change('promote', instanceId, groupId, inputs),
     demote: (instanceId: string, groupId: string, inputs: unknown[]) => change('demote', instanceId, groupId, inputs),

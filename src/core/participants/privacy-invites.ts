@@ -26,9 +26,7 @@ export interface InviteTarget {
 export async function sendPrivacyInvites(events: EventLog, target: InviteTarget, outcomes: Outcome[], results: ParticipantResult[]): Promise<void> {
   const { instance, session, groupId, groupName } = target;
   const logSent = (chatId: string, sent: { id: string; timestamp: number }, body: Record<string, unknown>) =>
-    events.transact((_tx, emit) =>
-      emit(instance.id, 'message.sent', { messageId: sent.id, chatId, timestamp: new Date(sent.timestamp * 1000).toISOString(), ...body }),
-    );
+    events.transact((_tx, emit) => emit(instance.id, 'message.sent', { messageId: sent.id, chatId, timestamp: new Date(sent.timestamp * 1000).toISOString(), ...body }));
   let link: string | undefined;
   for (const o of outcomes) {
     if (o.status !== 'privacy_refused') continue;

@@ -80,7 +80,13 @@ export function retryDelayMs(attempt: number, baseMs: number, random: () => numb
  * What follows a failed attempt: dead-letter once 24 h have passed since the first attempt, else
  * the time of the next attempt (never later than the deadline, so the last try happens at it).
  */
-export function afterFailure(input: { attempts: number; firstAttemptAt: number; now: number; baseMs: number; random?: () => number }): { dead: true } | { dead: false; nextAttemptAt: number } {
+export function afterFailure(input: {
+  attempts: number;
+  firstAttemptAt: number;
+  now: number;
+  baseMs: number;
+  random?: () => number;
+}): { dead: true } | { dead: false; nextAttemptAt: number } {
   const deadline = input.firstAttemptAt + DEAD_LETTER_AFTER_MS;
   if (input.now >= deadline) return { dead: true };
   const next = input.now + retryDelayMs(input.attempts, input.baseMs, input.random);

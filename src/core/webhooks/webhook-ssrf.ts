@@ -119,17 +119,16 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): URL {
   if (url.username || url.password) {
     throw new DomainError('webhook_url_refused', 'webhook urls must not carry credentials; receivers verify the signature instead', { reason: 'credentials' });
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   if (!host) throw new DomainError('webhook_url_refused', 'the webhook url has no host', { reason: 'invalid_url' });
   if (METADATA_NAMES.has(host)) {
     throw new DomainError('webhook_url_refused', 'cloud metadata addresses are never allowed', { reason: 'metadata' });
   }
   const literal = isIP(host) ? host : undefined;
-  const cls: AddressClass | undefined = literal
-    ? classifyAddress(literal)
-    : host === 'localhost' || host.endsWith('.localhost')
-      ? 'loopback'
-      : undefined;
+  const cls: AddressClass | undefined = literal ? classifyAddress(literal) : host === 'localhost' || host.endsWith('.localhost') ? 'loopback' : undefined;
   if (cls && !(cls === 'public' || (allowPrivate && (cls === 'private' || cls === 'loopback')))) {
     throw new DomainError('webhook_url_refused', `the webhook url is refused: ${refusalReason(cls)}`, { reason: cls });
   }

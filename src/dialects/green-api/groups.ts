@@ -44,7 +44,10 @@ export const path = (method: string) => `/waInstance:idInstance/${method}/:token
 /** Runs a group change: true/false from the outcome, false (200) for group-level refusals. */
 const flagged = (fn: () => Promise<boolean>) => flaggedBy(FLAG_FALSE, fn);
 
-export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'instances' | 'paced' | 'participants'>> = async (app, { groups, instances, paced, participants }) => {
+export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'instances' | 'paced' | 'participants'>> = async (
+  app,
+  { groups, instances, paced, participants },
+) => {
   const idOf = (request: FastifyRequest) => instanceOf(request).id;
   const tags = ['green-api'];
 
@@ -139,7 +142,13 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
   );
 
   const participantMethods: { method: string; flag: string; action: 'add' | 'remove' | 'promote' | 'demote'; done: OutcomeStatus; summary: string }[] = [
-    { method: 'addGroupParticipant', flag: 'addParticipant', action: 'add', done: 'added', summary: 'Add a participant (false when not added: refused, invited instead, already in)' },
+    {
+      method: 'addGroupParticipant',
+      flag: 'addParticipant',
+      action: 'add',
+      done: 'added',
+      summary: 'Add a participant (false when not added: refused, invited instead, already in)',
+    },
     { method: 'removeGroupParticipant', flag: 'removeParticipant', action: 'remove', done: 'removed', summary: 'Remove a participant' },
     { method: 'setGroupAdmin', flag: 'setGroupAdmin', action: 'promote', done: 'promoted', summary: 'Make a participant admin' },
     { method: 'removeAdmin', flag: 'removeAdmin', action: 'demote', done: 'demoted', summary: 'Take admin rights away' },

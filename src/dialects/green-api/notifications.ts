@@ -42,7 +42,10 @@ export const greenNotificationRoutes: FastifyPluginAsyncTypebox<{ queue: GreenQu
         tags,
         summary: 'Delete a received notification from the queue',
         params: DeleteParams,
-        response: { 200: { type: 'object', properties: { result: { type: 'boolean', description: 'It was in the queue and is now deleted', examples: [true] } } }, ...errors(400, 401, 403, 429) },
+        response: {
+          200: { type: 'object', properties: { result: { type: 'boolean', description: 'It was in the queue and is now deleted', examples: [true] } } },
+          ...errors(400, 401, 403, 429),
+        },
       },
     },
     async (request) => ({ result: await queue.delete(instanceOf(request).id, request.params.receiptId) }),

@@ -11,12 +11,7 @@ export function createGreenApiQueueRepository(db: Kysely<GreenApiTables>): Green
   return {
     async state(instanceId) {
       const floor = await floorOf(instanceId);
-      const rows = await db
-        .selectFrom('green_api_deleted_receipts')
-        .select('receipt_id')
-        .where('instance_id', '=', instanceId)
-        .where('receipt_id', '>', floor)
-        .execute();
+      const rows = await db.selectFrom('green_api_deleted_receipts').select('receipt_id').where('instance_id', '=', instanceId).where('receipt_id', '>', floor).execute();
       return { floor, deleted: new Set(rows.map((r) => Number(r.receipt_id))) };
     },
 

@@ -84,7 +84,9 @@ export const GroupDataReply = Type.Union([
 const yesNo = (description: string) => Type.Optional(Type.Union([Type.Literal('yes'), Type.Literal('no')], { description, examples: ['yes'] }));
 
 const settingsFields = {
-  webhookUrl: Type.Optional(Type.String({ maxLength: 2000, description: 'Webhook URL; "" = notifications go to the receiveNotification queue', examples: ['https://example.com/hook'] })),
+  webhookUrl: Type.Optional(
+    Type.String({ maxLength: 2000, description: 'Webhook URL; "" = notifications go to the receiveNotification queue', examples: ['https://example.com/hook'] }),
+  ),
   webhookUrlToken: Type.Optional(Type.String({ maxLength: 500, description: 'Sent as the Authorization header of webhooks', examples: ['Bearer s3cr3t'] })),
   delaySendMessagesMilliseconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, description: 'Kept for compatibility', examples: [5000] })),
   outgoingWebhook: yesNo('Kept for compatibility'),

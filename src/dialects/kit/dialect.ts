@@ -26,7 +26,6 @@ export interface Dialect {
   forgetInstance?(instanceId: string): Promise<void>;
 }
 
-
 export interface DialectModule {
   name: string;
   /** Secrets in the dialect's paths, hidden from logged URLs. */

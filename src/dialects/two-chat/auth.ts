@@ -57,12 +57,7 @@ export function twoChatAuth(deps: AuthDeps) {
 }
 
 /** The instance whose phone is `fromNumber`, among those the key may see; 422 / 404 otherwise. */
-export async function instanceByNumber(
-  deps: Pick<ApiServices, 'access' | 'instances'>,
-  request: FastifyRequest,
-  fromNumber: unknown,
-  loc: (string | number)[],
-): Promise<Instance> {
+export async function instanceByNumber(deps: Pick<ApiServices, 'access' | 'instances'>, request: FastifyRequest, fromNumber: unknown, loc: (string | number)[]): Promise<Instance> {
   const digits = strictE164(fromNumber);
   if (!digits) throw unprocessable([{ loc, msg: 'value is not a valid phone number in E.164 format (+<country code><number>)', type: 'value_error.phone' }]);
   const principal = request.twoChatPrincipal!;

@@ -46,7 +46,10 @@ export function twoChatErrorHandler(err: FastifyError | Error, request: FastifyR
   if (validation) {
     const where = (err as { validationContext?: string }).validationContext ?? 'body';
     const detail = validation.map((v) => {
-      const path = (v.instancePath ?? '').split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const path = (v.instancePath ?? '')
+        .split('/')
+        .filter(Boolean)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
       const missing = v.keyword === 'required' && typeof v.params?.missingProperty === 'string' ? [v.params.missingProperty] : [];
       return { loc: [where, ...path, ...missing], msg: v.message ?? 'invalid', type: v.keyword === 'required' ? 'missing' : `value_error.${v.keyword ?? 'invalid'}` };
     });

@@ -18,14 +18,12 @@ const MAX_NUMBERS = 10;
 const tooMany = () => badRequest(`You can send up to ${MAX_NUMBERS} participants per request; add the rest with add-participant`);
 
 /** 2Chat's group routes. */
-export const twoChatRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants'> & { handles: TwoChatGroupRepository }> = async (
-  app,
-  deps,
-) => {
+export const twoChatRoutes: FastifyPluginAsyncTypebox<
+  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants'> & { handles: TwoChatGroupRepository }
+> = async (app, deps) => {
   const { access, groups, instances, participants, handles: twoChatGroups, paced } = deps;
   const tags = ['2chat'];
-  const queued = (reply: FastifyReply) =>
-    reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
+  const queued = (reply: FastifyReply) => reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
 
   /** The group a uuid names, acted on by the `from_number` instance. */
   async function target(request: FastifyRequest, uuid: string, fromNumber: unknown): Promise<{ instance: Instance; groupId: string }> {
@@ -92,7 +90,10 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
     async (request) => {
       const instance = await instanceByNumber(deps, request, request.params.from_number, ['path', 'from_number']);
       const list = await allGroups(instance.id);
-      const uuids = await twoChatGroups.ensure(instance.id, list.map((g) => g.id));
+      const uuids = await twoChatGroups.ensure(
+        instance.id,
+        list.map((g) => g.id),
+      );
       return { success: true, data: list.map((g) => groupSummary(instance, g, uuids.get(g.id)!)) };
     },
   );
@@ -115,7 +116,15 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
 
   app.post(
     '/group/:uuid/add-participant',
-    { schema: { tags, summary: 'Add participants; privacy refusals get a private invitation', params: UuidParams, body: NumbersBody, response: { 200: AddResponse, 202: Accepted, ...twoChatErrors } } },
+    {
+      schema: {
+        tags,
+        summary: 'Add participants; privacy refusals get a private invitation',
+        params: UuidParams,
+        body: NumbersBody,
+        response: { 200: AddResponse, 202: Accepted, ...twoChatErrors },
+      },
+    },
     async (request, reply) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       strictNumbers(request.body.participants, ['body', 'participants']);
@@ -134,18 +143,14 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
     ['demote-participant', 'demote', 'Demote admins to members'],
   ] as const;
   for (const [path, action, summary] of actions) {
-    app.post(
-      `/group/:uuid/${path}`,
-      { schema: { tags, summary, params: UuidParams, body: NumbersBody, response: { 200: SplitResponse, ...twoChatErrors } } },
-      async (request) => {
-        const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
-        strictNumbers(request.body.participants, ['body', 'participants']);
-        if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
-        if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
-        const { outcomes } = await participants[action](instance.id, groupId, request.body.participants);
-        return { success: true, participants: acceptedSplit(outcomes) };
-      },
-    );
+    app.post(`/group/:uuid/${path}`, { schema: { tags, summary, params: UuidParams, body: NumbersBody, response: { 200: SplitResponse, ...twoChatErrors } } }, async (request) => {
+      const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
+      strictNumbers(request.body.participants, ['body', 'participants']);
+      if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
+      if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
+      const { outcomes } = await participants[action](instance.id, groupId, request.body.participants);
+      return { success: true, participants: acceptedSplit(outcomes) };
+    });
   }
 
   app.post(
@@ -155,7 +160,10 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
         tags,
         summary: "Change a group's description",
         params: UuidParams,
-        body: Type.Object({ from_number: FromNumber, description: Type.String({ maxLength: 10000, description: 'New description, up to 2048 characters', examples: ['Support group'] }) }),
+        body: Type.Object({
+          from_number: FromNumber,
+          description: Type.String({ maxLength: 10000, description: 'New description, up to 2048 characters', examples: ['Support group'] }),
+        }),
         response: { 200: Type.Object({ success: Type.Boolean({ description: 'Changed', examples: [true] }) }), ...twoChatErrors },
       },
     },

@@ -29,7 +29,11 @@ export const ZAPI_AUTH_ERRORS = {
 
 const REFUSALS: CredentialRefusals = {
   blocked: (seconds) =>
-    new DialectReplyError(429, { error: 'too_many_auth_failures', message: 'too many failed authentications from this address; try again later' }, { 'retry-after': String(seconds) }),
+    new DialectReplyError(
+      429,
+      { error: 'too_many_auth_failures', message: 'too many failed authentications from this address; try again later' },
+      { 'retry-after': String(seconds) },
+    ),
   unknownInstance: () => new DialectReplyError(404, ZAPI_AUTH_ERRORS.instanceNotFound),
   wrongToken: () => new DialectReplyError(401, ZAPI_AUTH_ERRORS.badToken),
 };

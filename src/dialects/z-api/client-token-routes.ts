@@ -15,7 +15,6 @@ const State = Type.Object({
  * send it in `Client-Token`. Only its SHA-256 hash is kept.
  */
 export const zapiClientTokenRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'instances'>> = async (app, { access, instances }) => {
-
   app.put(
     '/instances/:id/zapi-client-token',
     {
@@ -24,7 +23,15 @@ export const zapiClientTokenRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 
         summary: 'Set the Z-API Client-Token of an instance',
         params: InstanceIdParam,
         body: Type.Object(
-          { clientToken: Type.String({ minLength: 8, maxLength: 256, pattern: '^\\S+$', description: 'The token Z-API clients will send in the Client-Token header', examples: ['F3a9c0e1d2b4...'] }) },
+          {
+            clientToken: Type.String({
+              minLength: 8,
+              maxLength: 256,
+              pattern: '^\\S+$',
+              description: 'The token Z-API clients will send in the Client-Token header',
+              examples: ['F3a9c0e1d2b4...'],
+            }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: State, ...errorResponses(400, 401, 404) },

@@ -82,7 +82,10 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
       tags,
       summary: "The group's invitation link (admins)",
       params: ZapiGroupParams,
-      response: { 200: Type.Object({ phone: Type.String({ description: 'Group id', examples: ['120363019502650977-group'] }), invitationLink: InvitationLink }), ...zapiErrors(400, 401, 403, 404) },
+      response: {
+        200: Type.Object({ phone: Type.String({ description: 'Group id', examples: ['120363019502650977-group'] }), invitationLink: InvitationLink }),
+        ...zapiErrors(400, 401, 403, 404),
+      },
     },
     handler: async (request) => {
       const instance = zapiInstanceOf(request);
@@ -116,7 +119,9 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
         tags,
         summary: 'Join a group by its invitation link',
         params: ZapiParams,
-        querystring: Type.Object({ url: Type.String({ minLength: 1, maxLength: 300, description: 'The invitation link (or its code)', examples: ['https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd'] }) }),
+        querystring: Type.Object({
+          url: Type.String({ minLength: 1, maxLength: 300, description: 'The invitation link (or its code)', examples: ['https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd'] }),
+        }),
         response: { 200: Type.Object({ success: Type.Boolean({ description: 'Joined (or the join request was sent)', examples: [true] }) }), ...zapiErrors(400, 401, 404) },
       },
     },

@@ -37,7 +37,15 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
 
   app.post(
     '/update-group-name',
-    { schema: { tags, summary: 'Rename a group', params: ZapiParams, body: Type.Object({ groupId: GroupIdField, groupName: Type.String({ maxLength: 1000, description: 'New name, 1..100 characters', examples: ['New name'] }) }), response } },
+    {
+      schema: {
+        tags,
+        summary: 'Rename a group',
+        params: ZapiParams,
+        body: Type.Object({ groupId: GroupIdField, groupName: Type.String({ maxLength: 1000, description: 'New name, 1..100 characters', examples: ['New name'] }) }),
+        response,
+      },
+    },
     async (request) => {
       const instance = zapiInstanceOf(request);
       const groupId = zapiGroupId(request.body.groupId);
@@ -52,7 +60,10 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
         tags,
         summary: "Change a group's description",
         params: ZapiParams,
-        body: Type.Object({ groupId: GroupIdField, groupDescription: Type.String({ maxLength: 10000, description: 'New description, up to 2048 characters ("" removes it)', examples: ['Support group'] }) }),
+        body: Type.Object({
+          groupId: GroupIdField,
+          groupDescription: Type.String({ maxLength: 10000, description: 'New description, up to 2048 characters ("" removes it)', examples: ['Support group'] }),
+        }),
         response,
       },
     },
@@ -72,7 +83,11 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
         params: ZapiParams,
         body: Type.Object({
           groupId: GroupIdField,
-          groupPhoto: Type.String({ minLength: 1, description: 'JPEG or PNG as base64 or data:image/...;base64,... (no remote URLs)', examples: ['data:image/jpeg;base64,/9j/4AAQSkZJRg...'] }),
+          groupPhoto: Type.String({
+            minLength: 1,
+            description: 'JPEG or PNG as base64 or data:image/...;base64,... (no remote URLs)',
+            examples: ['data:image/jpeg;base64,/9j/4AAQSkZJRg...'],
+          }),
         }),
         response,
       },
@@ -124,7 +139,13 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
   app.post(
     '/add-participant',
     {
-      schema: { tags, summary: 'Add participants; autoInvite sends the invitation privately to whoever could not be added', params: ZapiParams, body: Type.Object({ groupId: GroupIdField, phones: Phones, autoInvite: Type.Optional(AutoInvite) }), response },
+      schema: {
+        tags,
+        summary: 'Add participants; autoInvite sends the invitation privately to whoever could not be added',
+        params: ZapiParams,
+        body: Type.Object({ groupId: GroupIdField, phones: Phones, autoInvite: Type.Optional(AutoInvite) }),
+        response,
+      },
     },
     async (request) => {
       const instance = zapiInstanceOf(request);
@@ -152,16 +173,12 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
     });
   }
 
-  app.post(
-    '/leave-group',
-    { schema: { tags, summary: 'Leave a group', params: ZapiParams, body: Type.Object({ groupId: GroupIdField }), response } },
-    async (request) => {
-      const instance = zapiInstanceOf(request);
-      const groupId = zapiGroupId(request.body.groupId);
-      return value(request, async () => {
-        await groups.leave(instance.id, groupId);
-        return true;
-      });
-    },
-  );
+  app.post('/leave-group', { schema: { tags, summary: 'Leave a group', params: ZapiParams, body: Type.Object({ groupId: GroupIdField }), response } }, async (request) => {
+    const instance = zapiInstanceOf(request);
+    const groupId = zapiGroupId(request.body.groupId);
+    return value(request, async () => {
+      await groups.leave(instance.id, groupId);
+      return true;
+    });
+  });
 };

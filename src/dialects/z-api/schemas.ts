@@ -15,7 +15,7 @@ export const ZapiGroupParams = Type.Object({
 
 export const ZapiErrorBody = Type.Object(
   {
-    error: Type.String({ description: 'What went wrong (a stable code, or Z-API\'s own wording)', examples: ['group_not_found'] }),
+    error: Type.String({ description: "What went wrong (a stable code, or Z-API's own wording)", examples: ['group_not_found'] }),
     message: Type.Optional(Type.String({ description: 'Human-readable explanation', examples: ['group not found, or the instance is not a member'] })),
   },
   { description: "Z-API's error body" },
@@ -42,7 +42,7 @@ export const PhonesBody = Type.Object({ groupId: GroupIdField, phones: Phones })
 export const ZapiParticipant = Type.Object({
   phone: Type.String({ description: "Participant's number (digits)", examples: ['5511999999999'] }),
   isAdmin: Type.Boolean({ description: 'Group admin', examples: [false] }),
-  isSuperAdmin: Type.Boolean({ description: "Group creator", examples: [false] }),
+  isSuperAdmin: Type.Boolean({ description: 'Group creator', examples: [false] }),
 });
 
 export const GroupMetadataBody = Type.Object({

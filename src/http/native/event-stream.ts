@@ -35,13 +35,18 @@ export const eventStreamRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acc
         summary: 'Live event stream (Server-Sent Events) of the instances this key may see',
         produces: ['text/event-stream'],
         headers: Type.Object({
-          'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'Resume after this event id (sent by SSE clients on reconnect)', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] })),
+          'last-event-id': Type.Optional(
+            Type.String({ maxLength: 64, description: 'Resume after this event id (sent by SSE clients on reconnect)', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] }),
+          ),
         }),
         querystring: Type.Object({
           after: Type.Optional(Type.String({ maxLength: 64, description: 'Same as Last-Event-ID, for clients that cannot set headers', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] })),
         }),
         response: {
-          200: Type.String({ description: 'text/event-stream: `id: <event id>` and `data: <event JSON>` per event; `:` comment lines as heartbeats', examples: ['id: 01JD2Z5W4V3Q8X9Y7T6R5P4N3M\ndata: {"type":"group.created"}\n\n'] }),
+          200: Type.String({
+            description: 'text/event-stream: `id: <event id>` and `data: <event JSON>` per event; `:` comment lines as heartbeats',
+            examples: ['id: 01JD2Z5W4V3Q8X9Y7T6R5P4N3M\ndata: {"type":"group.created"}\n\n'],
+          }),
           ...errorResponses(400, 401),
         },
       },

@@ -139,7 +139,20 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
 
   app.post(
     '/instances/:id/groups/:groupId/leave',
-    { schema: { tags: ['groups'], summary: 'Leave the group', params: GroupParams, response: { 200: Type.Object({ left: Type.Boolean({ description: 'The instance left', examples: [true] }), groupId: Type.String({ description: 'The group left', examples: ['120363043968066561@g.us'] }) }), ...errorResponses(400, 401, 404, 409) } } },
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Leave the group',
+        params: GroupParams,
+        response: {
+          200: Type.Object({
+            left: Type.Boolean({ description: 'The instance left', examples: [true] }),
+            groupId: Type.String({ description: 'The group left', examples: ['120363043968066561@g.us'] }),
+          }),
+          ...errorResponses(400, 401, 404, 409),
+        },
+      },
+    },
     async (request) => {
       auth(request, request.params.id);
       const groupId = parseGroupId(request.params.groupId);
@@ -159,7 +172,14 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
 
   app.post(
     '/instances/:id/groups/:groupId/invite-code/revoke',
-    { schema: { tags: ['groups'], summary: 'Revoke the invite code; answers the new one', params: GroupParams, response: { 200: InviteCodeBody, ...errorResponses(400, 401, 403, 404, 409) } } },
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Revoke the invite code; answers the new one',
+        params: GroupParams,
+        response: { 200: InviteCodeBody, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
     async (request) => {
       auth(request, request.params.id);
       return groups.revokeInvite(request.params.id, parseGroupId(request.params.groupId));
@@ -190,7 +210,10 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
         tags: ['groups'],
         summary: 'Set the group picture: multipart file, raw image/jpeg|png body, or JSON {image: base64}',
         params: GroupParams,
-        response: { 200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [true] }) }), ...errorResponses(400, 401, 403, 404, 409, 415) },
+        response: {
+          200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [true] }) }),
+          ...errorResponses(400, 401, 403, 404, 409, 415),
+        },
       },
     },
     async (request) => {
@@ -204,7 +227,17 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
 
   app.delete(
     '/instances/:id/groups/:groupId/picture',
-    { schema: { tags: ['groups'], summary: 'Remove the group picture', params: GroupParams, response: { 200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [false] }) }), ...errorResponses(400, 401, 403, 404, 409) } } },
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Remove the group picture',
+        params: GroupParams,
+        response: {
+          200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [false] }) }),
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
+      },
+    },
     async (request) => {
       auth(request, request.params.id);
       await groups.setPicture(request.params.id, parseGroupId(request.params.groupId), null);
@@ -273,7 +306,13 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
         tags: ['groups'],
         summary: 'Resync the local store from WhatsApp',
         params: InstanceIdParam,
-        response: { 200: Type.Object({ groups: Type.Integer({ description: 'Groups the number is in', examples: [12] }), removed: Type.Integer({ description: 'Stale groups dropped', examples: [0] }) }), ...errorResponses(401, 404, 409) },
+        response: {
+          200: Type.Object({
+            groups: Type.Integer({ description: 'Groups the number is in', examples: [12] }),
+            removed: Type.Integer({ description: 'Stale groups dropped', examples: [0] }),
+          }),
+          ...errorResponses(401, 404, 409),
+        },
       },
     },
     async (request) => {
@@ -281,5 +320,4 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
       return groups.refresh(request.params.id);
     },
   );
-
 };

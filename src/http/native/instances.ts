@@ -11,7 +11,6 @@ const InstanceWithToken = Type.Intersect([
 
 /** Instances: create, list, read, delete, restart, logout, token rotation. */
 export const instanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'instances'>> = async (app, { access, instances }) => {
-
   app.post(
     '/instances',
     {
@@ -89,7 +88,14 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access
 
   app.post(
     '/instances/:id/logout',
-    { schema: { tags: ['instances'], summary: 'Unlink the device (credentials wiped)', params: InstanceIdParam, response: { 200: Type.Ref('Instance'), ...errorResponses(401, 404) } } },
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Unlink the device (credentials wiped)',
+        params: InstanceIdParam,
+        response: { 200: Type.Ref('Instance'), ...errorResponses(401, 404) },
+      },
+    },
     async (request) => {
       requireInstance(access, request, request.params.id);
       return instances.view(await instances.logout(request.params.id));

@@ -40,7 +40,13 @@ export const keyRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'>> =
 
   app.get(
     '/keys',
-    { schema: { tags: ['keys'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ keys: Type.Array(KeyView, { description: 'Every API key' }) }), ...errorResponses(401, 403) } } },
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'List API keys (never their secrets)',
+        response: { 200: Type.Object({ keys: Type.Array(KeyView, { description: 'Every API key' }) }), ...errorResponses(401, 403) },
+      },
+    },
     async () => ({ keys: await access.listKeys() }),
   );
 
@@ -55,7 +61,14 @@ export const keyRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'>> =
 
   app.post(
     '/keys/:id/rotate',
-    { schema: { tags: ['keys'], summary: 'Issue a new secret; the old one stops working at once', params: KeyIdParam, response: { 200: KeyWithSecret, ...errorResponses(401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'Issue a new secret; the old one stops working at once',
+        params: KeyIdParam,
+        response: { 200: KeyWithSecret, ...errorResponses(401, 403, 404) },
+      },
+    },
     async (request) => access.rotateKey(request.params.id),
   );
 };

@@ -18,14 +18,12 @@ const QrBody = Type.Object({
 
 /** QR and pairing-code routes under /api. */
 export const linkingRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'instances'>> = async (app, { access, instances }) => {
-
   /** The session waiting to be linked, or 409 `qr_not_available` naming the status. */
   async function linkable(id: string) {
     const instance = await instances.get(id);
     const session = instances.rawSession(id);
     const state = session?.status() ?? { status: instance.status, reason: instance.statusReason };
-    const unavailable = () =>
-      new DomainError('qr_not_available', `no QR code: instance ${id} is ${state.status} (${state.reason})`, { status: state.status });
+    const unavailable = () => new DomainError('qr_not_available', `no QR code: instance ${id} is ${state.status} (${state.reason})`, { status: state.status });
     return { session, state, unavailable };
   }
 

@@ -6,7 +6,6 @@ import { errorResponses, InstanceIdParam } from './schemas.js';
 
 /** Messages, contact checks and the event log. */
 export const messageRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'events' | 'instances' | 'messages'>> = async (app, { access, events, instances, messages }) => {
-
   app.post(
     '/instances/:id/messages',
     {
@@ -57,7 +56,8 @@ export const messageRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
                 jid: Type.Optional(Type.String({ description: 'Canonical jid when registered', examples: ['5511999999999@s.whatsapp.net'] })),
                 lid: Type.Optional(Type.String({ description: 'LID when known', examples: ['207829930107042@lid'] })),
               }),
-            { description: 'One entry per number, in the order asked' }),
+              { description: 'One entry per number, in the order asked' },
+            ),
           }),
           ...errorResponses(400, 401, 404, 409, 422),
         },
@@ -89,7 +89,13 @@ export const messageRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
           after: Type.Optional(Type.String({ maxLength: 64, description: 'An event id or a seq: events after it', examples: ['0'] })),
           limit: Type.Optional(Type.String({ maxLength: 20, description: 'Default 100, clamped to 1..1000', examples: ['100'] })),
         }),
-        response: { 200: Type.Object({ events: Type.Array(Event, { description: 'Events after `after`, oldest first' }), lastSeq: Type.Integer({ description: 'Seq of the last event returned, or of `after`', examples: [42] }) }), ...errorResponses(401, 404) },
+        response: {
+          200: Type.Object({
+            events: Type.Array(Event, { description: 'Events after `after`, oldest first' }),
+            lastSeq: Type.Integer({ description: 'Seq of the last event returned, or of `after`', examples: [42] }),
+          }),
+          ...errorResponses(401, 404),
+        },
       },
     },
     async (request) => {

@@ -29,7 +29,10 @@ export const OperationSchema = Type.Object(
       },
       { description: 'Progress' },
     ),
-    result: Type.Unknown({ description: 'When succeeded: what the synchronous call would have answered (the group with outcomes; or {groupId, outcomes, summary})', examples: [{ groupId: '120363043968066561@g.us', outcomes: [] }] }),
+    result: Type.Unknown({
+      description: 'When succeeded: what the synchronous call would have answered (the group with outcomes; or {groupId, outcomes, summary})',
+      examples: [{ groupId: '120363043968066561@g.us', outcomes: [] }],
+    }),
     error: Nullable(
       Type.Object(
         {
@@ -49,7 +52,10 @@ export const OperationSchema = Type.Object(
   { description: 'A durable operation: a paced action accepted now and done when pacing allows, even across restarts' },
 );
 
-export const AcceptedBody = Type.Object({ operation: Type.Composite([OperationSchema], { description: 'The stored operation' }) }, { description: '202 Accepted: the action was stored as an operation; poll the Location header' });
+export const AcceptedBody = Type.Object(
+  { operation: Type.Composite([OperationSchema], { description: 'The stored operation' }) },
+  { description: '202 Accepted: the action was stored as an operation; poll the Location header' },
+);
 
 /** Answers 202 with the operation, its Location and a Retry-After (seconds until it runs, at least 1). */
 export function sendAccepted(reply: FastifyReply, operation: OperationView, now: number): FastifyReply {
@@ -68,7 +74,6 @@ const OperationParams = Type.Object({
 
 /** Operations of an instance: list, read, cancel. */
 export const operationRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'paced'>> = async (app, { access, paced }) => {
-
   app.get(
     '/instances/:id/operations',
     {
@@ -77,8 +82,18 @@ export const operationRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acces
         summary: 'List operations, newest first',
         params: InstanceIdParam,
         querystring: Type.Object({
-          status: Type.Optional(Type.Union(OPERATION_STATUSES.map((s) => Type.Literal(s)), { description: 'Only this status', examples: ['scheduled'] })),
-          kind: Type.Optional(Type.Union(OPERATION_KINDS.map((k) => Type.Literal(k)), { description: 'Only this kind', examples: ['participants.add'] })),
+          status: Type.Optional(
+            Type.Union(
+              OPERATION_STATUSES.map((s) => Type.Literal(s)),
+              { description: 'Only this status', examples: ['scheduled'] },
+            ),
+          ),
+          kind: Type.Optional(
+            Type.Union(
+              OPERATION_KINDS.map((k) => Type.Literal(k)),
+              { description: 'Only this kind', examples: ['participants.add'] },
+            ),
+          ),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size', examples: [50] })),
           offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip', examples: [0] })),
         }),

@@ -24,7 +24,9 @@ const PacingBody = Type.Object({
   state: Type.Object(
     {
       backoffUntil: Nullable(Type.String({ format: 'date-time', description: 'While set, WhatsApp answered rate-overlimit and the instance waits', examples: [null] })),
-      nextGroupCreateAt: Nullable(Type.String({ format: 'date-time', description: 'Earliest time a new group creation would be slotted after', examples: ['2026-11-22T10:05:41.000Z'] })),
+      nextGroupCreateAt: Nullable(
+        Type.String({ format: 'date-time', description: 'Earliest time a new group creation would be slotted after', examples: ['2026-11-22T10:05:41.000Z'] }),
+      ),
       groupsCreatedLast24h: Type.Integer({ description: 'Groups created in the last 24 hours', examples: [3] }),
       nextAddAt: Nullable(Type.String({ format: 'date-time', description: 'Earliest start of the next add batch', examples: [null] })),
     },
@@ -34,7 +36,6 @@ const PacingBody = Type.Object({
 
 /** Per-instance pacing policy. */
 export const pacingRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'pacing'>> = async (app, { access, pacing }) => {
-
   app.get(
     '/instances/:id/pacing',
     { schema: { tags: ['pacing'], summary: 'The pacing policy and state of an instance', params: InstanceIdParam, response: { 200: PacingBody, ...errorResponses(401, 404) } } },

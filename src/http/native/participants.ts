@@ -27,13 +27,26 @@ function refuseWhenNothingApplied(action: 'add' | 'remove', result: { outcomes: 
 }
 
 /** Participants and join requests of a group; every change answers one outcome per person. */
-export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced' | 'participants'>> = async (app, { access, groups, now, paced, participants }) => {
+export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced' | 'participants'>> = async (
+  app,
+  { access, groups, now, paced, participants },
+) => {
   const base = '/instances/:id/groups/:groupId';
   const outcomeResponses = { 200: OutcomesBody, ...errorResponses(400, 401, 403, 404, 409, 422) };
 
   app.get(
     `${base}/participants`,
-    { schema: { tags: ['participants'], summary: 'List participants (from the store)', params: GroupParams, response: { 200: Type.Object({ participants: Type.Array(GroupParticipantSchema, { description: 'Every participant with role, phone and LID' }) }), ...errorResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'List participants (from the store)',
+        params: GroupParams,
+        response: {
+          200: Type.Object({ participants: Type.Array(GroupParticipantSchema, { description: 'Every participant with role, phone and LID' }) }),
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    },
     async (request) => {
       requireInstance(access, request, request.params.id);
       const g = await groups.get(request.params.id, parseGroupId(request.params.groupId));
@@ -80,7 +93,15 @@ export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acc
   for (const action of ['promote', 'demote'] as const) {
     app.post(
       `${base}/participants/${action}`,
-      { schema: { tags: ['participants'], summary: `${action === 'promote' ? 'Promote participants to admin' : 'Demote admins to members'}`, params: GroupParams, body: PeopleBody, response: outcomeResponses } },
+      {
+        schema: {
+          tags: ['participants'],
+          summary: `${action === 'promote' ? 'Promote participants to admin' : 'Demote admins to members'}`,
+          params: GroupParams,
+          body: PeopleBody,
+          response: outcomeResponses,
+        },
+      },
       async (request) => {
         requireInstance(access, request, request.params.id);
         return participants[action](request.params.id, parseGroupId(request.params.groupId), request.body.participants);
@@ -103,7 +124,8 @@ export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acc
                 requestedAt: Type.String({ description: 'When the request was made', examples: ['2026-11-22T10:00:00.000Z'] }),
                 method: Type.String({ description: 'invite_link, linked_group_join or non_admin_add', examples: ['invite_link'] }),
               }),
-            { description: 'Pending requests' }),
+              { description: 'Pending requests' },
+            ),
           }),
           ...errorResponses(400, 401, 403, 404, 409),
         },
@@ -118,7 +140,15 @@ export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acc
   for (const action of ['approve', 'reject'] as const) {
     app.post(
       `${base}/join-requests/${action}`,
-      { schema: { tags: ['participants'], summary: `${action === 'approve' ? 'Approve' : 'Reject'} join requests (admins)`, params: GroupParams, body: PeopleBody, response: outcomeResponses } },
+      {
+        schema: {
+          tags: ['participants'],
+          summary: `${action === 'approve' ? 'Approve' : 'Reject'} join requests (admins)`,
+          params: GroupParams,
+          body: PeopleBody,
+          response: outcomeResponses,
+        },
+      },
       async (request) => {
         requireInstance(access, request, request.params.id);
         return participants[action](request.params.id, parseGroupId(request.params.groupId), request.body.participants);

@@ -6,18 +6,20 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 
 export const ErrorBody = Type.Object(
   {
-    error: Type.Object({
-      code: Type.String({ description: 'Stable machine-readable error code', examples: ['group_not_found'] }),
-      message: Type.String({ description: 'Human-readable explanation', examples: ['group not found, or the instance is not a member'] }),
-      details: Type.Optional(Type.Unknown({ description: 'Structured details (offending entries, outcomes...)', examples: [{ invalid: ['john@example.com'] }] })),
-    }, { description: 'What went wrong' }),
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'Stable machine-readable error code', examples: ['group_not_found'] }),
+        message: Type.String({ description: 'Human-readable explanation', examples: ['group not found, or the instance is not a member'] }),
+        details: Type.Optional(Type.Unknown({ description: 'Structured details (offending entries, outcomes...)', examples: [{ invalid: ['john@example.com'] }] })),
+      },
+      { description: 'What went wrong' },
+    ),
     requestId: Type.String({ description: 'Id of this request, also in the x-request-id header', examples: ['req-1x2y3z'] }),
   },
   { $id: 'ErrorBody', description: 'Every error answers this body' },
 );
 
-export const errorResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, Type.Ref('ErrorBody')])) as Record<number, ReturnType<typeof Type.Ref>>;
+export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('ErrorBody')])) as Record<number, ReturnType<typeof Type.Ref>>;
 
 export const InstanceIdParam = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, description: 'Instance id', examples: ['k3j9x0a2mq'] }),

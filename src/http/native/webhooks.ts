@@ -70,7 +70,6 @@ const DeliveryParams = Type.Object({
 
 /** Webhook subscriptions and their deliveries. A key sees the subscriptions whose instances it may all see. */
 export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhooks'>> = async (app, { webhooks }) => {
-
   app.post(
     '/webhooks',
     {
@@ -83,7 +82,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
             instances: Type.Optional(Instances),
             events: Type.Optional(Events),
             format: Type.Optional(Format),
-            secret: Type.Optional(Type.String({ minLength: 10, maxLength: 200, description: 'A Standard Webhooks secret (whsec_ + base64); generated when absent', examples: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] })),
+            secret: Type.Optional(
+              Type.String({
+                minLength: 10,
+                maxLength: 200,
+                description: 'A Standard Webhooks secret (whsec_ + base64); generated when absent',
+                examples: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+              }),
+            ),
             enabled: Type.Optional(Type.Boolean({ description: 'Default true', examples: [true] })),
           },
           { additionalProperties: false },
@@ -96,7 +102,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
 
   app.get(
     '/webhooks',
-    { schema: { tags: ['webhooks'], summary: 'List subscriptions (never their secrets)', response: { 200: Type.Object({ webhooks: Type.Array(WebhookView, { description: 'Subscriptions this key may see' }) }), ...errorResponses(401) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'List subscriptions (never their secrets)',
+        response: { 200: Type.Object({ webhooks: Type.Array(WebhookView, { description: 'Subscriptions this key may see' }) }), ...errorResponses(401) },
+      },
+    },
     async (request) => ({ webhooks: await webhooks.list(principalOf(request)) }),
   );
 
@@ -131,7 +143,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
 
   app.delete(
     '/webhooks/:id',
-    { schema: { tags: ['webhooks'], summary: 'Delete a subscription with its delivery history', params: IdParam, response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 404) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Delete a subscription with its delivery history',
+        params: IdParam,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 404) },
+      },
+    },
     async (request, reply) => {
       await webhooks.delete(principalOf(request), request.params.id);
       return reply.code(204).send(null);
@@ -146,7 +165,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
         summary: 'Delivery history, newest first',
         params: IdParam,
         querystring: Type.Object({
-          status: Type.Optional(Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s)), { description: 'Only this status', examples: ['failed'] })),
+          status: Type.Optional(
+            Type.Union(
+              DELIVERY_STATUSES.map((s) => Type.Literal(s)),
+              { description: 'Only this status', examples: ['failed'] },
+            ),
+          ),
           instanceId: Type.Optional(Type.String({ maxLength: 64, description: 'Only this instance', examples: ['k3j9x0a2mq'] })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Page size', examples: [100] })),
           before: Type.Optional(Type.String({ maxLength: 64, description: 'Delivery id to page from (older ones follow)', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] })),
@@ -162,7 +186,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
 
   app.post(
     '/webhooks/:id/deliveries/:deliveryId/retry',
-    { schema: { tags: ['webhooks'], summary: 'Send a delivery again now (before later events of its instance)', params: DeliveryParams, response: { 202: Delivery, ...errorResponses(401, 404, 409) } } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Send a delivery again now (before later events of its instance)',
+        params: DeliveryParams,
+        response: { 202: Delivery, ...errorResponses(401, 404, 409) },
+      },
+    },
     async (request, reply) => reply.code(202).send(await webhooks.retry(principalOf(request), request.params.id, request.params.deliveryId)),
   );
 

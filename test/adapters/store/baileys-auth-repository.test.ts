@@ -39,7 +39,10 @@ for (const kind of await databaseKinds()) {
 
     it('getKeys reads more ids than one parameter list holds', async () => {
       const ids = Array.from({ length: 1200 }, (_, i) => String(i));
-      await repo().setKeys('inst-many', ids.map((id) => ({ kind: 'pre-key', id, value: `v${id}` })));
+      await repo().setKeys(
+        'inst-many',
+        ids.map((id) => ({ kind: 'pre-key', id, value: `v${id}` })),
+      );
       const got = await repo().getKeys('inst-many', 'pre-key', ids);
       assert.equal(got.size, 1200);
       assert.equal(got.get('1199'), 'v1199');

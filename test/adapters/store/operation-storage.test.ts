@@ -45,7 +45,7 @@ for (const kind of await databaseKinds()) {
       assert.equal(await storage().get('op-missing'), undefined);
     });
 
-    it('list: an instance\'s operations newest first, filtered by status and kind, with the total', async () => {
+    it("list: an instance's operations newest first, filtered by status and kind, with the total", async () => {
       const s = storage();
       await s.insert(op('op-02', { instanceId: 'inst-list' }));
       await s.insert(op('op-03', { instanceId: 'inst-list', status: 'succeeded' }));
@@ -53,9 +53,15 @@ for (const kind of await databaseKinds()) {
       await s.insert(op('op-05', { instanceId: 'inst-other' }));
       const all = await s.list('inst-list', { limit: 2, offset: 0 });
       assert.equal(all.total, 3);
-      assert.deepEqual(all.items.map((o) => o.id), ['op-04', 'op-03']);
+      assert.deepEqual(
+        all.items.map((o) => o.id),
+        ['op-04', 'op-03'],
+      );
       const scheduled = await s.list('inst-list', { status: 'scheduled', limit: 10, offset: 0 });
-      assert.deepEqual(scheduled.items.map((o) => o.id), ['op-04', 'op-02']);
+      assert.deepEqual(
+        scheduled.items.map((o) => o.id),
+        ['op-04', 'op-02'],
+      );
       assert.equal(scheduled.total, 2);
       const none = await s.list('inst-list', { kind: 'participants.add' as Operation['kind'], limit: 10, offset: 0 });
       assert.equal(none.total, 0);
@@ -69,7 +75,10 @@ for (const kind of await databaseKinds()) {
       await s.insert(op('op-d3', { instanceId: 'inst-due', runAt: T0 + 60_000 }));
       await s.insert(op('op-d4', { instanceId: 'inst-due', runAt: T0 - 9000, status: 'running' }));
       const due = (await s.due(T0 - 1000, 10)).filter((o) => o.instanceId === 'inst-due');
-      assert.deepEqual(due.map((o) => o.id), ['op-d2', 'op-d1']);
+      assert.deepEqual(
+        due.map((o) => o.id),
+        ['op-d2', 'op-d1'],
+      );
       assert.equal((await s.due(T0 - 1000, 1)).length, 1);
       assert.equal(await s.nextRunAt(), T0 - 5000);
     });
@@ -120,7 +129,10 @@ for (const kind of await databaseKinds()) {
 
       await s.claim('op-h1', 'owner-2', T0 + 60_000, T0 + 61_000);
       assert.equal(await s.finish('op-h1', 'owner', { status: 'succeeded', result: { ok: true }, error: null }, T0 + 60_500), false);
-      assert.equal(await s.finish('op-h1', 'owner-2', { status: 'failed', result: { added: 1 }, error: { code: 'internal_error', message: 'boom' } as Operation['error'] }, T0 + 60_500), true);
+      assert.equal(
+        await s.finish('op-h1', 'owner-2', { status: 'failed', result: { added: 1 }, error: { code: 'internal_error', message: 'boom' } as Operation['error'] }, T0 + 60_500),
+        true,
+      );
       const done = await s.get('op-h1');
       assert.equal(done?.status, 'failed');
       assert.deepEqual(done?.result, { added: 1 });
@@ -155,7 +167,10 @@ for (const kind of await databaseKinds()) {
       await s.claim('op-o1', 'dead', T0, T0 + 1000);
       await s.claim('op-o2', 'alive', T0, T0 + 100_000);
       const lapsed = (await s.orphans(T0 + 2000)).filter((o) => o.instanceId === 'inst-orphan');
-      assert.deepEqual(lapsed.map((o) => o.id), ['op-o1']);
+      assert.deepEqual(
+        lapsed.map((o) => o.id),
+        ['op-o1'],
+      );
       const every = (await s.orphans(undefined)).filter((o) => o.instanceId === 'inst-orphan');
       assert.deepEqual(every.map((o) => o.id).sort(), ['op-o1', 'op-o2']);
       await s.release('op-o1', T0 + 3000, T0 + 2000);
@@ -181,10 +196,17 @@ for (const kind of await databaseKinds()) {
       await s.finish('op-n2', 'w', { status: 'failed', result: null, error: { code: 'x', message: 'y' } as Operation['error'] }, T0 + 20);
       await s.cancel('op-n3', T0 + 30);
       const pending = (await s.unnotified(100)).filter((o) => o.instanceId === 'inst-notify');
-      assert.deepEqual(pending.map((o) => o.id), ['op-n1', 'op-n2'], 'finished order; a cancel is announced by its caller');
+      assert.deepEqual(
+        pending.map((o) => o.id),
+        ['op-n1', 'op-n2'],
+        'finished order; a cancel is announced by its caller',
+      );
       await s.markNotified('op-n1');
       await s.markNotified('op-n1');
-      assert.deepEqual((await s.unnotified(100)).filter((o) => o.instanceId === 'inst-notify').map((o) => o.id), ['op-n2']);
+      assert.deepEqual(
+        (await s.unnotified(100)).filter((o) => o.instanceId === 'inst-notify').map((o) => o.id),
+        ['op-n2'],
+      );
       assert.equal((await s.get('op-n1'))?.notified, true);
       await s.markNotified('op-missing');
     });

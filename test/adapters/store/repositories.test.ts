@@ -110,7 +110,10 @@ for (const kind of kinds) {
       assert.deepEqual(got?.settings, { pacing: { enabled: false } });
       await store.instances.putSetting('inst1', 'pacing', null);
       assert.deepEqual((await store.instances.get('inst1'))?.settings, {});
-      assert.deepEqual((await store.instances.list(['inst1', 'missing'])).map((x) => x.id), ['inst1']);
+      assert.deepEqual(
+        (await store.instances.list(['inst1', 'missing'])).map((x) => x.id),
+        ['inst1'],
+      );
       assert.deepEqual(await store.instances.list([]), []);
       await store.instances.insert(instance('inst-del'));
       assert.equal(await store.instances.delete('inst-del'), true);
@@ -143,9 +146,15 @@ for (const kind of kinds) {
       );
       const page = await store.groups.list('ig', { limit: 2, offset: 0 });
       assert.equal(page.total, 3);
-      assert.deepEqual(page.items.map((x) => x.subject), ['Gamma', 'Beta_50% crew']);
+      assert.deepEqual(
+        page.items.map((x) => x.subject),
+        ['Gamma', 'Beta_50% crew'],
+      );
       const search = await store.groups.list('ig', { limit: 10, offset: 0, search: 'ALPHA' });
-      assert.deepEqual(search.items.map((x) => x.subject), ['Alpha team']);
+      assert.deepEqual(
+        search.items.map((x) => x.subject),
+        ['Alpha team'],
+      );
       // LIKE wildcards in the search are literal.
       assert.equal((await store.groups.list('ig', { limit: 10, offset: 0, search: '50%' })).total, 1);
       assert.equal((await store.groups.list('ig', { limit: 10, offset: 0, search: '_' })).total, 1);
@@ -166,7 +175,10 @@ for (const kind of kinds) {
       assert.equal(g?.participants.find((p) => p.lid === '444@lid')?.role, 'admin');
       await store.groups.deleteParticipants('ig', id, [{ lid: '444@lid' }, { phoneJid: '15550003333@s.whatsapp.net' }]);
       assert.equal((await store.groups.get('ig', id))?.size, 2);
-      await store.groups.update('ig', id, { subject: 'Renamed', settings: { announcement: true, locked: false, memberAddMode: 'all', approvalMode: true, ephemeralSeconds: 86400 } });
+      await store.groups.update('ig', id, {
+        subject: 'Renamed',
+        settings: { announcement: true, locked: false, memberAddMode: 'all', approvalMode: true, ephemeralSeconds: 86400 },
+      });
       const u = await store.groups.get('ig', id);
       assert.equal(u?.subject, 'Renamed');
       assert.deepEqual(u?.settings, { announcement: true, locked: false, memberAddMode: 'all', approvalMode: true, ephemeralSeconds: 86400 });
@@ -181,7 +193,15 @@ for (const kind of kinds) {
       await store.instances.insert(instance('ie'));
       await store.instances.insert(instance('ie2'));
       const append = (instanceId: string, n: number) =>
-        store.transaction((tx) => tx.events.append({ id: `01TEST${instanceId}${String(n).padStart(8, '0')}`, type: 'group.updated', instanceId, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), data: { n } }));
+        store.transaction((tx) =>
+          tx.events.append({
+            id: `01TEST${instanceId}${String(n).padStart(8, '0')}`,
+            type: 'group.updated',
+            instanceId,
+            occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+            data: { n },
+          }),
+        );
       for (let n = 1; n <= 5; n++) await append('ie', n);
       await append('ie2', 1);
       await assert.rejects(
@@ -191,14 +211,26 @@ for (const kind of kinds) {
         }),
       );
       const list = await store.events.listAfter('ie', 0, 100);
-      assert.deepEqual(list.map((e) => e.seq), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        list.map((e) => e.seq),
+        [1, 2, 3, 4, 5],
+      );
       assert.deepEqual(list[2]!.data, { n: 3 });
       assert.equal(await store.events.lastSeq('ie'), 5);
       assert.equal(await store.events.getById('01ROLLBACK'), undefined);
-      assert.deepEqual((await store.events.listAfter('ie', 3, 1)).map((e) => e.seq), [4]);
-      assert.deepEqual((await store.events.listAcross(['ie2'], '', 10)).map((e) => e.instanceId), ['ie2']);
+      assert.deepEqual(
+        (await store.events.listAfter('ie', 3, 1)).map((e) => e.seq),
+        [4],
+      );
+      assert.deepEqual(
+        (await store.events.listAcross(['ie2'], '', 10)).map((e) => e.instanceId),
+        ['ie2'],
+      );
       assert.equal(await store.events.pruneBefore('2026-01-01T00:00:03.000Z'), 3); // ie 1-2 and ie2 1
-      assert.deepEqual((await store.events.listAfter('ie', 0, 100)).map((e) => e.seq), [3, 4, 5]);
+      assert.deepEqual(
+        (await store.events.listAfter('ie', 0, 100)).map((e) => e.seq),
+        [3, 4, 5],
+      );
       await store.events.deleteAll('ie');
       assert.deepEqual(await store.events.listAfter('ie', 0, 100), []);
     });
@@ -207,11 +239,16 @@ for (const kind of kinds) {
       await store.instances.insert(instance('ic'));
       await Promise.all(
         Array.from({ length: 20 }, (_, n) =>
-          store.transaction((tx) => tx.events.append({ id: `01CONC${String(n).padStart(4, '0')}`, type: 'group.updated', instanceId: 'ic', occurredAt: new Date().toISOString(), data: {} })),
+          store.transaction((tx) =>
+            tx.events.append({ id: `01CONC${String(n).padStart(4, '0')}`, type: 'group.updated', instanceId: 'ic', occurredAt: new Date().toISOString(), data: {} }),
+          ),
         ),
       );
       const seqs = (await store.events.listAfter('ic', 0, 100)).map((e) => e.seq);
-      assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     });
   });
 }

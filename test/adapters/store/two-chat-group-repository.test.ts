@@ -39,7 +39,7 @@ for (const kind of await databaseKinds()) {
       for (const r of results) assert.deepEqual(r, results[0]);
     });
 
-    it('deleteAll drops the instance\'s handles only (idempotent)', async () => {
+    it("deleteAll drops the instance's handles only (idempotent)", async () => {
       const a = await repo().ensure('inst-a', [G1]);
       const b = await repo().ensure('inst-b', [G1]);
       await repo().deleteAll('inst-a');

@@ -141,10 +141,22 @@ for (const kind of await databaseKinds()) {
       await repo().insertDelivery(delivery('dl-3', 'sub-l', { status: 'failed', nextAttemptAt: null }));
       await repo().insertDelivery(delivery('dl-4', 'sub-l', { instanceId: null, eventSeq: null, nextAttemptAt: at(31) }));
       const all = await repo().listDeliveries('sub-l', { limit: 10 });
-      assert.deepEqual(all.map((d) => d.id), ['dl-4', 'dl-3', 'dl-2', 'dl-1']);
-      assert.deepEqual((await repo().listDeliveries('sub-l', { limit: 10, status: 'failed' })).map((d) => d.id), ['dl-3']);
-      assert.deepEqual((await repo().listDeliveries('sub-l', { limit: 10, instanceId: 'inst-b' })).map((d) => d.id), ['dl-2']);
-      assert.deepEqual((await repo().listDeliveries('sub-l', { limit: 2, before: 'dl-3' })).map((d) => d.id), ['dl-2', 'dl-1']);
+      assert.deepEqual(
+        all.map((d) => d.id),
+        ['dl-4', 'dl-3', 'dl-2', 'dl-1'],
+      );
+      assert.deepEqual(
+        (await repo().listDeliveries('sub-l', { limit: 10, status: 'failed' })).map((d) => d.id),
+        ['dl-3'],
+      );
+      assert.deepEqual(
+        (await repo().listDeliveries('sub-l', { limit: 10, instanceId: 'inst-b' })).map((d) => d.id),
+        ['dl-2'],
+      );
+      assert.deepEqual(
+        (await repo().listDeliveries('sub-l', { limit: 2, before: 'dl-3' })).map((d) => d.id),
+        ['dl-2', 'dl-1'],
+      );
       assert.deepEqual(await repo().listDeliveries('sub-none', { limit: 10 }), []);
 
       const counts = (await repo().pendingCounts()).filter((c) => c.subscriptionId === 'sub-l');
@@ -178,7 +190,18 @@ for (const kind of await databaseKinds()) {
 
     it('seqBefore and getEvent read the event log', async () => {
       const store = createKyselyStore(place.handle.db);
-      await store.instances.insert({ id: 'inst-ev', idInstance: '1100000001', name: 'ev', engine: 'sandbox', phone: null, status: 'starting', statusReason: 'starting', tokenHash: 'h-ev', createdAt: at(0), settings: {} });
+      await store.instances.insert({
+        id: 'inst-ev',
+        idInstance: '1100000001',
+        name: 'ev',
+        engine: 'sandbox',
+        phone: null,
+        status: 'starting',
+        statusReason: 'starting',
+        tokenHash: 'h-ev',
+        createdAt: at(0),
+        settings: {},
+      });
       for (let n = 1; n <= 4; n++) {
         await store.transaction((tx) => tx.events.append({ id: `01EV${n}`, type: 'group.updated', instanceId: 'inst-ev', occurredAt: at(n * 10), data: { n } }));
       }

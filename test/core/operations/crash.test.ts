@@ -101,7 +101,13 @@ describe('crash safety (SIGKILL)', () => {
     // Phase 0: five creations, the first runs now, four are scheduled 1 s apart; killed before any runs.
     let s = (await boot(dir)) as Server;
     const inst = (await api(s, 'POST', '/api/instances', { engine: 'sandbox' })).body;
-    const pacing = await api(s, 'PATCH', `/api/instances/${inst.id}/pacing`, { groupCreateIntervalSeconds: 1, groupCreateJitterSeconds: 0, addBatchSize: 3, addBatchPauseSeconds: 0, addBatchPauseJitterSeconds: 0 });
+    const pacing = await api(s, 'PATCH', `/api/instances/${inst.id}/pacing`, {
+      groupCreateIntervalSeconds: 1,
+      groupCreateJitterSeconds: 0,
+      addBatchSize: 3,
+      addBatchPauseSeconds: 0,
+      addBatchPauseJitterSeconds: 0,
+    });
     assert.equal(pacing.status, 200);
     const names = ['c1', 'c2', 'c3', 'c4', 'c5'];
     const opIds: string[] = [];
@@ -149,7 +155,10 @@ describe('crash safety (SIGKILL)', () => {
     const added = (await api(s, 'GET', `/api/instances/${inst.id}/operations/${bulk.body.operation.id}`)).body;
     assert.equal(added.result.outcomes.length, 9);
     assert.deepEqual(added.result.summary, { added: 9 });
-    assert.deepEqual(added.result.outcomes.map((o: { participant: string }) => o.participant), people);
+    assert.deepEqual(
+      added.result.outcomes.map((o: { participant: string }) => o.participant),
+      people,
+    );
     s.proc.kill('SIGTERM');
     await s.exited;
 
@@ -160,7 +169,10 @@ describe('crash safety (SIGKILL)', () => {
       const subjects = serverGroups.map((r) => (JSON.parse(r.data) as { subject: string }).subject).sort();
       assert.deepEqual(subjects, names);
       const stored = sqlite.prepare('select subject from groups where instance_id = ? order by subject').all(inst.id) as { subject: string }[];
-      assert.deepEqual(stored.map((r) => r.subject), names);
+      assert.deepEqual(
+        stored.map((r) => r.subject),
+        names,
+      );
       const c1 = JSON.parse((sqlite.prepare('select data from sandbox_groups where id = ?').get(groupOf.get('c1')) as { data: string }).data);
       assert.equal(c1.participants.length, 2 + 9);
       const events = sqlite.prepare("select data from events where instance_id = ? and type = 'operation.succeeded'").all(inst.id) as { data: string }[];
@@ -170,7 +182,10 @@ describe('crash safety (SIGKILL)', () => {
         perOp.set(id, (perOp.get(id) ?? 0) + 1);
       }
       assert.deepEqual([...perOp.keys()].sort(), [...opIds, bulk.body.operation.id].sort());
-      assert.ok([...perOp.values()].every((n) => n === 1), `one event per operation: ${JSON.stringify([...perOp])}`);
+      assert.ok(
+        [...perOp.values()].every((n) => n === 1),
+        `one event per operation: ${JSON.stringify([...perOp])}`,
+      );
       const created = sqlite.prepare("select count(*) as n from events where instance_id = ? and type = 'group.created'").get(inst.id) as { n: number };
       assert.equal(created.n, 5);
     } finally {

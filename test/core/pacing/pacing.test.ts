@@ -81,14 +81,20 @@ for (const db of await databaseKinds()) {
       assert.equal(op.status, 'succeeded');
       assert.equal(op.attempts, 1);
       assert.equal(op.result.name, 'Second');
-      assert.deepEqual(op.result.outcomes.map((o: { status: string }) => o.status), ['added']);
+      assert.deepEqual(
+        op.result.outcomes.map((o: { status: string }) => o.status),
+        ['added'],
+      );
       const group = await t.request({ method: 'GET', url: `/api/instances/${inst.id}/groups/${encodeURIComponent(op.result.id)}` });
       assert.equal(group.statusCode, 200);
       const events = await t.core.events.list(inst.id, { seq: 0 }, 500);
       const succeeded = events.filter((e) => e.type === 'operation.succeeded');
       assert.deepEqual(
         succeeded.map((e) => e.data.operationId),
-        (await t.request({ method: 'GET', url: `/api/instances/${inst.id}/operations` })).json().operations.map((o: { id: string }) => o.id).reverse(),
+        (await t.request({ method: 'GET', url: `/api/instances/${inst.id}/operations` }))
+          .json()
+          .operations.map((o: { id: string }) => o.id)
+          .reverse(),
       );
       assert.equal(succeeded.at(-1)!.data.groupId, op.result.id);
     });
@@ -120,7 +126,10 @@ for (const db of await databaseKinds()) {
       assert.equal(after.json().status, 'cancelled');
       assert.equal(after.json().attempts, 0);
       const groups = await t.request({ method: 'GET', url: `/api/instances/${inst.id}/groups` });
-      assert.deepEqual(groups.json().groups.map((g: { name: string }) => g.name), ['Kept']);
+      assert.deepEqual(
+        groups.json().groups.map((g: { name: string }) => g.name),
+        ['Kept'],
+      );
       const again = await t.request({ method: 'DELETE', url });
       assert.equal(again.statusCode, 409);
       assert.equal(again.json().error.code, 'operation_not_cancellable');
@@ -134,7 +143,11 @@ for (const db of await databaseKinds()) {
 
     test('the daily cap holds creations back for 24 hours', async () => {
       const inst = await createSandboxInstance(t);
-      await t.request({ method: 'PATCH', url: `/api/instances/${inst.id}/pacing`, payload: { groupCreateIntervalSeconds: 0, groupCreateJitterSeconds: 0, groupCreateDailyCap: 2 } });
+      await t.request({
+        method: 'PATCH',
+        url: `/api/instances/${inst.id}/pacing`,
+        payload: { groupCreateIntervalSeconds: 0, groupCreateJitterSeconds: 0, groupCreateDailyCap: 2 },
+      });
       const start = clock.now();
       assert.equal((await createGroup(inst.id, 'd1')).statusCode, 201);
       assert.equal((await createGroup(inst.id, 'd2')).statusCode, 201);
@@ -151,7 +164,10 @@ for (const db of await databaseKinds()) {
         t.request({ method: 'POST', url: `/api/instances/${inst.id}/groups/${encodeURIComponent(g.id)}/participants`, payload: { participants } });
       const now1 = await add(['+15557771001']);
       assert.equal(now1.statusCode, 200);
-      assert.deepEqual(now1.json().outcomes.map((o: { status: string }) => o.status), ['added']);
+      assert.deepEqual(
+        now1.json().outcomes.map((o: { status: string }) => o.status),
+        ['added'],
+      );
       const paused = await add(['+15557771002']);
       assert.equal(paused.statusCode, 202);
       assert.equal(paused.headers['retry-after'], '30');

@@ -49,8 +49,30 @@ for (const db of kinds) {
       await t.core.database.db
         .insertInto('idempotency_keys')
         .values([
-          { scope: 'test', key: 'old', fingerprint: 'f', state: 'completed', locked_until: old, response_status: 200, response_headers: '{}', response_body: '{}', created_at: old, expires_at: old },
-          { scope: 'test', key: 'new', fingerprint: 'f', state: 'completed', locked_until: soon, response_status: 200, response_headers: '{}', response_body: '{}', created_at: recent, expires_at: soon },
+          {
+            scope: 'test',
+            key: 'old',
+            fingerprint: 'f',
+            state: 'completed',
+            locked_until: old,
+            response_status: 200,
+            response_headers: '{}',
+            response_body: '{}',
+            created_at: old,
+            expires_at: old,
+          },
+          {
+            scope: 'test',
+            key: 'new',
+            fingerprint: 'f',
+            state: 'completed',
+            locked_until: soon,
+            response_status: 200,
+            response_headers: '{}',
+            response_body: '{}',
+            created_at: recent,
+            expires_at: soon,
+          },
         ])
         .execute();
 
@@ -67,16 +89,26 @@ for (const db of kinds) {
       const out = await retention.runOnce();
 
       // A: its lane is stuck on the first event after the subscription: that one and the rest stay.
-      assert.deepEqual((await logOf(a.id)).map((e) => e.seq), logA.slice(1).map((e) => e.seq));
+      assert.deepEqual(
+        (await logOf(a.id)).map((e) => e.seq),
+        logA.slice(1).map((e) => e.seq),
+      );
       // B: everything was delivered, so everything old goes.
       assert.deepEqual(await logOf(b.id), []);
       assert.equal(out.events, 1 + logB.length);
       const fineDeliveries = (await t.request({ method: 'GET', url: `/api/webhooks/${fine.id}/deliveries` })).json().deliveries;
       assert.deepEqual(fineDeliveries, [], 'finished deliveries older than 7 days are gone');
       const stuckDeliveries = (await t.request({ method: 'GET', url: `/api/webhooks/${stuck.id}/deliveries` })).json().deliveries;
-      assert.deepEqual(stuckDeliveries.map((d: { status: string }) => d.status), ['pending'], 'a pending delivery is never pruned');
+      assert.deepEqual(
+        stuckDeliveries.map((d: { status: string }) => d.status),
+        ['pending'],
+        'a pending delivery is never pruned',
+      );
       const keys = await t.core.database.db.selectFrom('idempotency_keys').select('key').where('scope', '=', 'test').execute();
-      assert.deepEqual(keys.map((k) => k.key), ['new']);
+      assert.deepEqual(
+        keys.map((k) => k.key),
+        ['new'],
+      );
 
       // Once nothing needs them, A's old events go too.
       assert.equal((await t.request({ method: 'DELETE', url: `/api/webhooks/${stuck.id}` })).statusCode, 204);

@@ -4,7 +4,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { addressAllowed, checkWebhookUrl, classifyAddress } from '../../../src/core/webhooks/webhook-ssrf.js';
-import { afterFailure, isValidWebhookSecret, matchesEventFilters, newWebhookSecret, retryDelayMs, validateEventFilters, DEAD_LETTER_AFTER_MS, MAX_RETRY_DELAY_MS } from '../../../src/core/webhooks/webhook-rules.js';
+import {
+  afterFailure,
+  isValidWebhookSecret,
+  matchesEventFilters,
+  newWebhookSecret,
+  retryDelayMs,
+  validateEventFilters,
+  DEAD_LETTER_AFTER_MS,
+  MAX_RETRY_DELAY_MS,
+} from '../../../src/core/webhooks/webhook-rules.js';
 import { postJson } from '../../../src/adapters/webhooks/http-client.js';
 
 describe('address classes', () => {
@@ -49,7 +58,11 @@ describe('address classes', () => {
 
 describe('webhook URL check', () => {
   const refused = (url: string, allowPrivate = true) =>
-    assert.throws(() => checkWebhookUrl(url, allowPrivate), (e: { code?: string }) => e.code === 'webhook_url_refused', url);
+    assert.throws(
+      () => checkWebhookUrl(url, allowPrivate),
+      (e: { code?: string }) => e.code === 'webhook_url_refused',
+      url,
+    );
   it('refuses what can never be a receiver', () => {
     refused('http://169.254.169.254/latest/meta-data');
     refused('http://[fe80::abcd]/');
@@ -90,13 +103,22 @@ describe('filters, secrets, backoff', () => {
     assert.equal(retryDelayMs(2, 1000, mid), 2000);
     assert.equal(retryDelayMs(4, 1000, mid), 8000);
     assert.equal(retryDelayMs(40, 1000, mid), MAX_RETRY_DELAY_MS);
-    assert.equal(retryDelayMs(1, 1000, () => 0), 800);
-    assert.equal(retryDelayMs(1, 1000, () => 1), 1200);
+    assert.equal(
+      retryDelayMs(1, 1000, () => 0),
+      800,
+    );
+    assert.equal(
+      retryDelayMs(1, 1000, () => 1),
+      1200,
+    );
   });
   it('dead-letters 24 h after the first attempt, with a last try at the deadline', () => {
     const first = 1_000_000;
     assert.deepEqual(afterFailure({ attempts: 3, firstAttemptAt: first, now: first + 1000, baseMs: 1000, random: () => 0.5 }), { dead: false, nextAttemptAt: first + 5000 });
-    assert.deepEqual(afterFailure({ attempts: 200, firstAttemptAt: first, now: first + DEAD_LETTER_AFTER_MS - 1, baseMs: 1000, random: () => 0.5 }), { dead: false, nextAttemptAt: first + DEAD_LETTER_AFTER_MS });
+    assert.deepEqual(afterFailure({ attempts: 200, firstAttemptAt: first, now: first + DEAD_LETTER_AFTER_MS - 1, baseMs: 1000, random: () => 0.5 }), {
+      dead: false,
+      nextAttemptAt: first + DEAD_LETTER_AFTER_MS,
+    });
     assert.deepEqual(afterFailure({ attempts: 201, firstAttemptAt: first, now: first + DEAD_LETTER_AFTER_MS, baseMs: 1000 }), { dead: true });
   });
 });
@@ -104,13 +126,18 @@ describe('filters, secrets, backoff', () => {
 describe('checked HTTP client', () => {
   it('refuses a name that resolves to a metadata address, without connecting (DNS rebinding)', async () => {
     let resolved = 0;
-    const r = await postJson(new URL('http://rebind.example.test/hook'), '{}', {}, {
-      allowPrivate: true,
-      resolver: async () => {
-        resolved++;
-        return [{ address: '169.254.169.254', family: 4 }];
+    const r = await postJson(
+      new URL('http://rebind.example.test/hook'),
+      '{}',
+      {},
+      {
+        allowPrivate: true,
+        resolver: async () => {
+          resolved++;
+          return [{ address: '169.254.169.254', family: 4 }];
+        },
       },
-    });
+    );
     assert.equal(resolved, 1);
     assert.equal(r.statusCode, null);
     assert.match(r.error!, /rebind\.example\.test resolves to 169\.254\.169\.254: link-local/);

@@ -69,7 +69,10 @@ for (const db of kinds) {
       assert.deepEqual(mine.json().instances, [a.id], 'defaults to the instances the key may see');
 
       const list = await t.request({ method: 'GET', url: '/api/webhooks', key });
-      assert.deepEqual(list.json().webhooks.map((w: { id: string }) => w.id), [mine.json().id]);
+      assert.deepEqual(
+        list.json().webhooks.map((w: { id: string }) => w.id),
+        [mine.json().id],
+      );
       for (const id of [adminSub.id, everySub.id]) {
         for (const [method, url] of [
           ['GET', `/api/webhooks/${id}`],

@@ -74,8 +74,16 @@ for (const db of kinds) {
       await rx.waitFor((r) => r.length >= log.length);
       await t.core.webhookWorker.idle();
       const got = rx.verified(sub.secret);
-      assert.deepEqual(got.map((g) => g.body), log, 'the native body is the event as in the log, in order');
-      assert.deepEqual(got.map((g) => g.id), log.map((e) => e.id), 'webhook-id is the event id');
+      assert.deepEqual(
+        got.map((g) => g.body),
+        log,
+        'the native body is the event as in the log, in order',
+      );
+      assert.deepEqual(
+        got.map((g) => g.id),
+        log.map((e) => e.id),
+        'webhook-id is the event id',
+      );
       for (const r of rx.received) {
         assert.match(String(r.headers['webhook-signature']), /^v1,/);
         assert.equal(r.headers['content-type'], 'application/json');
@@ -87,14 +95,20 @@ for (const db of kinds) {
       assert.equal(deliveries.statusCode, 200);
       assert.equal(deliveries.json().deliveries.length, log.length);
       assert.deepEqual(
-        deliveries.json().deliveries.map((d: { eventId: string; attempts: number; lastStatusCode: number }) => [d.eventId, d.attempts, d.lastStatusCode]).reverse(),
+        deliveries
+          .json()
+          .deliveries.map((d: { eventId: string; attempts: number; lastStatusCode: number }) => [d.eventId, d.attempts, d.lastStatusCode])
+          .reverse(),
         log.map((e) => [e.id, 1, 200]),
       );
       const lag = await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/lag` });
       assert.deepEqual(lag.json(), { lanes: [{ instanceId: inst.id, lag: 0 }] });
       assert.ok((await t.core.webhooks.lag()).some((l) => l.subscriptionId === sub.id && l.lag === 0));
       // The secret is never logged.
-      assert.equal(t.logs.some((line) => line.includes(sub.secret)), false);
+      assert.equal(
+        t.logs.some((line) => line.includes(sub.secret)),
+        false,
+      );
       await t.request({ method: 'DELETE', url: `/api/webhooks/${sub.id}` });
     });
 
@@ -115,9 +129,16 @@ for (const db of kinds) {
       const ids = rx.received.map((r) => String(r.headers['webhook-id']));
       // Order: every request for event k precedes any request for event k+1.
       const firstSeen = [...new Set(ids)];
-      assert.deepEqual(firstSeen, log.map((e) => e.id));
+      assert.deepEqual(
+        firstSeen,
+        log.map((e) => e.id),
+      );
       for (let i = 1; i < ids.length; i++) assert.ok(log.findIndex((e) => e.id === ids[i]) >= log.findIndex((e) => e.id === ids[i - 1]), 'in order');
-      assert.deepEqual(rx.verified(sub.secret).map((g) => g.id), log.map((e) => e.id), 'each event acknowledged once');
+      assert.deepEqual(
+        rx.verified(sub.secret).map((g) => g.id),
+        log.map((e) => e.id),
+        'each event acknowledged once',
+      );
       assert.equal(rx.received.filter((r) => r.status === 500).length, 5);
 
       const res = await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/deliveries` });
@@ -140,14 +161,24 @@ for (const db of kinds) {
       assert.equal(log[0]!.type, 'instance.status');
       await rx.waitFor((r) => r.length >= fresh.length);
       await t.core.webhookWorker.idle();
-      assert.deepEqual(rx.verified(sub.secret).map((g) => g.id), fresh.map((e) => e.id), 'a new subscription starts after the events already logged');
+      assert.deepEqual(
+        rx.verified(sub.secret).map((g) => g.id),
+        fresh.map((e) => e.id),
+        'a new subscription starts after the events already logged',
+      );
 
       const replay = await t.request({ method: 'POST', url: `/api/webhooks/${sub.id}/replay`, payload: { from: log[0]!.id } });
       assert.equal(replay.statusCode, 202, replay.body);
       assert.deepEqual(replay.json(), { instances: [{ instanceId: inst.id, fromSeq: 1 }], cancelled: 0 });
       await rx.waitFor((r) => r.length >= fresh.length + log.length);
       await t.core.webhookWorker.idle();
-      assert.deepEqual(rx.verified(sub.secret).slice(fresh.length).map((g) => g.id), log.map((e) => e.id));
+      assert.deepEqual(
+        rx
+          .verified(sub.secret)
+          .slice(fresh.length)
+          .map((g) => g.id),
+        log.map((e) => e.id),
+      );
 
       const list = (await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/deliveries?limit=1` })).json().deliveries;
       const retried = await t.request({ method: 'POST', url: `/api/webhooks/${sub.id}/deliveries/${list[0].id}/retry` });

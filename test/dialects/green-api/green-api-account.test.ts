@@ -33,7 +33,10 @@ describe('Green API instance methods', () => {
       // The documented defaults themselves, pinned here rather than taken from the code under test.
       const body = res.json() as Record<string, unknown>;
       assert.deepEqual([body.webhookUrl, body.webhookUrlToken, body.delaySendMessagesMilliseconds], ['', '', 5000]);
-      assert.deepEqual(Object.keys(body).filter((k) => body[k] === 'yes'), SWITCHED_ON);
+      assert.deepEqual(
+        Object.keys(body).filter((k) => body[k] === 'yes'),
+        SWITCHED_ON,
+      );
       assert.equal(Object.values(body).filter((v) => v === 'no').length, 11, 'the eleven other switches are off');
       assert.equal(Object.keys(body).length, 20, 'wid, the webhook URL and token, the delay, and sixteen switches');
     });
@@ -49,7 +52,10 @@ describe('Green API instance methods', () => {
         assert.deepEqual(stored?.settings.greenApi, { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', stateWebhook: 'no' });
         const subs = (await t.request({ method: 'GET', url: '/api/webhooks' })).json().webhooks as { url: string; format: string; instances: string[] | null }[];
         const mine = subs.filter((w) => w.format === 'green-api');
-        assert.deepEqual(mine.map((w) => [w.url, w.instances]), [[receiver.url, [a.id]]]);
+        assert.deepEqual(
+          mine.map((w) => [w.url, w.instances]),
+          [[receiver.url, [a.id]]],
+        );
         const sent = await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'via webhook' } });
         assert.equal(sent.statusCode, 200);
         await receiver.waitFor((r) => r.some((x) => x.body.includes('via webhook')));
@@ -86,7 +92,11 @@ describe('Green API instance methods', () => {
       try {
         const qr = (await green(t, c, 'qr')).json();
         assert.equal(qr.type, 'qrCode');
-        assert.ok(Buffer.from(qr.message, 'base64').subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])));
+        assert.ok(
+          Buffer.from(qr.message, 'base64')
+            .subarray(0, 8)
+            .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+        );
       } finally {
         t.core.instances.rawSession = original;
       }
@@ -115,7 +125,10 @@ describe('Green API instance methods', () => {
       const missing = await green(t, a, 'sendMessage', { payload: { chatId: cus(b) } });
       assert.deepEqual([missing.statusCode, missing.json()], [400, { statusCode: 400, message: 'Validation failed. Details: "message" is required' }]);
       const long = await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'x'.repeat(20001) } });
-      assert.deepEqual([long.statusCode, long.json()], [400, { statusCode: 400, message: 'Validation failed. Details: "message" length must be less than or equal to 20000 characters long' }]);
+      assert.deepEqual(
+        [long.statusCode, long.json()],
+        [400, { statusCode: 400, message: 'Validation failed. Details: "message" length must be less than or equal to 20000 characters long' }],
+      );
       const chat = await green(t, a, 'sendMessage', { payload: { chatId: 'nobody', message: 'x' } });
       assert.equal(chat.statusCode, 400);
     });
@@ -136,7 +149,7 @@ describe('Green API instance methods', () => {
   });
 
   describe('security', () => {
-    test('a wrong token is 401, also another instance\'s token or the admin key', async () => {
+    test("a wrong token is 401, also another instance's token or the admin key", async () => {
       for (const token of ['wrong-token', b.token, ADMIN_KEY]) {
         const res = await green(t, { idInstance: a.idInstance, token }, 'getStateInstance');
         assert.deepEqual([res.statusCode, res.json()], [401, { statusCode: 401, message: 'Unauthorized' }], token.slice(0, 6));

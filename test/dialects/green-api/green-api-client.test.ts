@@ -68,7 +68,10 @@ describe('official Green API client v2 against groupgate', () => {
     assert.deepEqual(await client.removeGroupParticipant({ groupId, participantChatId: other }), { removeParticipant: true });
     data = await client.getGroupData({ groupId });
     assert.equal(data.subject, 'Renamed by client');
-    assert.deepEqual(data.participants.map((p) => p.id), [cus(a), cus(b)]);
+    assert.deepEqual(
+      data.participants.map((p) => p.id),
+      [cus(a), cus(b)],
+    );
 
     assert.deepEqual(await client.leaveGroup({ groupId }), { leaveGroup: true });
     const native = await t.request({ method: 'GET', url: `/api/instances/${a.id}/groups/${encodeURIComponent(groupId)}` });

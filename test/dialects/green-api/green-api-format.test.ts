@@ -28,10 +28,15 @@ const notification = (body: Record<string, unknown> | null) => (body?.messageDat
 
 describe('Green API shapes', () => {
   test('states', () => {
-    assert.deepEqual(
-      (['connected', 'starting', 'disconnected', 'qr', 'pairing', 'logged_out', 'failed'] as const).map(greenState),
-      ['authorized', 'starting', 'starting', 'notAuthorized', 'notAuthorized', 'notAuthorized', 'notAuthorized'],
-    );
+    assert.deepEqual((['connected', 'starting', 'disconnected', 'qr', 'pairing', 'logged_out', 'failed'] as const).map(greenState), [
+      'authorized',
+      'starting',
+      'starting',
+      'notAuthorized',
+      'notAuthorized',
+      'notAuthorized',
+      'notAuthorized',
+    ]);
   });
 
   test('people are @c.us when the phone is known, never @lid then', () => {
@@ -52,14 +57,20 @@ describe('Green API shapes', () => {
   });
 
   test('group updates: the first change names the type, every change is carried', () => {
-    const body = greenApiWebhookBody(instance, event('group.updated', { groupId: G, changes: { announcement: true, locked: false, memberAddMode: 'all' }, actor: person('79001234568') }));
+    const body = greenApiWebhookBody(
+      instance,
+      event('group.updated', { groupId: G, changes: { announcement: true, locked: false, memberAddMode: 'all' }, actor: person('79001234568') }),
+    );
     assert.deepEqual(body, {
       typeWebhook: 'incomingMessageReceived',
       instanceData,
       timestamp: ts,
       idMessage: '01JCZ0000000000000000000AA',
       senderData: { chatId: G, chatName: '', sender: '79001234568@c.us', senderName: '', senderContactName: '' },
-      messageData: { typeMessage: 'notificationMessage', notificationMessageData: { type: 'GROUP_CHANGE_ANNOUNCE', announce: true, restrict: false, memberAddMode: 'all_member_add' } },
+      messageData: {
+        typeMessage: 'notificationMessage',
+        notificationMessageData: { type: 'GROUP_CHANGE_ANNOUNCE', announce: true, restrict: false, memberAddMode: 'all_member_add' },
+      },
     });
   });
 

@@ -96,10 +96,7 @@ for (const db of await databaseKinds()) {
         assert.equal(s.announcement, true);
         const back = await green(t, a, 'updateGroupSettings', { payload: { groupId, allowParticipantsEditGroupSettings: false, allowParticipantsSendMessages: true } });
         assert.deepEqual(back.json(), { updateGroupSettings: true });
-        assert.deepEqual(
-          (({ locked, announcement }) => ({ locked, announcement }))((await native(a.id, groupId)).settings),
-          { locked: true, announcement: false },
-        );
+        assert.deepEqual((({ locked, announcement }) => ({ locked, announcement }))((await native(a.id, groupId)).settings), { locked: true, announcement: false });
       });
 
       test('addGroupParticipant, setGroupAdmin, removeAdmin, removeGroupParticipant', async () => {
@@ -108,7 +105,10 @@ for (const db of await databaseKinds()) {
         const promote = await green(t, a, 'setGroupAdmin', { payload: { groupId, participantChatId: `${PLAIN}@c.us` } });
         assert.deepEqual([promote.statusCode, promote.json()], [200, { setGroupAdmin: true }]);
         let data = (await green(t, a, 'getGroupData', { payload: { groupId } })).json();
-        assert.deepEqual(data.participants.find((p: { id: string }) => p.id === `${PLAIN}@c.us`), { id: `${PLAIN}@c.us`, isAdmin: true, isSuperAdmin: false });
+        assert.deepEqual(
+          data.participants.find((p: { id: string }) => p.id === `${PLAIN}@c.us`),
+          { id: `${PLAIN}@c.us`, isAdmin: true, isSuperAdmin: false },
+        );
         const demote = await green(t, a, 'removeAdmin', { payload: { groupId, participantChatId: `${PLAIN}@c.us` } });
         assert.deepEqual([demote.statusCode, demote.json()], [200, { removeAdmin: true }]);
         data = (await green(t, a, 'getGroupData', { payload: { groupId } })).json();
@@ -225,7 +225,10 @@ for (const db of await databaseKinds()) {
         const gone = await t.request({ method: 'GET', url: `/api/instances/${b.id}/groups/${encodeURIComponent(groupId)}` });
         assert.equal(gone.statusCode, 404);
         const data = (await green(t, a, 'getGroupData', { payload: { groupId } })).json();
-        assert.deepEqual(data.participants.map((p: { id: string }) => p.id), [cus(a)]);
+        assert.deepEqual(
+          data.participants.map((p: { id: string }) => p.id),
+          [cus(a)],
+        );
       });
 
       test('an instance that is not authorized answers 400 as Green API does', async () => {

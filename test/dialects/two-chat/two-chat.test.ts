@@ -192,7 +192,13 @@ for (const db of await databaseKinds()) {
       it('a second creation too soon is 429; more numbers than one add batch are accepted (202)', async () => {
         const c = await createSandboxInstance(t, { name: 'paced' });
         const create = (name: string) =>
-          t.request({ method: 'POST', url: '/open/whatsapp/group/create', payload: { from_number: `+${c.phone}`, group: { name, participants: [P1] } }, headers: { 'x-user-api-key': 'test-admin-key-0123456789abcdef' }, key: null });
+          t.request({
+            method: 'POST',
+            url: '/open/whatsapp/group/create',
+            payload: { from_number: `+${c.phone}`, group: { name, participants: [P1] } },
+            headers: { 'x-user-api-key': 'test-admin-key-0123456789abcdef' },
+            key: null,
+          });
         const first = await create('First');
         assert.equal(first.statusCode, 200, first.body);
         const second = await create('Second');

@@ -84,7 +84,10 @@ describe('zapiCallbackBody', () => {
     // B's own log: its leaving, from its side
     const bInstance = (await t.core.store.instances.get(b.id))!;
     const own = (await log(b.id)).map((e) => zapiCallbackBody(bInstance, e)).filter((x) => x?.notification === 'GROUP_PARTICIPANT_LEAVE');
-    assert.deepEqual(own.map((x) => [x!.participantPhone, x!.notificationParameters, x!.fromMe]), [[b.phone, [b.phone], true]]);
+    assert.deepEqual(
+      own.map((x) => [x!.participantPhone, x!.notificationParameters, x!.fromMe]),
+      [[b.phone, [b.phone], true]],
+    );
 
     const request: EventRecord = {
       id: '01JD3V8Q2Z6M4X7K9P0R5T1W3Y',

@@ -9,8 +9,7 @@ describe('z-api webhook settings', () => {
   let t: TestApp;
   let receiver: Receiver;
   let a: Awaited<ReturnType<typeof createUnpacedInstance>>;
-  const zapi = (endpoint: string, payload: unknown) =>
-    t.request({ method: 'PUT', url: `/instances/${a.id}/token/${a.token}/${endpoint}`, payload: payload as object, key: null });
+  const zapi = (endpoint: string, payload: unknown) => t.request({ method: 'PUT', url: `/instances/${a.id}/token/${a.token}/${endpoint}`, payload: payload as object, key: null });
 
   before(async () => {
     t = await startTestApp({ config: { webhookRetryBaseMs: 10 } });
@@ -26,7 +25,10 @@ describe('z-api webhook settings', () => {
     const set = await zapi('update-webhook-received', { value: receiver.url });
     assert.deepEqual([set.statusCode, set.json()], [200, { value: true }]);
     const subs = (await t.request({ method: 'GET', url: '/api/webhooks' })).json().webhooks as { url: string; format: string; instances: string[] }[];
-    assert.deepEqual(subs.filter((w) => w.format === 'z-api').map((w) => [w.url, w.instances]), [[receiver.url, [a.id]]]);
+    assert.deepEqual(
+      subs.filter((w) => w.format === 'z-api').map((w) => [w.url, w.instances]),
+      [[receiver.url, [a.id]]],
+    );
 
     const created = await t.request({ method: 'POST', url: `/api/instances/${a.id}/groups`, payload: { name: 'Hooked', participants: ['+5511955551111'] } });
     assert.equal(created.statusCode, 201, created.body);

@@ -12,7 +12,12 @@ const NOBODY = '5511988880009';
 const UNREGISTERED = '5511988880008';
 
 /** A request to a Z-API endpoint of an instance, without a native key. */
-function zapi(t: TestApp, inst: Pick<Inst, 'id' | 'token'>, endpoint: string, opts: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; payload?: unknown; headers?: Record<string, string> } = {}) {
+function zapi(
+  t: TestApp,
+  inst: Pick<Inst, 'id' | 'token'>,
+  endpoint: string,
+  opts: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; payload?: unknown; headers?: Record<string, string> } = {},
+) {
   return t.request({
     method: opts.method ?? (opts.payload === undefined ? 'GET' : 'POST'),
     url: `/instances/${inst.id}/token/${inst.token}/${endpoint}`,
@@ -22,8 +27,7 @@ function zapi(t: TestApp, inst: Pick<Inst, 'id' | 'token'>, endpoint: string, op
   });
 }
 
-const sentInvites = async (t: TestApp, instanceId: string) =>
-  (await t.core.events.list(instanceId, {}, 1000)).filter((e) => e.type === 'message.sent').map((e) => e.data.chatId);
+const sentInvites = async (t: TestApp, instanceId: string) => (await t.core.events.list(instanceId, {}, 1000)).filter((e) => e.type === 'message.sent').map((e) => e.data.chatId);
 
 for (const db of await databaseKinds()) {
   describe(`z-api dialect (${db})`, () => {
@@ -124,11 +128,17 @@ for (const db of await databaseKinds()) {
         assert.deepEqual((await zapi(t, a, 'add-participant', { payload: { groupId: group, phones: [UNREGISTERED] } })).json(), { value: false });
         assert.deepEqual((await zapi(t, a, 'add-admin', { payload: { groupId: group, phones: [P3] } })).json(), { value: true });
         let meta = (await zapi(t, a, `light-group-metadata/${group}`)).json() as { participants: { phone: string; isAdmin: boolean }[] };
-        assert.deepEqual(meta.participants.find((p) => p.phone === P3), { phone: P3, isAdmin: true, isSuperAdmin: false });
+        assert.deepEqual(
+          meta.participants.find((p) => p.phone === P3),
+          { phone: P3, isAdmin: true, isSuperAdmin: false },
+        );
         assert.deepEqual((await zapi(t, a, 'remove-admin', { payload: { groupId: group, phones: [P3] } })).json(), { value: true });
         assert.deepEqual((await zapi(t, a, 'remove-participant', { payload: { groupId: group, phones: [P3] } })).json(), { value: true });
         meta = (await zapi(t, a, `light-group-metadata/${group}`)).json();
-        assert.deepEqual(meta.participants.map((p) => p.phone), [a.phone, P1, P2]);
+        assert.deepEqual(
+          meta.participants.map((p) => p.phone),
+          [a.phone, P1, P2],
+        );
       });
 
       it('autoInvite sends the invitation privately to whoever privacy refused', async () => {
@@ -204,7 +214,13 @@ for (const db of await databaseKinds()) {
         assert.match(url.json().message, /does not fetch remote URLs/);
         const noSettings = await zapi(t, a, 'update-group-settings', { payload: { phone: group } });
         assert.equal(noSettings.statusCode, 400);
-        const notJson = await t.request({ method: 'POST', url: `/instances/${a.id}/token/${a.token}/update-group-name`, payload: '{bad', headers: { 'content-type': 'application/json' }, key: null });
+        const notJson = await t.request({
+          method: 'POST',
+          url: `/instances/${a.id}/token/${a.token}/update-group-name`,
+          payload: '{bad',
+          headers: { 'content-type': 'application/json' },
+          key: null,
+        });
         assert.equal(notJson.statusCode, 400);
         assert.equal(notJson.json().error, 'validation_failed');
       });
@@ -229,10 +245,22 @@ for (const db of await databaseKinds()) {
       });
 
       it('a POST body that is not JSON is 415', async () => {
-        const res = await t.request({ method: 'POST', url: `/instances/${a.id}/token/${a.token}/update-group-name`, payload: 'groupId=x', headers: { 'content-type': 'text/plain' }, key: null });
+        const res = await t.request({
+          method: 'POST',
+          url: `/instances/${a.id}/token/${a.token}/update-group-name`,
+          payload: 'groupId=x',
+          headers: { 'content-type': 'text/plain' },
+          key: null,
+        });
         assert.equal(res.statusCode, 415);
         assert.deepEqual(res.json(), { error: 'unsupported_media_type', message: 'send the body as JSON with Content-Type: application/json' });
-        const form = await t.request({ method: 'POST', url: `/instances/${a.id}/token/${a.token}/send-text`, payload: 'phone=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, key: null });
+        const form = await t.request({
+          method: 'POST',
+          url: `/instances/${a.id}/token/${a.token}/send-text`,
+          payload: 'phone=1',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          key: null,
+        });
         assert.equal(form.statusCode, 415);
       });
     });
@@ -255,7 +283,7 @@ for (const db of await databaseKinds()) {
     });
 
     describe('security', () => {
-      it('a wrong token is 401, an unknown instance 404, another instance\'s token 401', async () => {
+      it("a wrong token is 401, an unknown instance 404, another instance's token 401", async () => {
         const wrong = await zapi(t, { id: a.id, token: 'ggi_wrong' }, 'status');
         assert.equal(wrong.statusCode, 401);
         assert.deepEqual(wrong.json(), { error: 'Invalid token' });

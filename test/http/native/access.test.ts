@@ -52,7 +52,10 @@ describe('access control', () => {
       const key = created.json().key as string;
       assert.deepEqual(created.json().instances, [a.id]);
       const list = await t.request({ method: 'GET', url: '/api/instances', key });
-      assert.deepEqual(list.json().instances.map((i: { id: string }) => i.id), [a.id]);
+      assert.deepEqual(
+        list.json().instances.map((i: { id: string }) => i.id),
+        [a.id],
+      );
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${a.id}`, key })).statusCode, 200);
       const other = await t.request({ method: 'GET', url: `/api/instances/${b.id}`, key });
       assert.equal(other.statusCode, 404);
@@ -72,7 +75,10 @@ describe('access control', () => {
       assert.equal(create.statusCode, 403);
       assert.equal(create.json().error.code, 'forbidden');
       assert.equal((await t.request({ method: 'GET', url: '/api/keys', key })).statusCode, 403);
-      assert.equal((await t.request({ method: 'PUT', url: '/api/sandbox/accounts/+15550001234', key, payload: { registered: true, groupAddPrivacy: 'everyone' } })).statusCode, 403);
+      assert.equal(
+        (await t.request({ method: 'PUT', url: '/api/sandbox/accounts/+15550001234', key, payload: { registered: true, groupAddPrivacy: 'everyone' } })).statusCode,
+        403,
+      );
     });
 
     it("an instance token works on its instance only; another instance's token answers 404", async () => {
@@ -80,7 +86,10 @@ describe('access control', () => {
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${b.id}`, key: a.token })).statusCode, 404);
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${a.id}`, key: b.token })).statusCode, 404);
       const list = await t.request({ method: 'GET', url: '/api/instances', key: a.token });
-      assert.deepEqual(list.json().instances.map((i: { id: string }) => i.id), [a.id]);
+      assert.deepEqual(
+        list.json().instances.map((i: { id: string }) => i.id),
+        [a.id],
+      );
     });
 
     it('a key for an unknown instance cannot be created (404)', async () => {

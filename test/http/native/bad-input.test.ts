@@ -52,7 +52,11 @@ describe('bad input', () => {
     const before = await snapshot();
     await expect4xx({ method: 'POST', url: '/api/instances', payload: '{"engine": "sandbox",', headers: { 'content-type': 'application/json' } }, 400, 'validation_failed');
     await expect4xx({ method: 'POST', url: '/api/instances', payload: '', headers: { 'content-type': 'application/json' } }, 400);
-    await expect4xx({ method: 'POST', url: '/api/instances', payload: 'engine=sandbox', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type');
+    await expect4xx(
+      { method: 'POST', url: '/api/instances', payload: 'engine=sandbox', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'unsupported_media_type',
+    );
     await expect4xx({ method: 'POST', url: '/api/instances', payload: '<x/>', headers: { 'content-type': 'text/xml' } }, 415);
     assert.equal(await snapshot(), before);
   });

@@ -94,15 +94,26 @@ for (const db of kinds) {
       const logB = (await t.request({ method: 'GET', url: `/api/instances/${b.id}/events` })).json().events.slice(1);
       await scoped.until(logA.length);
       await admin.until(logA.length + logB.length);
-      assert.deepEqual(scoped.events.map((e) => e.data), logA, 'the same events as the log');
-      assert.deepEqual(scoped.events.map((e) => e.id), logA.map((e: { id: string }) => e.id), 'id: is the event id');
+      assert.deepEqual(
+        scoped.events.map((e) => e.data),
+        logA,
+        'the same events as the log',
+      );
+      assert.deepEqual(
+        scoped.events.map((e) => e.id),
+        logA.map((e: { id: string }) => e.id),
+        'id: is the event id',
+      );
       assert.deepEqual(new Set(admin.events.map((e) => e.id)), new Set([...logA, ...logB].map((e: { id: string }) => e.id)));
       await scoped.close();
 
       // Resume: everything after the first event, then live.
       const resumed = await openStream(base, key, logA[0].id);
       await resumed.until(logA.length - 1);
-      assert.deepEqual(resumed.events.map((e) => e.id), logA.slice(1).map((e: { id: string }) => e.id));
+      assert.deepEqual(
+        resumed.events.map((e) => e.id),
+        logA.slice(1).map((e: { id: string }) => e.id),
+      );
       await t.request({ method: 'POST', url: `/api/instances/${a.id}/messages`, payload: { chatId: '+15556660002', text: 'again' } });
       await resumed.until(logA.length);
       assert.equal(resumed.events.at(-1)!.data.type, 'message.sent');

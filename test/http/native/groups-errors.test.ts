@@ -37,7 +37,11 @@ describe('native group API status codes', () => {
   });
 
   it('403 not_group_admin when the instance is not an admin', async () => {
-    await expectError(t.request({ method: 'POST', url: `/api/instances/${B.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${C.phone}`] } }), 403, 'not_group_admin');
+    await expectError(
+      t.request({ method: 'POST', url: `/api/instances/${B.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${C.phone}`] } }),
+      403,
+      'not_group_admin',
+    );
     await expectError(t.request({ method: 'GET', url: `/api/instances/${B.id}/groups/${enc(gid)}/invite-code` }), 403, 'not_group_admin');
     await expectError(t.request({ method: 'PATCH', url: `/api/instances/${B.id}/groups/${enc(gid)}/settings`, payload: { announcement: true } }), 403, 'not_group_admin');
   });
@@ -45,7 +49,11 @@ describe('native group API status codes', () => {
   it('404 group_not_found when the group does not exist or the instance is not a member', async () => {
     await expectError(t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/120363999999999999@g.us` }), 404, 'group_not_found');
     await expectError(t.request({ method: 'GET', url: `/api/instances/${C.id}/groups/${enc(gid)}` }), 404, 'group_not_found');
-    await expectError(t.request({ method: 'POST', url: `/api/instances/${C.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${A.phone}`] } }), 404, 'group_not_found');
+    await expectError(
+      t.request({ method: 'POST', url: `/api/instances/${C.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${A.phone}`] } }),
+      404,
+      'group_not_found',
+    );
     await expectError(t.request({ method: 'POST', url: `/api/instances/${A.id}/groups/120363999999999999@g.us/leave` }), 404, 'group_not_found');
   });
 
@@ -67,14 +75,24 @@ describe('native group API status codes', () => {
       409,
       'participant_already_member',
     );
-    assert.deepEqual(body.error.details.outcomes.map((o: any) => o.status), ['already_member']);
+    assert.deepEqual(
+      body.error.details.outcomes.map((o: any) => o.status),
+      ['already_member'],
+    );
   });
 
   it('200 with per-participant outcomes for a mix', async () => {
     await t.request({ method: 'PUT', url: '/api/sandbox/accounts/+5511955550000', payload: { registered: false, groupAddPrivacy: 'everyone' } });
-    const r = await t.request({ method: 'POST', url: `/api/instances/${A.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${B.phone}`, '+5511955550000', `+${C.phone}`] } });
+    const r = await t.request({
+      method: 'POST',
+      url: `/api/instances/${A.id}/groups/${enc(gid)}/participants`,
+      payload: { participants: [`+${B.phone}`, '+5511955550000', `+${C.phone}`] },
+    });
     assert.equal(r.statusCode, 200);
-    assert.deepEqual(r.json().outcomes.map((o: any) => o.status), ['already_member', 'not_on_whatsapp', 'added']);
+    assert.deepEqual(
+      r.json().outcomes.map((o: any) => o.status),
+      ['already_member', 'not_on_whatsapp', 'added'],
+    );
   });
 
   it('409 participant_not_member when no participant is in (remove)', async () => {
@@ -85,7 +103,10 @@ describe('native group API status codes', () => {
     );
     const r = await t.request({ method: 'DELETE', url: `/api/instances/${A.id}/groups/${enc(gid)}/participants`, payload: { participants: [`+${C.phone}`, '+5511944440000'] } });
     assert.equal(r.statusCode, 200);
-    assert.deepEqual(r.json().outcomes.map((o: any) => o.status), ['removed', 'not_member']);
+    assert.deepEqual(
+      r.json().outcomes.map((o: any) => o.status),
+      ['removed', 'not_member'],
+    );
     const stored = (await t.request({ method: 'GET', url: `/api/instances/${C.id}/groups/${enc(gid)}` })).statusCode;
     assert.equal(stored, 404, 'the removed instance forgot the group');
   });
@@ -110,7 +131,11 @@ describe('native group API status codes', () => {
   });
 
   it('400 for names and descriptions out of bounds, and non-standard ephemeral durations', async () => {
-    await expectError(t.request({ method: 'POST', url: `/api/instances/${A.id}/groups`, payload: { name: 'x'.repeat(101), participants: [`+${B.phone}`] } }), 400, 'subject_too_long');
+    await expectError(
+      t.request({ method: 'POST', url: `/api/instances/${A.id}/groups`, payload: { name: 'x'.repeat(101), participants: [`+${B.phone}`] } }),
+      400,
+      'subject_too_long',
+    );
     await expectError(t.request({ method: 'POST', url: `/api/instances/${A.id}/groups`, payload: { name: '  ', participants: [`+${B.phone}`] } }), 400, 'subject_too_long');
     await expectError(t.request({ method: 'PATCH', url: `/api/instances/${A.id}/groups/${enc(gid)}`, payload: { description: 'd'.repeat(2049) } }), 400, 'description_too_long');
     await expectError(t.request({ method: 'PATCH', url: `/api/instances/${A.id}/groups/${enc(gid)}/settings`, payload: { ephemeralSeconds: 3600 } }), 400, 'invalid_setting');
@@ -125,7 +150,11 @@ describe('native group API status codes', () => {
   it('409 instance_not_connected when the engine is not connected', async () => {
     const D = await createSandboxInstance(t);
     await t.request({ method: 'POST', url: `/api/instances/${D.id}/logout` });
-    const body = await expectError(t.request({ method: 'POST', url: `/api/instances/${D.id}/groups`, payload: { name: 'x', participants: [`+${B.phone}`] } }), 409, 'instance_not_connected');
+    const body = await expectError(
+      t.request({ method: 'POST', url: `/api/instances/${D.id}/groups`, payload: { name: 'x', participants: [`+${B.phone}`] } }),
+      409,
+      'instance_not_connected',
+    );
     assert.equal(body.error.details.status, 'logged_out');
   });
 
@@ -139,7 +168,11 @@ describe('native group API status codes', () => {
     assert.equal(ok.statusCode, 200);
     const raw = await t.request({ method: 'PUT', url: `/api/instances/${A.id}/groups/${enc(gid)}/picture`, payload: jpeg, headers: { 'content-type': 'image/jpeg' } });
     assert.equal(raw.statusCode, 200);
-    await expectError(t.request({ method: 'PUT', url: `/api/instances/${A.id}/groups/${enc(gid)}/picture`, payload: { image: Buffer.from('GIF89a').toString('base64') } }), 415, 'unsupported_media_type');
+    await expectError(
+      t.request({ method: 'PUT', url: `/api/instances/${A.id}/groups/${enc(gid)}/picture`, payload: { image: Buffer.from('GIF89a').toString('base64') } }),
+      415,
+      'unsupported_media_type',
+    );
     assert.equal((await t.request({ method: 'DELETE', url: `/api/instances/${A.id}/groups/${enc(gid)}/picture` })).statusCode, 200);
   });
 });

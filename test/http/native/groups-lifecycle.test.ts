@@ -146,13 +146,18 @@ for (const db of await databaseKinds()) {
       assert.equal(join.statusCode, 202);
       assert.deepEqual(join.json(), { status: 'pending_approval', groupId });
       const pending = (await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${enc(groupId)}/join-requests` })).json();
-      assert.deepEqual(pending.requests.map((r: any) => r.phone), [`+${C.phone}`]);
+      assert.deepEqual(
+        pending.requests.map((r: any) => r.phone),
+        [`+${C.phone}`],
+      );
       assert.ok((await eventsOf(t, A)).some((e) => e.type === 'group.join_request.created'));
       const approved = await t.request({ method: 'POST', url: `/api/instances/${A.id}/groups/${enc(groupId)}/join-requests/approve`, payload: { participants: [`+${C.phone}`] } });
       assert.equal(approved.statusCode, 200);
       assert.equal(approved.json().outcomes[0].status, 'approved');
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${C.id}/groups/${enc(groupId)}` })).statusCode, 200);
-      assert.ok((await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${enc(groupId)}/participants` })).json().participants.some((p: any) => p.phone === `+${C.phone}`));
+      assert.ok(
+        (await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${enc(groupId)}/participants` })).json().participants.some((p: any) => p.phone === `+${C.phone}`),
+      );
     });
 
     it('B leaves and cannot be re-added at once (recently_left)', async () => {
@@ -191,12 +196,18 @@ for (const db of await databaseKinds()) {
       await t.request({ method: 'PATCH', url: `/api/instances/${A.id}/groups/${enc(groupId)}`, payload: { description: 'after restart' } });
       const all = await eventsOf(t, A);
       assert.deepEqual(all.slice(0, before.length), before);
-      assert.deepEqual(all.map((e) => e.seq), all.map((_, i) => i + 1));
+      assert.deepEqual(
+        all.map((e) => e.seq),
+        all.map((_, i) => i + 1),
+      );
       assert.equal(new Set(all.map((e) => e.id)).size, all.length);
       const ids = all.map((e) => e.id);
       assert.deepEqual([...ids].sort(), ids, 'ids sort in log order');
       const page = (await t.request({ method: 'GET', url: `/api/instances/${A.id}/events?after=${all[2]!.id}&limit=2` })).json();
-      assert.deepEqual(page.events.map((e: any) => e.seq), [4, 5]);
+      assert.deepEqual(
+        page.events.map((e: any) => e.seq),
+        [4, 5],
+      );
       const clamped = (await t.request({ method: 'GET', url: `/api/instances/${A.id}/events?limit=99999` })).json();
       assert.equal(clamped.events.length, all.length);
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${A.id}/events?limit=abc&after=zz` })).statusCode, 200);

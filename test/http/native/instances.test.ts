@@ -52,7 +52,11 @@ for (const db of await databaseKinds()) {
         const account = (await t.request({ method: 'GET', url: '/api/sandbox/accounts/+5511988887777' })).json();
         assert.equal(account.groupAddPrivacy, 'nobody');
         // The emulator kept the group: B can still act in it after the restart.
-        const rename = await t.request({ method: 'POST', url: `/api/instances/${a.id}/groups/${encodeURIComponent(g.id)}/participants/promote`, payload: { participants: [`+${b.phone}`] } });
+        const rename = await t.request({
+          method: 'POST',
+          url: `/api/instances/${a.id}/groups/${encodeURIComponent(g.id)}/participants/promote`,
+          payload: { participants: [`+${b.phone}`] },
+        });
         assert.equal(rename.statusCode, 200);
         assert.equal(rename.json().outcomes[0].status, 'promoted');
         const readyz = await t.request({ method: 'GET', url: '/readyz', key: null });
@@ -80,7 +84,12 @@ for (const db of await databaseKinds()) {
         await t.request({ method: 'POST', url: `/api/instances/${b.id}/restart` });
         const own = await t.request({ method: 'POST', url: `/api/instances/${b.id}/groups`, payload: { name: 'B own', participants: [`+${a.phone}`] } });
         assert.equal(own.statusCode, 201, own.body);
-        const hook = await t.request({ method: 'PUT', url: `/instances/${b.id}/token/${b.token}/update-webhook-received`, payload: { value: 'http://127.0.0.1:9/hook' }, key: null });
+        const hook = await t.request({
+          method: 'PUT',
+          url: `/instances/${b.id}/token/${b.token}/update-webhook-received`,
+          payload: { value: 'http://127.0.0.1:9/hook' },
+          key: null,
+        });
         assert.equal(hook.statusCode, 200, hook.body);
         const note = await t.request({ method: 'GET', url: `/waInstance${b.idInstance}/receiveNotification/${b.token}`, key: null });
         assert.equal(note.statusCode, 200);
@@ -96,7 +105,11 @@ for (const db of await databaseKinds()) {
         const listed =
           t.core.database.kind === 'sqlite'
             ? await sql<{ name: string }>`select m.name as name from sqlite_master m, pragma_table_info(m.name) p where m.type = 'table' and p.name = 'instance_id'`.execute(db_)
-            : await sql<{ name: string }>`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_attribute a on a.attrelid = c.oid where n.nspname = current_schema() and c.relkind = 'r' and a.attname = 'instance_id' and not a.attisdropped`.execute(db_);
+            : await sql<{
+                name: string;
+              }>`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace join pg_attribute a on a.attrelid = c.oid where n.nspname = current_schema() and c.relkind = 'r' and a.attname = 'instance_id' and not a.attisdropped`.execute(
+                db_,
+              );
         const tables = listed.rows.map((r) => r.name);
         assert.ok(tables.length >= 8, tables.join(','));
         for (const table of tables) {

@@ -24,7 +24,11 @@ export interface FuzzApp {
 export async function startFuzzApp(db: 'sqlite' | 'postgres'): Promise<FuzzApp> {
   const t = await startTestApp({ db, config: { logLevel: 'fatal', bodyLimitBytes: 65_536, authFailureLimitPerMinute: 1_000_000_000 } });
   const instance = await createUnpacedInstance(t);
-  const group = await t.request({ method: 'POST', url: `/api/instances/${instance.id}/groups`, payload: { name: 'Fuzz', participants: ['+15550000001', '+15550000002', '+15550000003'] } });
+  const group = await t.request({
+    method: 'POST',
+    url: `/api/instances/${instance.id}/groups`,
+    payload: { name: 'Fuzz', participants: ['+15550000001', '+15550000002', '+15550000003'] },
+  });
   assert.equal(group.statusCode, 201, group.body);
   const key = await t.request({ method: 'POST', url: '/api/keys', payload: { name: 'fuzz', instances: [instance.id] } });
   assert.equal(key.statusCode, 201, key.body);

@@ -86,7 +86,22 @@ function enc(s: string): string {
   }
 }
 
-const BAD_JSON = ['{', '{"name":', '[1,2', '{"a":1}}', "{'a':1}", 'nul', 'NaN', '{"a":NaN}', '\ufeff{}x', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '"unterminated', '{"a":"\\u12"}', '[' .repeat(5000)];
+const BAD_JSON = [
+  '{',
+  '{"name":',
+  '[1,2',
+  '{"a":1}}',
+  "{'a':1}",
+  'nul',
+  'NaN',
+  '{"a":NaN}',
+  '\ufeff{}x',
+  '{"__proto__":{"x":1}}',
+  '{"constructor":{"prototype":{"x":1}}}',
+  '"unterminated',
+  '{"a":"\\u12"}',
+  '['.repeat(5000),
+];
 const BAD_TYPES = ['application/xml', 'text/html', 'application/x-www-form-urlencoded', 'image/gif', 'application/octet-stream', 'a/b/c'];
 const BROKEN_ESCAPES = ['%zz', '%E0%A4%A', '%', 'a%2', '%u0041', '%C0%AF', '%ff%fe'];
 
@@ -218,12 +233,23 @@ export function requestsFor(route: RouteSpec, fx: Fixtures): fc.Arbitrary<FuzzRe
   const params = validParams(route, fx);
   const auth = authHeaders(route, fx);
   const safe = !unsafeWithValidAuth(route);
-  const req = (kind: string, over: Partial<FuzzRequest>): FuzzRequest => ({ kind, method: route.method, url: urlOf(route, params), headers: { ...auth }, strict: false, route, ...over });
+  const req = (kind: string, over: Partial<FuzzRequest>): FuzzRequest => ({
+    kind,
+    method: route.method,
+    url: urlOf(route, params),
+    headers: { ...auth },
+    strict: false,
+    route,
+    ...over,
+  });
   const sensitive = route.family !== 'other' || route.path === '/metrics';
 
   // Bad credentials: always refused.
   if (sensitive) {
-    const badSecret = fc.oneof(junkString.filter((s) => /^[\x21-\x7e]*$/.test(s)), fc.constantFrom('Bearer', 'Basic YWRtaW46YWRtaW4=', `${fx.adminKey}x`, fx.adminKey.slice(0, -1), 'k'.repeat(5000)));
+    const badSecret = fc.oneof(
+      junkString.filter((s) => /^[\x21-\x7e]*$/.test(s)),
+      fc.constantFrom('Bearer', 'Basic YWRtaW46YWRtaW4=', `${fx.adminKey}x`, fx.adminKey.slice(0, -1), 'k'.repeat(5000)),
+    );
     arbs.push(
       badSecret.map((secret) => {
         if (route.family === 'native' || route.path === '/metrics') {
@@ -243,9 +269,15 @@ export function requestsFor(route: RouteSpec, fx: Fixtures): fc.Arbitrary<FuzzRe
   // Transport: bad JSON, oversize, unsupported content types. Refused before any handler runs.
   if (hasBody(route.method)) {
     arbs.push(fc.constantFrom(...BAD_JSON).map((payload) => req('bad-json', { headers: { ...auth, 'content-type': 'application/json' }, payload, strict: true })));
-    arbs.push(fc.integer({ min: 70_000, max: 300_000 }).map((n) => req('oversize', { headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'z'.repeat(n) }), strict: true })));
     arbs.push(
-      fc.tuple(fc.constantFrom(...BAD_TYPES), junkString).map(([type, body]) => req('content-type', { headers: { ...auth, 'content-type': type }, payload: body || 'x', strict: true })),
+      fc
+        .integer({ min: 70_000, max: 300_000 })
+        .map((n) => req('oversize', { headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'z'.repeat(n) }), strict: true })),
+    );
+    arbs.push(
+      fc
+        .tuple(fc.constantFrom(...BAD_TYPES), junkString)
+        .map(([type, body]) => req('content-type', { headers: { ...auth, 'content-type': type }, payload: body || 'x', strict: true })),
     );
   }
 
@@ -253,9 +285,15 @@ export function requestsFor(route: RouteSpec, fx: Fixtures): fc.Arbitrary<FuzzRe
   if (route.params.length) {
     const name = fc.constantFrom(...route.params);
     arbs.push(
-      fc.tuple(name, fc.oneof(junkString.filter((s) => s.length > 0), fc.integer({ min: 201, max: 2000 }).map((n) => 'p'.repeat(n)))).map(([n, v]) =>
-        req('param', { url: urlOf(route, { ...params, [n]: enc(v) }), strict: strictParam(route, n), headers: { ...auth } }),
-      ),
+      fc
+        .tuple(
+          name,
+          fc.oneof(
+            junkString.filter((s) => s.length > 0),
+            fc.integer({ min: 201, max: 2000 }).map((n) => 'p'.repeat(n)),
+          ),
+        )
+        .map(([n, v]) => req('param', { url: urlOf(route, { ...params, [n]: enc(v) }), strict: strictParam(route, n), headers: { ...auth } })),
     );
     arbs.push(fc.tuple(name, fc.constantFrom(...BROKEN_ESCAPES)).map(([n, v]) => req('escape', { url: urlOf(route, { ...params, [n]: `a${v}` }), strict: true })));
   }
@@ -296,7 +334,9 @@ function queryValid(route: RouteSpec, pairs: [string, string][]): boolean {
     const schema = {
       type: 'object',
       properties: Object.fromEntries(Object.entries(route.query!).map(([k, v]) => [k, v.schema])),
-      required: Object.entries(route.query!).filter(([, v]) => v.required).map(([k]) => k),
+      required: Object.entries(route.query!)
+        .filter(([, v]) => v.required)
+        .map(([k]) => k),
     };
     valid = validatorFor(schema, queryAjv);
     queryValidators.set(route.query!, valid);

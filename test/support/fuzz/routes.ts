@@ -31,7 +31,11 @@ export function parseRouteTree(tree: string): { method: string; path: string }[]
     const full = (stack[depth - 1] ?? '') + m[2];
     stack[depth] = full;
     stack.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push({ method, path: full });
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      out.push({ method, path: full });
   }
   return out;
 }
@@ -49,7 +53,16 @@ const toOpenApi = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 /** Every fuzzable route of the app, with the native ones' schemas. */
 export async function discoverRoutes(app: FastifyInstance): Promise<RouteSpec[]> {
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
-    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> }; parameters?: { in: string; name: string; required?: boolean; schema: Record<string, unknown> }[] }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
+          parameters?: { in: string; name: string; required?: boolean; schema: Record<string, unknown> }[];
+        }
+      >
+    >;
   };
   const seen = new Set<string>();
   const routes: RouteSpec[] = [];

@@ -43,13 +43,7 @@ export function createBaileysAuthRepository(db: Kysely<Database>): BaileysAuthRe
 
   return {
     async readCreds(instanceId) {
-      const row = await db
-        .selectFrom('baileys_auth')
-        .select('value')
-        .where('instance_id', '=', instanceId)
-        .where('kind', '=', CREDS)
-        .where('key_id', '=', '')
-        .executeTakeFirst();
+      const row = await db.selectFrom('baileys_auth').select('value').where('instance_id', '=', instanceId).where('kind', '=', CREDS).where('key_id', '=', '').executeTakeFirst();
       return row?.value;
     },
 
@@ -75,12 +69,7 @@ export function createBaileysAuthRepository(db: Kysely<Database>): BaileysAuthRe
       await db.transaction().execute(async (tx) => {
         for (const change of changes) {
           if (change.value === null) {
-            await tx
-              .deleteFrom('baileys_auth')
-              .where('instance_id', '=', instanceId)
-              .where('kind', '=', change.kind)
-              .where('key_id', '=', change.id)
-              .execute();
+            await tx.deleteFrom('baileys_auth').where('instance_id', '=', instanceId).where('kind', '=', change.kind).where('key_id', '=', change.id).execute();
           } else {
             await upsert(tx, instanceId, change.kind, change.id, change.value);
           }

@@ -142,7 +142,8 @@ export function createEventTranslator(ctx: TranslatorContext) {
     // person is a member by now (the add notification comes first).
     if (action === 'rejected') {
       const meta = cache.get(r.id);
-      if (meta?.participants.some((p) => normalizeJid(p.id) === lid || normalizeJid(p.phoneNumber) === phoneJid || (phoneJid && normalizeJid(p.id) === phoneJid))) action = 'approved';
+      if (meta?.participants.some((p) => normalizeJid(p.id) === lid || normalizeJid(p.phoneNumber) === phoneJid || (phoneJid && normalizeJid(p.id) === phoneJid)))
+        action = 'approved';
     }
     const participant = { ...(phoneJid ? { phoneJid } : {}), ...(lid && isLid(lid) ? { lid } : {}) };
     await emit({ type: 'group.join_request', groupId: r.id, action, participant, ...(actor ? { actor } : {}) });
@@ -159,7 +160,7 @@ export function createEventTranslator(ctx: TranslatorContext) {
       if (text == null && !inv) continue;
       const remote = normalizeJid(key.remoteJid)!;
       const chatId = remote.endsWith('@g.us') ? remote : (personPhone(remote, (key as { remoteJidAlt?: string }).remoteJidAlt, lids) ?? remote);
-      const from = remote.endsWith('@g.us') ? personPhone(key.participant ?? undefined, (key as { participantAlt?: string }).participantAlt, lids) ?? remote : chatId;
+      const from = remote.endsWith('@g.us') ? (personPhone(key.participant ?? undefined, (key as { participantAlt?: string }).participantAlt, lids) ?? remote) : chatId;
       const ts = msg.messageTimestamp;
       const timestamp = typeof ts === 'number' ? ts : ts ? Number(ts.toString()) : 0;
       await emit({

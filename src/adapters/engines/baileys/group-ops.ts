@@ -3,7 +3,17 @@
  * Every refusal becomes an `EngineError` with WhatsApp's code (see `toEngineError`).
  */
 import type { BinaryNode, GroupMetadata as WaGroupMetadata, WASocket } from 'baileys';
-import type { CreateGroupResult, GroupInviteV4, GroupMetadata, InviteInfo, JoinRequest, Jid, OnWhatsAppResult, ParticipantResult, SettingsChange } from '../../../core/ports/engine.js';
+import type {
+  CreateGroupResult,
+  GroupInviteV4,
+  GroupMetadata,
+  InviteInfo,
+  JoinRequest,
+  Jid,
+  OnWhatsAppResult,
+  ParticipantResult,
+  SettingsChange,
+} from '../../../core/ports/engine.js';
 import { EngineError, engineError } from '../../../core/ports/engine.js';
 import type { BaileysModule } from './baileys-types.js';
 import { compact, isLid, isPn, normalizeJid, personPhone, phoneOf, toEngineError, toMetadata, toResult } from './convert.js';
@@ -37,8 +47,7 @@ async function wa<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const children = (node: BinaryNode | undefined, tag?: string): BinaryNode[] =>
-  Array.isArray(node?.content) ? node.content.filter((c) => tag === undefined || c.tag === tag) : [];
+const children = (node: BinaryNode | undefined, tag?: string): BinaryNode[] => (Array.isArray(node?.content) ? node.content.filter((c) => tag === undefined || c.tag === tag) : []);
 
 /** Builds the operations over a context. */
 export function createGroupOps(ctx: OpsContext) {
@@ -47,11 +56,13 @@ export function createGroupOps(ctx: OpsContext) {
     cache.set(m.id, m);
     return toMetadata(m, lids);
   };
-  const groupQuery = (to: string, type: 'get' | 'set', content: BinaryNode[]) =>
-    wa(() => ctx.sock().query({ tag: 'iq', attrs: { type, xmlns: 'w:g2', to }, content }));
+  const groupQuery = (to: string, type: 'get' | 'set', content: BinaryNode[]) => wa(() => ctx.sock().query({ tag: 'iq', attrs: { type, xmlns: 'w:g2', to }, content }));
   const participantsUpdate = async (groupId: Jid, jids: Jid[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<ParticipantResult[]> => {
     const results = await wa(() => ctx.sock().groupParticipantsUpdate(groupId, jids, action));
-    return matchResults(jids, results.map((r) => ({ jid: r.jid, status: r.status, node: r.content })));
+    return matchResults(
+      jids,
+      results.map((r) => ({ jid: r.jid, status: r.status, node: r.content })),
+    );
   };
   const matchResults = (jids: Jid[], answered: { jid?: string; status?: string; node?: BinaryNode }[]): ParticipantResult[] => {
     const pool = [...answered];
@@ -68,7 +79,10 @@ export function createGroupOps(ctx: OpsContext) {
   };
   const requestsAction = async (groupId: Jid, jids: Jid[], action: 'approve' | 'reject'): Promise<ParticipantResult[]> => {
     const results = await wa(() => ctx.sock().groupRequestParticipantsUpdate(groupId, jids, action));
-    return matchResults(jids, results.map((r) => ({ jid: r.jid, status: r.status, node: { tag: 'participant', attrs: { jid: r.jid ?? '' } } })));
+    return matchResults(
+      jids,
+      results.map((r) => ({ jid: r.jid, status: r.status, node: { tag: 'participant', attrs: { jid: r.jid ?? '' } } })),
+    );
   };
 
   const ops = {
@@ -76,9 +90,7 @@ export function createGroupOps(ctx: OpsContext) {
       if (options.description !== undefined && options.description.length > 2048) throw engineError(400, 'description over 2048 characters');
       // Raw create: Baileys' groupCreate drops the per-participant errors WhatsApp returns.
       const key = ctx.lib().generateMessageIDV2();
-      const result = await groupQuery('@g.us', 'set', [
-        { tag: 'create', attrs: { subject, key }, content: participants.map((jid) => ({ tag: 'participant', attrs: { jid } })) },
-      ]);
+      const result = await groupQuery('@g.us', 'set', [{ tag: 'create', attrs: { subject, key }, content: participants.map((jid) => ({ tag: 'participant', attrs: { jid } })) }]);
       const groupNode = children(result, 'group')[0];
       if (!groupNode) throw engineError(500, 'create answered without a group');
       const all = children(groupNode, 'participant');
@@ -87,7 +99,10 @@ export function createGroupOps(ctx: OpsContext) {
       const raw = ctx.lib().extractGroupMetadata({ tag: 'result', attrs: {}, content: [clean] });
       // A refusal names the person as asked; look there first (the creator asking for itself gets 409).
       const ordered = [...failed, ...all.filter((p) => !failed.includes(p))];
-      const results = matchResults(participants, ordered.map((node) => ({ jid: node.attrs.jid, node })));
+      const results = matchResults(
+        participants,
+        ordered.map((node) => ({ jid: node.attrs.jid, node })),
+      );
       if (options.description) {
         await wa(() => ctx.sock().groupUpdateDescription(raw.id, options.description));
         raw.desc = options.description;
@@ -122,7 +137,13 @@ export function createGroupOps(ctx: OpsContext) {
         return;
       }
       // Baileys resizes with an optional image library (sharp/jimp); without one, send the image as given.
-      const img = await ctx.lib().generateProfilePicture(image).then((r) => r.img, () => image);
+      const img = await ctx
+        .lib()
+        .generateProfilePicture(image)
+        .then(
+          (r) => r.img,
+          () => image,
+        );
       await wa(() =>
         ctx.sock().query({
           tag: 'iq',
@@ -170,9 +191,7 @@ export function createGroupOps(ctx: OpsContext) {
     },
     async acceptInviteV4(invite: { groupId: Jid; code: string; expiration: number; inviter: Jid }): Promise<{ groupId: Jid }> {
       // Raw accept: Baileys' groupAcceptInviteV4 also fakes a local "added" message we do not want.
-      await groupQuery(invite.groupId, 'set', [
-        { tag: 'accept', attrs: { code: invite.code, expiration: String(invite.expiration), admin: invite.inviter } },
-      ]);
+      await groupQuery(invite.groupId, 'set', [{ tag: 'accept', attrs: { code: invite.code, expiration: String(invite.expiration), admin: invite.inviter } }]);
       return { groupId: invite.groupId };
     },
 
@@ -258,7 +277,12 @@ export function createGroupOps(ctx: OpsContext) {
 
 function sentInfo(sent: { key?: { id?: string | null }; messageTimestamp?: unknown } | undefined): { id: string; timestamp: number } {
   const ts = sent?.messageTimestamp;
-  const timestamp = typeof ts === 'number' ? ts : ts && typeof (ts as { toNumber?: () => number }).toNumber === 'function' ? (ts as { toNumber: () => number }).toNumber() : Math.floor(Date.now() / 1000);
+  const timestamp =
+    typeof ts === 'number'
+      ? ts
+      : ts && typeof (ts as { toNumber?: () => number }).toNumber === 'function'
+        ? (ts as { toNumber: () => number }).toNumber()
+        : Math.floor(Date.now() / 1000);
   return { id: sent?.key?.id ?? '', timestamp };
 }
 

@@ -14,7 +14,7 @@ interface SandboxTables {
 const CHUNK = 200;
 
 /** Persistence of the sandbox network in the app database (any schema type: only the two tables are used); each commit is one transaction. */
- 
+
 export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPersistence {
   const db = anyDb as unknown as Kysely<SandboxTables>;
   return {

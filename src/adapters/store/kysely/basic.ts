@@ -72,7 +72,11 @@ export function createKeyRepository(db: Kysely<Database>): KeyRepository {
         const key = toKey(row);
         if (key.instances?.includes(instanceId)) {
           const rest = key.instances.filter((i) => i !== instanceId);
-          await db.updateTable('api_keys').set({ instances: JSON.stringify(rest) }).where('id', '=', key.id).execute();
+          await db
+            .updateTable('api_keys')
+            .set({ instances: JSON.stringify(rest) })
+            .where('id', '=', key.id)
+            .execute();
         }
       }
     },
@@ -145,7 +149,11 @@ export function createInstanceRepository(db: Kysely<Database>): InstanceReposito
       const settings = JSON.parse(row.settings) as Record<string, unknown>;
       if (value === null || value === undefined) delete settings[key];
       else settings[key] = value;
-      await db.updateTable('instances').set({ settings: JSON.stringify(settings) }).where('id', '=', id).execute();
+      await db
+        .updateTable('instances')
+        .set({ settings: JSON.stringify(settings) })
+        .where('id', '=', id)
+        .execute();
     },
     async delete(id) {
       const r = await db.deleteFrom('instances').where('id', '=', id).executeTakeFirst();

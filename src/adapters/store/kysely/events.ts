@@ -54,14 +54,7 @@ export function createEventRepository(db: Kysely<Database>): EventRepository {
       return { ...event, seq };
     },
     async listAfter(instanceId, afterSeq, limit) {
-      const rows = await db
-        .selectFrom('events')
-        .selectAll()
-        .where('instance_id', '=', instanceId)
-        .where('seq', '>', afterSeq)
-        .orderBy('seq')
-        .limit(limit)
-        .execute();
+      const rows = await db.selectFrom('events').selectAll().where('instance_id', '=', instanceId).where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
       return rows.map(toEvent);
     },
     async getById(id) {

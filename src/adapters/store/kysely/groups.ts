@@ -130,12 +130,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository {
       let q = db.selectFrom('groups').where('instance_id', '=', instanceId);
       if (query.search) {
         const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        q = q.where((eb) =>
-          eb.or([
-            sql<boolean>`lower(subject) like ${pattern} escape '\\'`,
-            sql<boolean>`group_id like ${pattern} escape '\\'`,
-          ]),
-        );
+        q = q.where((eb) => eb.or([sql<boolean>`lower(subject) like ${pattern} escape '\\'`, sql<boolean>`group_id like ${pattern} escape '\\'`]));
       }
       const [rows, count] = await Promise.all([
         q.selectAll().orderBy('created_at', 'desc').orderBy('group_id', 'desc').limit(query.limit).offset(query.offset).execute(),
@@ -190,12 +185,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository {
       // A person first known by LID only and now by phone too must stay one row.
       const lidKeys = participants.filter((p) => p.phoneJid && p.lid).map((p) => p.lid!);
       if (lidKeys.length) {
-        await db
-          .deleteFrom('group_participants')
-          .where('instance_id', '=', instanceId)
-          .where('group_id', '=', groupId)
-          .where('pkey', 'in', lidKeys)
-          .execute();
+        await db.deleteFrom('group_participants').where('instance_id', '=', instanceId).where('group_id', '=', groupId).where('pkey', 'in', lidKeys).execute();
       }
       await insertParticipants(instanceId, groupId, participants, Number(max?.m ?? -1) + 1);
       await refreshSize(instanceId, groupId);

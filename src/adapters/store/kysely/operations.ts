@@ -40,8 +40,7 @@ function toOperation(row: OperationsTable): Operation {
 /** The embedded queue's storage over the `operations` table. */
 export function createOperationStorage(db: Kysely<Database>): OperationStorage {
   const changed = (r: { numUpdatedRows: bigint }) => Number(r.numUpdatedRows) > 0;
-  const owned = (id: string, owner: string) =>
-    db.updateTable('operations').where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', owner);
+  const owned = (id: string, owner: string) => db.updateTable('operations').where('id', '=', id).where('status', '=', 'running').where('lease_owner', '=', owner);
 
   return {
     async insert(op) {
@@ -127,7 +126,11 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
         .execute();
     },
     async heartbeat(id, owner, leaseUntil, now) {
-      return changed(await owned(id, owner).set({ lease_until: iso(leaseUntil), updated_at: iso(now) }).executeTakeFirst());
+      return changed(
+        await owned(id, owner)
+          .set({ lease_until: iso(leaseUntil), updated_at: iso(now) })
+          .executeTakeFirst(),
+      );
     },
     async save(id, owner, patch, now) {
       const set: Partial<OperationsTable> = { checkpoint: JSON.stringify(patch.checkpoint), updated_at: iso(now) };
@@ -136,7 +139,9 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
     },
     async reschedule(id, owner, runAt, now) {
       return changed(
-        await owned(id, owner).set({ status: 'scheduled', run_at: iso(runAt), lease_owner: null, lease_until: null, updated_at: iso(now) }).executeTakeFirst(),
+        await owned(id, owner)
+          .set({ status: 'scheduled', run_at: iso(runAt), lease_owner: null, lease_until: null, updated_at: iso(now) })
+          .executeTakeFirst(),
       );
     },
     async finish(id, owner, outcome, now) {

@@ -7,10 +7,22 @@ export function createStatsRepository(db: Kysely<Database>): StatsRepository {
   const counts = (rows: { status: string; n: number | string | bigint }[]) => new Map(rows.map((r) => [r.status, Number(r.n)]));
   return {
     async operationsByStatus() {
-      return counts(await db.selectFrom('operations').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).groupBy('status').execute());
+      return counts(
+        await db
+          .selectFrom('operations')
+          .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+          .groupBy('status')
+          .execute(),
+      );
     },
     async deliveriesByStatus() {
-      return counts(await db.selectFrom('webhook_deliveries').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).groupBy('status').execute());
+      return counts(
+        await db
+          .selectFrom('webhook_deliveries')
+          .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+          .groupBy('status')
+          .execute(),
+      );
     },
   };
 }

@@ -95,7 +95,12 @@ function toEvent(row: Selectable<Database['events']>): EventRecord {
 /** Webhook subscriptions, cursors and deliveries over Kysely (SQLite and PostgreSQL). */
 export function createWebhookRepository(db: Kysely<Database>): WebhookRepository {
   async function putCursor(tx: Kysely<Database>, c: WebhookCursor, now: string, onlyIfAbsent: boolean): Promise<void> {
-    const existing = await tx.selectFrom('webhook_cursors').select('after_seq').where('subscription_id', '=', c.subscriptionId).where('instance_id', '=', c.instanceId).executeTakeFirst();
+    const existing = await tx
+      .selectFrom('webhook_cursors')
+      .select('after_seq')
+      .where('subscription_id', '=', c.subscriptionId)
+      .where('instance_id', '=', c.instanceId)
+      .executeTakeFirst();
     if (existing) {
       if (onlyIfAbsent) return;
       await tx
@@ -178,7 +183,11 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
           .where('version', '=', c.expectedVersion)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return undefined;
-        if (deliveries.length) await tx.insertInto('webhook_deliveries').values(deliveries.map((d) => deliveryColumns(d) as WebhookDeliveriesTable)).execute();
+        if (deliveries.length)
+          await tx
+            .insertInto('webhook_deliveries')
+            .values(deliveries.map((d) => deliveryColumns(d) as WebhookDeliveriesTable))
+            .execute();
         return c.expectedVersion + 1;
       });
     },
@@ -199,9 +208,18 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
     async advance(subscriptionId, instanceId, afterSeq, delivery) {
       await db.transaction().execute(async (tx) => {
         const now = delivery?.createdAt ?? new Date().toISOString();
-        const current = await tx.selectFrom('webhook_cursors').select('after_seq').where('subscription_id', '=', subscriptionId).where('instance_id', '=', instanceId).executeTakeFirst();
+        const current = await tx
+          .selectFrom('webhook_cursors')
+          .select('after_seq')
+          .where('subscription_id', '=', subscriptionId)
+          .where('instance_id', '=', instanceId)
+          .executeTakeFirst();
         if (!current || Number(current.after_seq) < afterSeq) await putCursor(tx, { subscriptionId, instanceId, afterSeq }, now, false);
-        if (delivery) await tx.insertInto('webhook_deliveries').values(deliveryColumns(delivery) as WebhookDeliveriesTable).execute();
+        if (delivery)
+          await tx
+            .insertInto('webhook_deliveries')
+            .values(deliveryColumns(delivery) as WebhookDeliveriesTable)
+            .execute();
       });
     },
     async updatePending(id, patch, expectedUpdatedAt) {
@@ -214,7 +232,10 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
       await db.updateTable('webhook_deliveries').set(deliveryColumns(patch)).where('id', '=', id).execute();
     },
     async insertDelivery(delivery) {
-      await db.insertInto('webhook_deliveries').values(deliveryColumns(delivery) as WebhookDeliveriesTable).execute();
+      await db
+        .insertInto('webhook_deliveries')
+        .values(deliveryColumns(delivery) as WebhookDeliveriesTable)
+        .execute();
     },
     async getDelivery(id) {
       const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
@@ -262,7 +283,10 @@ export function createWebhookRepository(db: Kysely<Database>): WebhookRepository
     },
 
     async seqBefore(instanceId, from) {
-      let q = db.selectFrom('events').select((eb) => eb.fn.min('seq').as('first')).where('instance_id', '=', instanceId);
+      let q = db
+        .selectFrom('events')
+        .select((eb) => eb.fn.min('seq').as('first'))
+        .where('instance_id', '=', instanceId);
       if (from.id !== undefined) q = q.where('id', '>=', from.id);
       if (from.at !== undefined) q = q.where('occurred_at', '>=', from.at);
       const row = await q.executeTakeFirst();

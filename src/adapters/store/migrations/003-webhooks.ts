@@ -18,12 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('webhook_subscriptions_provider')
-    .on('webhook_subscriptions')
-    .columns(['provider_instance_id', 'provider', 'provider_slot'])
-    .unique()
-    .execute();
+  await db.schema.createIndex('webhook_subscriptions_provider').on('webhook_subscriptions').columns(['provider_instance_id', 'provider', 'provider_slot']).unique().execute();
 
   await db.schema
     .createTable('webhook_cursors')

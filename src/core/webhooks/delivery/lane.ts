@@ -316,7 +316,15 @@ export class Lane {
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
     const done = deps.now();
-    const attempted = { ...this.outcome(event, t), attempts: 1, firstAttemptAt: iso(t), lastAttemptAt: iso(t), lastStatusCode: result.statusCode, lastError: result.error, updatedAt: iso(done) };
+    const attempted = {
+      ...this.outcome(event, t),
+      attempts: 1,
+      firstAttemptAt: iso(t),
+      lastAttemptAt: iso(t),
+      lastStatusCode: result.statusCode,
+      lastError: result.error,
+      updatedAt: iso(done),
+    };
     const retry = result.ok ? undefined : afterFailure({ attempts: 1, firstAttemptAt: t, now: done, baseMs: deps.retryBaseMs, random: deps.random });
     const delivery: WebhookDelivery = result.ok
       ? { ...attempted, status: 'delivered' }

@@ -84,11 +84,14 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
     if (at >= timerAt) return;
     if (timer) clearTimeout(timer);
     timerAt = at;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Infinity;
-      sweep();
-    }, Math.max(0, at - now()));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Infinity;
+        sweep();
+      },
+      Math.max(0, at - now()),
+    );
     timer.unref();
   }
 

@@ -58,7 +58,10 @@ describe('baileys auth state in the database', () => {
         const other = await loadAuthState(lib, repo, 'inst-b');
         await again.wipe();
         const left = await t.core.database.db.selectFrom('baileys_auth').select(['instance_id']).execute();
-        assert.deepEqual(left.map((r) => r.instance_id), ['inst-b']);
+        assert.deepEqual(
+          left.map((r) => r.instance_id),
+          ['inst-b'],
+        );
         const otherAgain = await loadAuthState(lib, repo, 'inst-b');
         assert.equal(json(otherAgain.state.creds), json(other.state.creds), 'another instance keeps its creds through a wipe');
       } finally {

@@ -59,7 +59,10 @@ describe('baileys linking', () => {
     await sock.update({ qr: 'QR-2' });
     assert.equal(session.currentQr(), 'QR-2');
     assert.deepEqual(printed, ['QR-1']);
-    assert.deepEqual(events.filter((e) => e.type === 'connection' && e.qr).map((e) => e.type === 'connection' && e.qr), ['QR-1', 'QR-2']);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'connection' && e.qr).map((e) => e.type === 'connection' && e.qr),
+      ['QR-1', 'QR-2'],
+    );
     await sock.emit({ 'creds.update': { me: { id: `${PHONE}:3@s.whatsapp.net` } } });
     await sock.open(PHONE);
     await session.settled();
@@ -128,7 +131,10 @@ describe('baileys connection policy', () => {
     await session.connect();
     await fake.sockets[0]!.closeWith(402);
     await session.settled();
-    assert.deepEqual({ ...session.status(), phone: undefined }, { status: 'failed', reason: 'temporarily banned by WhatsApp (402); restart the instance after the ban ends', phone: undefined });
+    assert.deepEqual(
+      { ...session.status(), phone: undefined },
+      { status: 'failed', reason: 'temporarily banned by WhatsApp (402); restart the instance after the ban ends', phone: undefined },
+    );
     timers.advance(24 * 3600_000);
     assert.equal(fake.sockets.length, 1);
   });
@@ -231,16 +237,20 @@ describe('baileys rate limits', () => {
 describe('baileys backoff and errors', () => {
   it('the backoff doubles from 2 s with jitter and is capped at 5 minutes', () => {
     const at = (attempt: number, r: number) => backoffDelay(attempt, { baseMs: 2_000, capMs: 300_000, random: () => r });
-    assert.deepEqual([0, 1, 2, 3].map((a) => at(a, 0)), [1_000, 2_000, 4_000, 8_000]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((a) => at(a, 0)),
+      [1_000, 2_000, 4_000, 8_000],
+    );
     assert.equal(at(20, 0.999999), 300_000);
     assert.equal(at(20, 0), 150_000);
   });
 
   it('every close code has a decision', () => {
     const decide = (code: number | undefined, message = '') => decideOnClose({ code, message, qrShown: false, versionRefreshed: false, host: 'web.whatsapp.com' }).action;
-    assert.deepEqual([401, 403, 406, 402, 440, 515, 405, 408, 428, 500, 503, undefined].map((c) => decide(c)), [
-      'logged_out', 'logged_out', 'logged_out', 'stop', 'stop', 'reconnect_now', 'refresh_version', 'backoff', 'backoff', 'backoff', 'backoff', 'backoff',
-    ]);
+    assert.deepEqual(
+      [401, 403, 406, 402, 440, 515, 405, 408, 428, 500, 503, undefined].map((c) => decide(c)),
+      ['logged_out', 'logged_out', 'logged_out', 'stop', 'stop', 'reconnect_now', 'refresh_version', 'backoff', 'backoff', 'backoff', 'backoff', 'backoff'],
+    );
   });
 
   it('stanza errors (Boom, code in data, HTTP status 500) become EngineErrors with that code', () => {

@@ -135,7 +135,11 @@ export function createStanzaCodec(network: SandboxNetwork) {
           const content = info.description ? [node('description', { id: 'D' }, [node('body', {}, info.description)])] : [];
           if (info.approvalMode) content.push(node('membership_approval_mode', {}, [node('group_join', { state: 'on' })]));
           return [
-            node('group', { id: info.id.split('@')[0], subject: info.subject, creation: String(info.creation), creator: lidOf(info.owner), creator_pn: info.owner, size: String(info.size) }, content),
+            node(
+              'group',
+              { id: info.id.split('@')[0], subject: info.subject, creation: String(info.creation), creator: lidOf(info.owner), creator_pn: info.owner, size: String(info.size) },
+              content,
+            ),
           ];
         }
         return [node('invite', { code: type === 'set' ? await net.revokeInvite(to) : await net.inviteCode(to) })];

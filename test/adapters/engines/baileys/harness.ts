@@ -28,15 +28,40 @@ import { createStanzaCodec } from './harness-stanzas.js';
 const ACK_TIMEOUT_MS = 5_000;
 /** The port's asynchronous methods: the ones whose events the harness delivers before they return. */
 const ASYNC_METHODS = new Set([
-  'connect', 'close', 'logout', 'requestPairingCode', 'createGroup', 'groupMetadata', 'listGroups', 'leaveGroup', 'setSubject',
-  'setDescription', 'setPicture', 'addParticipants', 'removeParticipants', 'promoteParticipants', 'demoteParticipants',
-  'inviteCode', 'revokeInvite', 'joinByCode', 'inviteInfo', 'acceptInviteV4', 'updateSettings', 'joinRequests',
-  'approveJoinRequests', 'rejectJoinRequests', 'sendText', 'sendGroupInvite', 'onWhatsApp',
+  'connect',
+  'close',
+  'logout',
+  'requestPairingCode',
+  'createGroup',
+  'groupMetadata',
+  'listGroups',
+  'leaveGroup',
+  'setSubject',
+  'setDescription',
+  'setPicture',
+  'addParticipants',
+  'removeParticipants',
+  'promoteParticipants',
+  'demoteParticipants',
+  'inviteCode',
+  'revokeInvite',
+  'joinByCode',
+  'inviteInfo',
+  'acceptInviteV4',
+  'updateSettings',
+  'joinRequests',
+  'approveJoinRequests',
+  'rejectJoinRequests',
+  'sendText',
+  'sendGroupInvite',
+  'onWhatsApp',
 ]);
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Starts the WebSocket server and the emulator; `session(phone)` gives a connected Baileys session. */
-export async function makeBaileysHarness(options: ConformanceOptions = {}): Promise<ConformanceHarness & { lib: BaileysModule; baileys(phone: string): BaileysSession | undefined }> {
+export async function makeBaileysHarness(
+  options: ConformanceOptions = {},
+): Promise<ConformanceHarness & { lib: BaileysModule; baileys(phone: string): BaileysSession | undefined }> {
   let clock = Date.UTC(2025, 0, 1);
   const network: SandboxNetwork = createSandboxNetwork({ persistence: createMemoryPersistence(), now: () => clock, ...options });
   await network.load();
@@ -119,7 +144,10 @@ export async function makeBaileysHarness(options: ConformanceOptions = {}): Prom
   /** Messages go to the emulator (the harness has no Signal layer to encrypt them). */
   function routeMessages(phone: string, sock: WASocket): void {
     const net = network.as(phone);
-    sock.sendMessage = (async (jid: string, content: { text?: string; groupInvite?: { jid: string; inviteCode: string; inviteExpiration: number; subject: string; text: string } }) => {
+    sock.sendMessage = (async (
+      jid: string,
+      content: { text?: string; groupInvite?: { jid: string; inviteCode: string; inviteExpiration: number; subject: string; text: string } },
+    ) => {
       try {
         const sent = content.groupInvite
           ? await net.sendGroupInvite(jid, {
@@ -158,7 +186,15 @@ export async function makeBaileysHarness(options: ConformanceOptions = {}): Prom
             key: { remoteJid: event.chatId, fromMe: false, id: event.id, ...(group ? { participant: fromLid, participantAlt: event.from } : {}) },
             messageTimestamp: event.timestamp,
             message: event.groupInvite
-              ? { groupInviteMessage: { groupJid: event.groupInvite.groupId, inviteCode: event.groupInvite.code, inviteExpiration: event.groupInvite.expiration, groupName: event.groupInvite.groupName, caption: event.groupInvite.caption } }
+              ? {
+                  groupInviteMessage: {
+                    groupJid: event.groupInvite.groupId,
+                    inviteCode: event.groupInvite.code,
+                    inviteExpiration: event.groupInvite.expiration,
+                    groupName: event.groupInvite.groupName,
+                    caption: event.groupInvite.caption,
+                  },
+                }
               : { conversation: event.text },
           },
         ],
@@ -259,5 +295,4 @@ export async function makeBaileysHarness(options: ConformanceOptions = {}): Prom
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-
 }

@@ -44,7 +44,10 @@ describe('baileys live (real WhatsApp)', { skip: live ? false : 'set GROUPGATE_L
       assert.equal(session.status().status, 'connected', session.status().reason);
 
       const found = await session.onWhatsApp([member1, member2]);
-      assert.deepEqual(found.map((r) => r.registered), [true, true]);
+      assert.deepEqual(
+        found.map((r) => r.registered),
+        [true, true],
+      );
       const [m1, m2] = found.map((r) => r.jid!);
 
       const { group, results } = await session.createGroup(`groupgate live ${new Date().toISOString().slice(0, 16)}`, [m1!]);
@@ -54,7 +57,13 @@ describe('baileys live (real WhatsApp)', { skip: live ? false : 'set GROUPGATE_L
       console.log('add results', added);
       assert.ok([200, 403, 409].includes(added[0]!.code));
       if (added[0]!.code === 403 && added[0]!.addRequest) {
-        await session.sendGroupInvite(m2!, { groupId: group.id, code: added[0]!.addRequest.code, expiration: added[0]!.addRequest.expiration, groupName: group.subject, caption: 'groupgate live test' });
+        await session.sendGroupInvite(m2!, {
+          groupId: group.id,
+          code: added[0]!.addRequest.code,
+          expiration: added[0]!.addRequest.expiration,
+          groupName: group.subject,
+          caption: 'groupgate live test',
+        });
       }
       assert.equal((await session.promoteParticipants(group.id, [m1!]))[0]!.code, 200);
       assert.equal((await session.demoteParticipants(group.id, [m1!]))[0]!.code, 200);
@@ -71,7 +80,10 @@ describe('baileys live (real WhatsApp)', { skip: live ? false : 'set GROUPGATE_L
       if (added[0]!.code === 200) assert.equal((await session.removeParticipants(group.id, [m2!]))[0]!.code, 200);
       await session.leaveGroup(group.id);
       await session.settled();
-      assert.ok(events.some((e) => e.type === 'group.upsert' && e.group.id === group.id), 'the created group was reported');
+      assert.ok(
+        events.some((e) => e.type === 'group.upsert' && e.group.id === group.id),
+        'the created group was reported',
+      );
     } finally {
       await session.close();
       await database.close();

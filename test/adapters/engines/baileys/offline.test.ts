@@ -37,7 +37,7 @@ describe('baileys engine offline', () => {
     await nextClose(1);
     assert.deepEqual(session.status(), { status: 'disconnected', reason: 'connection refused by 127.0.0.1:9; retrying in 2 s' });
     // Ten minutes of the manual clock: 2+4+8+16+32+64+128+256 s = 8.5 min, then the 5-minute cap.
-    for (let closes = 1; timers.now() < 10 * 60_000; ) {
+    for (let closes = 1; timers.now() < 10 * 60_000;) {
       const step = Math.min(1_000, 10 * 60_000 - timers.now());
       if (timers.advance(step) > 0) {
         closes += 1;
@@ -75,7 +75,10 @@ describe('baileys engine offline', () => {
         assert.equal(badPhone.statusCode, 400);
         assert.equal(session.connectAttempts, 1, 'the next attempt waits for its backoff');
         const keys = () => t.core.database.db.selectFrom('baileys_auth').select('kind').where('instance_id', '=', id).execute();
-        assert.deepEqual((await keys()).map((r) => r.kind), ['creds']);
+        assert.deepEqual(
+          (await keys()).map((r) => r.kind),
+          ['creds'],
+        );
         assert.equal((await t.request({ method: 'DELETE', url: `/api/instances/${id}` })).statusCode, 204);
         assert.deepEqual(await keys(), []);
       } finally {

@@ -20,12 +20,10 @@ async function makeSandboxHarness(options: ConformanceOptions = {}): Promise<Con
       if (!session) {
         const log: EngineEvent[] = [];
         events.set(phone, log);
-        session = factory
-          .create({ instanceId: `inst-${phone}`, phone, sink: async (event) => void log.push(event) })
-          .then(async (created) => {
-            await created.connect();
-            return created;
-          });
+        session = factory.create({ instanceId: `inst-${phone}`, phone, sink: async (event) => void log.push(event) }).then(async (created) => {
+          await created.connect();
+          return created;
+        });
         sessions.set(phone, session);
       }
       return session;

@@ -12,15 +12,22 @@ const jid = (phone: string) => `${phone}@s.whatsapp.net`;
 const isCode = (code: number) => (error: unknown) => error instanceof EngineError && error.code === code;
 
 describe('kysely sandbox persistence', () => {
-   
   let db: Kysely<any>;
   const clock = { ms: Date.UTC(2025, 0, 1) };
   const open = () => createSandboxNetwork({ persistence: createKyselySandboxPersistence(db), now: () => clock.ms, groupCreateLimitPerHour: 3 });
 
   before(async () => {
     db = new Kysely({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
-    await db.schema.createTable('sandbox_accounts').addColumn('phone', 'text', (col) => col.primaryKey()).addColumn('data', 'text', (col) => col.notNull()).execute();
-    await db.schema.createTable('sandbox_groups').addColumn('id', 'text', (col) => col.primaryKey()).addColumn('data', 'text', (col) => col.notNull()).execute();
+    await db.schema
+      .createTable('sandbox_accounts')
+      .addColumn('phone', 'text', (col) => col.primaryKey())
+      .addColumn('data', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema
+      .createTable('sandbox_groups')
+      .addColumn('id', 'text', (col) => col.primaryKey())
+      .addColumn('data', 'text', (col) => col.notNull())
+      .execute();
   });
   after(async () => {
     await db.destroy();
@@ -58,8 +65,14 @@ describe('kysely sandbox persistence', () => {
     // The rolling-hour creation count is stored on the account: 2 before the restart, 1 more allowed.
     await second.as(A).createGroup('Third', []);
     await assert.rejects(second.as(A).createGroup('Fourth', []), isCode(429));
-    assert.deepEqual((await second.as(A).addParticipants(group.id, [jid(B)])).map((r) => r.code), [408]);
+    assert.deepEqual(
+      (await second.as(A).addParticipants(group.id, [jid(B)])).map((r) => r.code),
+      [408],
+    );
     clock.ms += 3_600_000;
-    assert.deepEqual((await second.as(A).addParticipants(group.id, [jid(B)])).map((r) => r.code), [200]);
+    assert.deepEqual(
+      (await second.as(A).addParticipants(group.id, [jid(B)])).map((r) => r.code),
+      [200],
+    );
   });
 });

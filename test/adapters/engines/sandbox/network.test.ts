@@ -48,13 +48,16 @@ describe('sandbox network accounts', () => {
     const { network } = setup();
     await network.seedAccount('+1 555 000 0002', { groupAddPrivacy: 'contacts', contacts: ['+15550000001'] });
     await network.attach(jid(B), async () => undefined);
-    assert.deepEqual({ ...network.getAccount(B), lid: undefined }, {
-      phone: B,
-      lid: undefined,
-      registered: true,
-      groupAddPrivacy: 'contacts',
-      contacts: [A],
-    });
+    assert.deepEqual(
+      { ...network.getAccount(B), lid: undefined },
+      {
+        phone: B,
+        lid: undefined,
+        registered: true,
+        groupAddPrivacy: 'contacts',
+        contacts: [A],
+      },
+    );
   });
 
   it('detach with a sink only removes that sink', async () => {
@@ -76,7 +79,10 @@ describe('sandbox network operations', () => {
     const { group } = await network.as(A).createGroup('g', []);
     const people = Array.from({ length: 50 }, (_, i) => jid(`4410000${String(i).padStart(4, '0')}`));
     const results = await Promise.all(people.map((person) => network.as(A).addParticipants(group.id, [person])));
-    assert.ok(results.every(([result]) => result?.code === 200), 'every add landed');
+    assert.ok(
+      results.every(([result]) => result?.code === 200),
+      'every add landed',
+    );
     assert.equal(network.group(group.id)?.metadata.participants.length, 51);
     const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => network.as(B).createGroup(`g${i}`, [])));
     assert.equal(new Set(ids.map((created) => created.group.id)).size, 20);
@@ -90,7 +96,10 @@ describe('sandbox network operations', () => {
     const seen: string[] = [];
     await network.attach(B, async (event) => {
       if (event.type !== 'group.upsert') return;
-      assert.ok(saved.some((changes) => changes.groups.some((group) => group.id === event.group.id)), 'saved before the event');
+      assert.ok(
+        saved.some((changes) => changes.groups.some((group) => group.id === event.group.id)),
+        'saved before the event',
+      );
       const read = await network.as(B).groupMetadata(event.group.id);
       seen.push(read.subject);
     });

@@ -56,8 +56,14 @@ describe('sandbox engine', () => {
     await a.session.connect();
     await b.session.connect();
     const { group } = await a.session.createGroup('shared', [`${B}@s.whatsapp.net`]);
-    assert.ok(b.events.some((event) => event.type === 'group.upsert' && event.group.id === group.id), 'B got the group');
-    assert.deepEqual((await b.session.listGroups()).map((g) => g.id), [group.id]);
+    assert.ok(
+      b.events.some((event) => event.type === 'group.upsert' && event.group.id === group.id),
+      'B got the group',
+    );
+    assert.deepEqual(
+      (await b.session.listGroups()).map((g) => g.id),
+      [group.id],
+    );
   });
 
   it('closing an older session of a phone does not detach the newer one', async () => {

@@ -17,12 +17,21 @@ for (const db of kinds) {
         const inst = await createSandboxInstance(t);
         const sub = (await t.request({ method: 'POST', url: '/api/webhooks', payload: { url: rx.url, instances: [inst.id], events: ['group.*'] } })).json();
         const created = await t.request({ method: 'POST', url: `/api/instances/${inst.id}/groups`, payload: { name: 'Dead', participants: ['+15554440001'] } });
-        await t.request({ method: 'POST', url: `/api/instances/${inst.id}/groups/${encodeURIComponent(created.json().id)}/participants`, payload: { participants: ['+15554440002'] } });
-        const log = ((await t.request({ method: 'GET', url: `/api/instances/${inst.id}/events` })).json().events as { id: string; type: string }[]).filter((e) => e.type.startsWith('group.'));
+        await t.request({
+          method: 'POST',
+          url: `/api/instances/${inst.id}/groups/${encodeURIComponent(created.json().id)}/participants`,
+          payload: { participants: ['+15554440002'] },
+        });
+        const log = ((await t.request({ method: 'GET', url: `/api/instances/${inst.id}/events` })).json().events as { id: string; type: string }[]).filter((e) =>
+          e.type.startsWith('group.'),
+        );
         assert.equal(log.length, 2);
 
         await rx.waitFor((r) => r.length >= 2);
-        assert.ok(rx.received.every((r) => r.headers['webhook-id'] === log[0]!.id), 'the second event waits behind the first');
+        assert.ok(
+          rx.received.every((r) => r.headers['webhook-id'] === log[0]!.id),
+          'the second event waits behind the first',
+        );
         // The first event keeps failing; the second would be accepted.
         rx.respond((r) => (r.headers['webhook-id'] === log[1]!.id ? 200 : 500));
         offset += 25 * 60 * 60 * 1000;
@@ -36,7 +45,10 @@ for (const db of kinds) {
         assert.ok(failed[0].attempts >= 2);
         assert.equal(failed[0].nextAttemptAt, null);
         const delivered = (await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/deliveries?status=delivered` })).json().deliveries;
-        assert.deepEqual(delivered.map((d: { eventId: string }) => d.eventId), [log[1]!.id]);
+        assert.deepEqual(
+          delivered.map((d: { eventId: string }) => d.eventId),
+          [log[1]!.id],
+        );
         // The dead letter can be sent again by hand.
         rx.respond(200);
         const retry = await t.request({ method: 'POST', url: `/api/webhooks/${sub.id}/deliveries/${failed[0].id}/retry` });

@@ -98,7 +98,11 @@ for (const db of kinds) {
         assert.equal(rx.hits.length, total, 'no event is sent twice when nothing fails');
         for (const id of instances) {
           const expected = (await logIds(t, id)).slice(-perInstance);
-          assert.deepEqual(rx.hits.filter((h) => h.body.instanceId === id).map((h) => h.id), expected, `order of ${id}`);
+          assert.deepEqual(
+            rx.hits.filter((h) => h.body.instanceId === id).map((h) => h.id),
+            expected,
+            `order of ${id}`,
+          );
         }
         const listed = await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/deliveries?status=delivered&limit=500` });
         assert.equal(listed.statusCode, 200);
@@ -137,7 +141,11 @@ for (const db of kinds) {
         release();
         await rx.waitFor(() => rx.hits.length >= 1 + log.length);
         await t.core.webhookWorker.idle();
-        assert.deepEqual(rx.hits.slice(1).map((h) => h.id), log, 'every event from the replay point is sent again, in order');
+        assert.deepEqual(
+          rx.hits.slice(1).map((h) => h.id),
+          log,
+          'every event from the replay point is sent again, in order',
+        );
         const delivered = (await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/deliveries?status=delivered` })).json().deliveries as { eventId: string }[];
         assert.deepEqual(delivered.map((d) => d.eventId).sort(), [...log].sort(), 'the attempt cut across by the replay is not recorded');
       } finally {

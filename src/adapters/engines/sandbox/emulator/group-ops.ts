@@ -3,17 +3,7 @@ import { createHash } from 'node:crypto';
 import type { CreateGroupResult, GroupMetadata, Jid, SettingsChange } from '../../../../core/ports/engine.js';
 import { engineError } from '../../../../core/ports/engine.js';
 import { newGroupId, phoneJid, randomCode } from './ids.js';
-import {
-  EPHEMERAL_DURATIONS,
-  afterDeparture,
-  checkDescription,
-  checkSubject,
-  pruneExpired,
-  requireAdmin,
-  requireEditor,
-  requireMember,
-  tryAdd,
-} from './rules.js';
+import { EPHEMERAL_DURATIONS, afterDeparture, checkDescription, checkSubject, pruneExpired, requireAdmin, requireEditor, requireMember, tryAdd } from './rules.js';
 import type { Tx } from './tx.js';
 import type { SandboxGroupRecord } from './types.js';
 import { emitEach, memberPhones, metadataView, participantView } from './views.js';
@@ -35,13 +25,7 @@ function countCreation(tx: Tx, actor: string): void {
 }
 
 /** Creates a group with `actor` as superadmin; refused participants are simply not in it. */
-export function createGroup(
-  tx: Tx,
-  actor: string,
-  subject: string,
-  participants: Jid[],
-  options: { locked?: boolean; description?: string } = {},
-): CreateGroupResult {
+export function createGroup(tx: Tx, actor: string, subject: string, participants: Jid[], options: { locked?: boolean; description?: string } = {}): CreateGroupResult {
   checkSubject(subject);
   if (options.description !== undefined) checkDescription(options.description);
   countCreation(tx, actor);

@@ -21,12 +21,7 @@ export function joinRequests(tx: Tx, actor: string, groupId: Jid): JoinRequest[]
 }
 
 /** Splits `jids` into pending requesters (per-person 200) and the rest (404 no such request). */
-function decide(
-  tx: Tx,
-  group: SandboxGroupRecord,
-  jids: Jid[],
-  accept: (phone: string) => ParticipantResult['code'],
-): { results: ParticipantResult[]; done: string[] } {
+function decide(tx: Tx, group: SandboxGroupRecord, jids: Jid[], accept: (phone: string) => ParticipantResult['code']): { results: ParticipantResult[]; done: string[] } {
   const done: string[] = [];
   const results = jids.map((jid) => {
     const phone = tx.resolvePerson(jid);
