@@ -2,6 +2,7 @@
  * Starts groupgate: configuration, container, app, listen; graceful close on SIGTERM/SIGINT.
  */
 import type { FastifyInstance } from 'fastify';
+import { installProcessGuard } from './adapters/engines/process-guard.js';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { createContainer, type Container } from './container.js';
@@ -44,6 +45,8 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
 /** Runs until SIGTERM/SIGINT, then closes gracefully (a second signal forces the exit). */
 export async function serve(): Promise<void> {
   const server = await startServer();
+  // An engine library's stray rejection is logged with its instance, never the end of every instance.
+  installProcessGuard(server.core.logger.child({ component: 'process-guard' }));
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) process.exit(1);

@@ -23,6 +23,8 @@ export interface BaileysEngineOptions {
   random?: () => number;
   /** Minimum time between two group resyncs of one session; default 60 s. */
   resyncThrottleMs?: number;
+  /** How long each IQ and send waits for WhatsApp before failing with 408; default 30 s. */
+  queryTimeoutMs?: number;
   /** Prints a QR in the terminal; default: `qrcode`'s terminal rendering, only when stdout is a TTY. */
   printQr?: (qr: string) => void;
 }
@@ -65,6 +67,7 @@ export function createBaileysEngineFactory(options: BaileysEngineOptions): Engin
           knownGroupIds: options.knownGroupIds ?? (async () => []),
           resyncThrottleMs: options.resyncThrottleMs ?? 60_000,
           printQr,
+          queryTimeoutMs: options.queryTimeoutMs ?? 30_000,
         },
         session,
       );

@@ -15,6 +15,10 @@ import { describe, hostOf, quiet } from './log-helpers.js';
 import { createEventTranslator, type EventTranslator } from './events.js';
 import { createGroupOps, type GroupOps } from './group-ops.js';
 import { LidMap } from './lid-map.js';
+import { withInstance } from '../process-guard.js';
+
+/** The browser WhatsApp is told about: name, browser, version. Pairing codes need a known browser. */
+export const BROWSER: [string, string, string] = ['groupgate', 'Chrome', '1.0.0'];
 import type { BaileysAuthRepository } from './auth-repository.js';
 
 export interface SessionDeps {
@@ -32,6 +36,21 @@ export interface SessionDeps {
   resyncThrottleMs: number;
   /** Prints a QR in the terminal (once per session). */
   printQr: (qr: string) => void;
+  /** How long each of our IQs (and each send) waits for WhatsApp before failing with 408. */
+  queryTimeoutMs: number;
+}
+
+/** Rejects every guarded call of one socket once it closes. */
+interface SocketEnd {
+  promise: Promise<never>;
+  fail: (err: Error) => void;
+}
+
+function socketEnd(): SocketEnd {
+  let fail!: (err: Error) => void;
+  const promise = new Promise<never>((_, reject) => (fail = reject));
+  promise.catch(() => undefined);
+  return { promise, fail };
 }
 
 /** The group, message and contact operations, assigned from `createGroupOps` in the constructor. */
@@ -62,6 +81,9 @@ export class BaileysSession implements EngineSession {
   private readonly ops: GroupOps;
   private translator: EventTranslator;
   private readonly waiters = new Set<() => void>();
+  private readonly ends = new WeakMap<WASocket, SocketEnd>();
+  /** The resync in progress, if any (it runs beside the event queue, never inside it). */
+  private resyncing: Promise<void> | undefined;
   /** How many sockets this session opened (tests assert the backoff with it). */
   connectAttempts = 0;
 
@@ -69,7 +91,16 @@ export class BaileysSession implements EngineSession {
     private readonly deps: SessionDeps,
     private readonly options: EngineSessionOptions,
   ) {
-    this.ops = createGroupOps({ lib: () => deps.lib, sock: () => this.liveSocket(), lids: this.lids, cache: this.cache, me: () => this.me(), now: deps.now });
+    this.ops = createGroupOps({
+      lib: () => deps.lib,
+      sock: () => this.liveSocket(),
+      lids: this.lids,
+      cache: this.cache,
+      me: () => this.me(),
+      now: deps.now,
+      guard: (call) => this.guard(call),
+      queryTimeoutMs: deps.queryTimeoutMs,
+    });
     this.translator = this.makeTranslator();
     Object.assign(this, this.ops);
   }
@@ -90,6 +121,7 @@ export class BaileysSession implements EngineSession {
     const sock = this.sock;
     this.sock = undefined;
     this.qr = undefined;
+    this.forgetUnconfirmedPairing();
     if (sock) void sock.end(undefined);
     if (this.state.status !== 'logged_out') await this.setStatus('disconnected', 'closed');
   }
@@ -137,8 +169,13 @@ export class BaileysSession implements EngineSession {
   }
 
   /** Resolves once every event seen so far was delivered (tests and graceful hand-offs). */
-  settled(): Promise<void> {
-    return this.translator.settled();
+  async settled(): Promise<void> {
+    let resync: Promise<void> | undefined;
+    do {
+      resync = this.resyncing;
+      await resync;
+      await this.translator.settled();
+    } while (resync !== this.resyncing);
   }
 
   /** Resolves when `predicate` holds on the status (checked on every change). */
@@ -161,6 +198,25 @@ export class BaileysSession implements EngineSession {
   private phone(): string | undefined {
     const me = this.me();
     return me ? phoneOf(me) : undefined;
+  }
+
+  /**
+   * Runs a call on the live socket; it fails with 428 as soon as that socket closes and with 408
+   * when nothing came back within the query timeout (Baileys resolves both with `undefined`).
+   */
+  private async guard<T>(call: (sock: WASocket) => Promise<T>): Promise<T> {
+    const sock = this.liveSocket();
+    const end = this.ends.get(sock)?.promise;
+    let timer: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.deps.timers.setTimeout(() => reject(engineError(408, 'WhatsApp did not answer in time')), this.deps.queryTimeoutMs);
+    });
+    timeout.catch(() => undefined);
+    try {
+      return await Promise.race([call(sock), timeout, ...(end ? [end] : [])]);
+    } finally {
+      this.deps.timers.clearTimeout(timer);
+    }
   }
 
   private liveSocket(): WASocket {
@@ -188,19 +244,29 @@ export class BaileysSession implements EngineSession {
     this.auth ??= await loadAuthState(lib, this.deps.auth, this.options.instanceId);
     const auth = this.auth;
     this.connectAttempts += 1;
-    const sock = this.deps.makeSocket(lib, {
-      auth: { creds: auth.state.creds, keys: lib.makeCacheableSignalKeyStore(auth.state.keys, quiet(logger)) },
-      logger: quiet(logger),
-      ...(this.version ? { version: this.version } : {}),
-      browser: lib.Browsers.ubuntu('groupgate'),
-      markOnlineOnConnect: false,
-      emitOwnEvents: false,
-      syncFullHistory: false,
-      // Sending to a group must never re-fetch its metadata (repeated fetches trip rate-overlimit).
-      cachedGroupMetadata: async (jid: string) => this.cache.get(jid),
-      ...this.deps.socketConfig,
-    });
+    // Created as this instance's work, so a stray rejection from the library's listeners is logged with it.
+    const sock = withInstance(this.options.instanceId, () =>
+      this.deps.makeSocket(lib, {
+        auth: { creds: auth.state.creds, keys: lib.makeCacheableSignalKeyStore(auth.state.keys, quiet(logger)) },
+        logger: quiet(logger),
+        ...(this.version ? { version: this.version } : {}),
+        // WhatsApp links by pairing code only from the browser platforms it knows; "Chrome" is one.
+        browser: BROWSER,
+        markOnlineOnConnect: false,
+        emitOwnEvents: false,
+        syncFullHistory: false,
+        // Sending to a group must never re-fetch its metadata (repeated fetches trip rate-overlimit).
+        cachedGroupMetadata: async (jid: string) => this.cache.get(jid),
+        ...this.deps.socketConfig,
+      }),
+    );
     this.sock = sock;
+    const end = socketEnd();
+    this.ends.set(sock, end);
+    // Straight from the socket, not through the queue: calls in flight fail at once.
+    sock.ev.on('connection.update', (update) => {
+      if (update.connection === 'close') end.fail(engineError(428, 'the WhatsApp connection closed'));
+    });
     sock.ws.on('CB:notification', (node: Parameters<EventTranslator['observeNotification']>[0]) => {
       if (node.attrs.type === 'w:gp2') this.translator.observeNotification(node);
     });
@@ -208,7 +274,7 @@ export class BaileysSession implements EngineSession {
     sock.ev.process(async (events) => {
       this.translator.enqueue(async () => {
         if (this.sock !== sock) return;
-        if (events['creds.update']) await auth.saveCreds().catch((err) => logger.error({ err: describe(err) }, 'saving Baileys creds failed'));
+        if (events['creds.update']) await this.saveCreds(auth);
         if (events['connection.update']) await this.onConnection(sock, events['connection.update']);
         if (this.sock === sock) await this.translator.handle(events);
       });
@@ -230,12 +296,39 @@ export class BaileysSession implements EngineSession {
       this.qr = undefined;
       this.qrShown = false;
       await this.setStatus('connected', 'connected');
-      this.translator.enqueue(() => this.resync(sock));
+      // Beside the queue: a close arriving while the resync waits for WhatsApp is handled at once.
+      this.resyncing = this.resync(sock).finally(() => (this.resyncing = undefined));
     }
     if (update.connection === 'close') await this.onClose(sock, update.lastDisconnect?.error);
   }
 
+  /**
+   * Saves the creds. While a pairing code waits for the phone, Baileys has already put the number in
+   * `creds.me`; that is kept out of the store (and dropped on close) until WhatsApp confirms the
+   * pairing, so an unfinished pairing never looks like a linked device that was logged out.
+   */
+  private async saveCreds(auth: StoredAuthState): Promise<void> {
+    const creds = auth.state.creds;
+    const unconfirmed = creds.pairingCode && !creds.account && creds.me;
+    const me = creds.me;
+    try {
+      if (unconfirmed) creds.me = undefined;
+      await auth.saveCreds();
+    } catch (err) {
+      this.deps.logger.error({ err: describe(err) }, 'saving Baileys creds failed');
+    } finally {
+      if (unconfirmed) creds.me = me;
+    }
+  }
+
+  /** A pairing that did not finish leaves no number behind: the next socket registers afresh. */
+  private forgetUnconfirmedPairing(): void {
+    const creds = this.auth?.state.creds;
+    if (creds?.pairingCode && !creds.account) creds.me = undefined;
+  }
+
   private async onClose(sock: WASocket, error: unknown): Promise<void> {
+    this.forgetUnconfirmedPairing();
     if (this.sock !== sock) return; // closed on purpose
     this.sock = undefined;
     this.qr = undefined;
@@ -296,16 +389,27 @@ export class BaileysSession implements EngineSession {
     this.lastResyncAt = now;
     try {
       const known = new Set([...(await this.deps.knownGroupIds(this.options.instanceId)), ...this.cache.keys()]);
+      // Throws unless WhatsApp answered with a group list: only then is a missing group really gone.
       const groups = await this.ops.listGroups();
       if (this.sock !== sock) return;
-      for (const group of groups) {
-        known.delete(group.id);
-        await this.options.sink({ type: 'group.upsert', group, reason: 'sync' });
-      }
-      for (const groupId of known) {
-        this.cache.delete(groupId);
-        await this.options.sink({ type: 'group.gone', groupId, reason: 'sync' });
-      }
+      // Reported through the queue, in order with the notifications that arrived meanwhile.
+      await new Promise<void>((resolve) =>
+        this.translator.enqueue(async () => {
+          try {
+            if (this.sock !== sock) return;
+            for (const group of groups) {
+              known.delete(group.id);
+              await this.options.sink({ type: 'group.upsert', group, reason: 'sync' });
+            }
+            for (const groupId of known) {
+              this.cache.delete(groupId);
+              await this.options.sink({ type: 'group.gone', groupId, reason: 'sync' });
+            }
+          } finally {
+            resolve();
+          }
+        }),
+      );
     } catch (err) {
       this.deps.logger.warn({ err: describe(err) }, 'group resync after connect failed');
     }

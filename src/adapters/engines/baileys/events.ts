@@ -9,7 +9,7 @@
  */
 import type { BaileysEventMap, BinaryNode, GroupMetadata as WaGroupMetadata } from 'baileys';
 import type { EngineEvent, EngineSink, GroupMetadata, Jid, SettingsChange } from '../../../core/ports/engine.js';
-import { isLid, normalizeJid, personPhone, toMetadata, toParticipant } from './convert.js';
+import { isLid, isPn, normalizeJid, personPhone, toMetadata, toParticipant } from './convert.js';
 import type { LidMap } from './lid-map.js';
 
 export interface TranslatorContext {
@@ -43,6 +43,13 @@ export function createEventTranslator(ctx: TranslatorContext) {
     const groupId = normalizeJid(node.attrs.from);
     if (!groupId) return;
     const child = Array.isArray(node.content) ? node.content[0] : undefined;
+    // The stanza names each person in both forms (LID groups: jid + phone_number; phone-number
+    // groups: jid + lid); Baileys keeps only one of them for some notifications.
+    for (const p of Array.isArray(child?.content) ? child.content : []) {
+      if (p.tag !== 'participant') continue;
+      const id = normalizeJid(p.attrs.jid);
+      lids.learn(isLid(id) ? id : normalizeJid(p.attrs.lid), isLid(id) ? normalizeJid(p.attrs.phone_number) : id);
+    }
     hints.set(groupId, {
       actor: node.attrs.participant || node.attrs.participant_pn ? personPhone(node.attrs.participant, node.attrs.participant_pn, lids) : undefined,
       createType: child?.tag === 'create' ? child.attrs.type : undefined,
@@ -116,9 +123,12 @@ export function createEventTranslator(ctx: TranslatorContext) {
     const seen = new Set<string>();
     for (const u of updates) {
       if (!u.id) continue;
-      // A full refresh (groupFetchAllParticipating) is not a change notification: just remember it.
+      // A full refresh (Baileys refetches every group when WhatsApp flags them "dirty"): report each
+      // group as seen, so the core compares it with what it stored.
       if (Array.isArray(u.participants)) {
-        cache.set(u.id, u as WaGroupMetadata);
+        const meta = u as WaGroupMetadata;
+        cache.set(meta.id, meta);
+        await emit({ type: 'group.upsert', group: toMetadata(meta, lids), reason: 'sync' });
         continue;
       }
       const actor = u.author || u.authorPn ? personPhone(u.author, u.authorPn, lids) : hints.get(u.id)?.actor;
@@ -134,9 +144,11 @@ export function createEventTranslator(ctx: TranslatorContext) {
 
   async function joinRequest(r: BaileysEventMap['group.join-request']): Promise<void> {
     const actor = r.author || r.authorPn ? personPhone(r.author, r.authorPn, lids) : undefined;
-    const lid = normalizeJid(r.participant);
-    const phoneJid = normalizeJid(r.participantPn) ?? lids.phoneOf(lid);
-    lids.learn(isLid(lid) ? lid : undefined, phoneJid);
+    // In a phone-number-addressed group Baileys' `participant` is the phone jid, not a LID.
+    const named = normalizeJid(r.participant);
+    const phoneJid = normalizeJid(r.participantPn) ?? (isPn(named) ? named : lids.phoneOf(named));
+    const lid = isLid(named) ? named : lids.lidOf(phoneJid);
+    lids.learn(lid, phoneJid);
     let action: 'created' | 'revoked' | 'approved' | 'rejected' = r.action === 'created' ? 'created' : r.action === 'revoked' ? 'revoked' : 'rejected';
     // WhatsApp closes a request the same way whether an admin approved or rejected it: an approved
     // person is a member by now (the add notification comes first).

@@ -30,6 +30,14 @@ export interface OpsContext {
   me: () => Jid;
   /** Clock (ms) for the rate-limit cooldowns. */
   now: () => number;
+  /**
+   * Runs one call on the socket so that it cannot end silently: it fails with 408 when WhatsApp does
+   * not answer within the query timeout and with 428 as soon as the socket closes (Baileys resolves
+   * such queries with `undefined` instead of failing them).
+   */
+  guard: <T>(call: (sock: WASocket) => Promise<T>) => Promise<T>;
+  /** How long our own IQs wait for an answer. */
+  queryTimeoutMs: number;
 }
 
 /** After a 429, the same operation pauses: 1 minute, doubling up to 15 minutes, reset by a success. */
@@ -47,6 +55,8 @@ async function wa<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const node = (tag: string, attrs: Record<string, string> = {}, content?: BinaryNode[] | Buffer): BinaryNode => (content === undefined ? { tag, attrs } : { tag, attrs, content });
+
 const children = (node: BinaryNode | undefined, tag?: string): BinaryNode[] => (Array.isArray(node?.content) ? node.content.filter((c) => tag === undefined || c.tag === tag) : []);
 
 /** Builds the operations over a context. */
@@ -56,14 +66,35 @@ export function createGroupOps(ctx: OpsContext) {
     cache.set(m.id, m);
     return toMetadata(m, lids);
   };
-  const groupQuery = (to: string, type: 'get' | 'set', content: BinaryNode[]) => wa(() => ctx.sock().query({ tag: 'iq', attrs: { type, xmlns: 'w:g2', to }, content }));
+  /** One IQ with an explicit timeout; an IQ WhatsApp never answered is 408, never a silent success. */
+  const iq = async (attrs: Record<string, string>, content?: BinaryNode[]): Promise<BinaryNode> => {
+    ctx.sock();
+    const answer = await wa(() => ctx.guard((sock) => sock.query(node('iq', attrs, content), ctx.queryTimeoutMs)));
+    if (!answer) throw engineError(408, 'WhatsApp did not answer');
+    return answer;
+  };
+  const groupQuery = (to: string, type: 'get' | 'set', content: BinaryNode[]) => iq({ type, xmlns: 'w:g2', to }, content);
+  /** A `<group>` answer as Baileys' metadata; 500 when the answer holds no group. */
+  const metadataOf = (answer: BinaryNode): WaGroupMetadata => {
+    if (!children(answer, 'group')[0]) throw engineError(500, 'answer without a group');
+    return ctx.lib().extractGroupMetadata(answer);
+  };
   const participantsUpdate = async (groupId: Jid, jids: Jid[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<ParticipantResult[]> => {
-    const results = await wa(() => ctx.sock().groupParticipantsUpdate(groupId, jids, action));
+    const answer = await groupQuery(groupId, 'set', [
+      node(
+        action,
+        {},
+        jids.map((jid) => node('participant', { jid })),
+      ),
+    ]);
+    const list = children(answer, action)[0];
+    if (!list) throw engineError(500, `${action} answered without results`);
     return matchResults(
       jids,
-      results.map((r) => ({ jid: r.jid, status: r.status, node: r.content })),
+      children(list, 'participant').map((p) => ({ jid: p.attrs.jid, status: p.attrs.error ?? '200', node: p })),
     );
   };
+  const setting = (groupId: Jid, child: BinaryNode) => groupQuery(groupId, 'set', [child]);
   const matchResults = (jids: Jid[], answered: { jid?: string; status?: string; node?: BinaryNode }[]): ParticipantResult[] => {
     const pool = [...answered];
     return jids.map((requested, index) => {
@@ -78,11 +109,28 @@ export function createGroupOps(ctx: OpsContext) {
     });
   };
   const requestsAction = async (groupId: Jid, jids: Jid[], action: 'approve' | 'reject'): Promise<ParticipantResult[]> => {
-    const results = await wa(() => ctx.sock().groupRequestParticipantsUpdate(groupId, jids, action));
+    const answer = await groupQuery(groupId, 'set', [
+      node('membership_requests_action', {}, [
+        node(
+          action,
+          {},
+          jids.map((jid) => node('participant', { jid })),
+        ),
+      ]),
+    ]);
+    const list = children(children(answer, 'membership_requests_action')[0], action)[0];
+    if (!list) throw engineError(500, `${action} answered without results`);
     return matchResults(
       jids,
-      results.map((r) => ({ jid: r.jid, status: r.status, node: { tag: 'participant', attrs: { jid: r.jid ?? '' } } })),
+      children(list, 'participant').map((p) => ({ jid: p.attrs.jid, status: p.attrs.error ?? '200', node: { tag: 'participant', attrs: { jid: p.attrs.jid ?? '' } } })),
     );
+  };
+  const setDescription = async (groupId: Jid, description: string): Promise<void> => {
+    // WhatsApp wants the id of the description being replaced.
+    const prev = metadataOf(await groupQuery(groupId, 'get', [node('query', { request: 'interactive' })])).descId;
+    const attrs: Record<string, string> = description ? { id: ctx.lib().generateMessageID() } : { delete: 'true' };
+    if (prev) attrs.prev = prev;
+    await groupQuery(groupId, 'set', [node('description', attrs, description ? [node('body', {}, Buffer.from(description, 'utf-8'))] : undefined)]);
   };
 
   const ops = {
@@ -103,37 +151,41 @@ export function createGroupOps(ctx: OpsContext) {
         participants,
         ordered.map((node) => ({ jid: node.attrs.jid, node })),
       );
+      cache.set(raw.id, raw);
       if (options.description) {
-        await wa(() => ctx.sock().groupUpdateDescription(raw.id, options.description));
+        await setDescription(raw.id, options.description);
         raw.desc = options.description;
       }
-      if (options.locked === false && raw.restrict) {
-        await wa(() => ctx.sock().groupSettingUpdate(raw.id, 'unlocked'));
-        raw.restrict = false;
+      if (options.locked !== undefined && options.locked !== !!raw.restrict) {
+        await setting(raw.id, node(options.locked ? 'locked' : 'unlocked'));
+        raw.restrict = options.locked;
       }
       return { group: remember(raw), results };
     },
 
-    groupMetadata: async (groupId: Jid) => remember(await wa(() => ctx.sock().groupMetadata(groupId))),
+    groupMetadata: async (groupId: Jid) => remember(metadataOf(await groupQuery(groupId, 'get', [node('query', { request: 'interactive' })]))),
 
     async listGroups(): Promise<GroupMetadata[]> {
-      const all = await wa(() => ctx.sock().groupFetchAllParticipating());
-      return Object.values(all).map(remember);
+      const answer = await groupQuery('@g.us', 'get', [node('participating', {}, [node('participants'), node('description')])]);
+      // Only an answer that carries the list says which groups we are in.
+      const list = children(answer, 'groups')[0];
+      if (!list) throw engineError(500, 'group list answered without groups');
+      return children(list, 'group').map((group) => remember(ctx.lib().extractGroupMetadata(node('result', {}, [group]))));
     },
 
     async leaveGroup(groupId: Jid): Promise<void> {
-      await wa(() => ctx.sock().groupLeave(groupId));
+      await groupQuery('@g.us', 'set', [node('leave', {}, [node('group', { id: groupId })])]);
     },
     async setSubject(groupId: Jid, subject: string): Promise<void> {
-      await wa(() => ctx.sock().groupUpdateSubject(groupId, subject));
+      await groupQuery(groupId, 'set', [node('subject', {}, Buffer.from(subject, 'utf-8'))]);
     },
     async setDescription(groupId: Jid, description: string): Promise<void> {
       if (description.length > 2048) throw engineError(400, 'description over 2048 characters');
-      await wa(() => ctx.sock().groupUpdateDescription(groupId, description || undefined));
+      await setDescription(groupId, description);
     },
     async setPicture(groupId: Jid, image: Buffer | null): Promise<void> {
       if (!image) {
-        await wa(() => ctx.sock().removeProfilePicture(groupId));
+        await iq({ to: 's.whatsapp.net', type: 'set', xmlns: 'w:profile:picture', target: groupId });
         return;
       }
       // Baileys resizes with an optional image library (sharp/jimp); without one, send the image as given.
@@ -144,13 +196,7 @@ export function createGroupOps(ctx: OpsContext) {
           (r) => r.img,
           () => image,
         );
-      await wa(() =>
-        ctx.sock().query({
-          tag: 'iq',
-          attrs: { to: 's.whatsapp.net', type: 'set', xmlns: 'w:profile:picture', target: groupId },
-          content: [{ tag: 'picture', attrs: { type: 'image' }, content: img }],
-        }),
-      );
+      await iq({ to: 's.whatsapp.net', type: 'set', xmlns: 'w:profile:picture', target: groupId }, [node('picture', { type: 'image' }, img)]);
     },
 
     addParticipants: (groupId: Jid, jids: Jid[]) => participantsUpdate(groupId, jids, 'add'),
@@ -159,12 +205,12 @@ export function createGroupOps(ctx: OpsContext) {
     demoteParticipants: (groupId: Jid, jids: Jid[]) => participantsUpdate(groupId, jids, 'demote'),
 
     async inviteCode(groupId: Jid): Promise<string> {
-      const code = await wa(() => ctx.sock().groupInviteCode(groupId));
+      const code = children(await groupQuery(groupId, 'get', [node('invite')]), 'invite')[0]?.attrs.code;
       if (!code) throw engineError(500, 'no invite code in the answer');
       return code;
     },
     async revokeInvite(groupId: Jid): Promise<string> {
-      const code = await wa(() => ctx.sock().groupRevokeInvite(groupId));
+      const code = children(await groupQuery(groupId, 'set', [node('invite')]), 'invite')[0]?.attrs.code;
       if (!code) throw engineError(500, 'no invite code in the answer');
       return code;
     },
@@ -178,7 +224,7 @@ export function createGroupOps(ctx: OpsContext) {
       throw engineError(500, 'join answered without a group');
     },
     async inviteInfo(code: string): Promise<InviteInfo> {
-      const m = await wa(() => ctx.sock().groupGetInviteInfo(code));
+      const m = metadataOf(await groupQuery('@g.us', 'get', [node('invite', { code })]));
       return compact({
         id: m.id,
         subject: m.subject ?? '',
@@ -199,20 +245,21 @@ export function createGroupOps(ctx: OpsContext) {
       if (change.ephemeralSeconds !== undefined && !EPHEMERAL.has(change.ephemeralSeconds)) {
         throw engineError(400, `ephemeral duration must be 0, 86400, 604800 or 7776000 seconds`);
       }
-      const s = ctx.sock();
+      ctx.sock();
       // In the caller's order, one stanza per setting, as WhatsApp clients do.
       for (const [name, value] of Object.entries(change)) {
         if (value === undefined) continue;
-        if (name === 'announcement') await wa(() => s.groupSettingUpdate(groupId, value ? 'announcement' : 'not_announcement'));
-        else if (name === 'locked') await wa(() => s.groupSettingUpdate(groupId, value ? 'locked' : 'unlocked'));
-        else if (name === 'memberAddMode') await wa(() => s.groupMemberAddMode(groupId, value === 'all' ? 'all_member_add' : 'admin_add'));
-        else if (name === 'approvalMode') await wa(() => s.groupJoinApprovalMode(groupId, value ? 'on' : 'off'));
-        else if (name === 'ephemeralSeconds') await wa(() => s.groupToggleEphemeral(groupId, value as number));
+        if (name === 'announcement') await setting(groupId, node(value ? 'announcement' : 'not_announcement'));
+        else if (name === 'locked') await setting(groupId, node(value ? 'locked' : 'unlocked'));
+        else if (name === 'memberAddMode') await setting(groupId, node('member_add_mode', {}, Buffer.from(value === 'all' ? 'all_member_add' : 'admin_add')));
+        else if (name === 'approvalMode') await setting(groupId, node('membership_approval_mode', {}, [node('group_join', { state: value ? 'on' : 'off' })]));
+        else if (name === 'ephemeralSeconds') await setting(groupId, value ? node('ephemeral', { expiration: String(value) }) : node('not_ephemeral'));
       }
     },
 
     async joinRequests(groupId: Jid): Promise<JoinRequest[]> {
-      const list = await wa(() => ctx.sock().groupRequestParticipantsList(groupId));
+      const answer = await groupQuery(groupId, 'get', [node('membership_approval_requests')]);
+      const list = children(children(answer, 'membership_approval_requests')[0], 'membership_approval_request').map((n) => n.attrs);
       return list.map((attrs: Record<string, string>) => {
         const id = normalizeJid(attrs.jid);
         let lid = isLid(id) ? id : normalizeJid(attrs.lid);
@@ -229,14 +276,16 @@ export function createGroupOps(ctx: OpsContext) {
 
     async sendText(chatId: Jid, text: string): Promise<{ id: string; timestamp: number }> {
       checkCanSend(chatId);
-      const sent = await wa(() => ctx.sock().sendMessage(chatId, { text }));
+      const sent = await wa(() => ctx.guard((sock) => sock.sendMessage(chatId, { text })));
       return sentInfo(sent);
     },
     async sendGroupInvite(to: Jid, invite: GroupInviteV4): Promise<{ id: string; timestamp: number }> {
       const sent = await wa(() =>
-        ctx.sock().sendMessage(to, {
-          groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' },
-        }),
+        ctx.guard((sock) =>
+          sock.sendMessage(to, {
+            groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' },
+          }),
+        ),
       );
       return sentInfo(sent);
     },
@@ -246,7 +295,8 @@ export function createGroupOps(ctx: OpsContext) {
       const lib = ctx.lib();
       const query = new lib.USyncQuery().withContactProtocol().withLIDProtocol();
       for (const phone of phones) query.withUser(new lib.USyncUser().withPhone(`+${phone}`));
-      const answer = phones.length ? await wa(() => ctx.sock().executeUSyncQuery(query)) : undefined;
+      const answer = phones.length ? await wa(() => ctx.guard((sock) => sock.executeUSyncQuery(query))) : undefined;
+      if (phones.length && !answer) throw engineError(408, 'WhatsApp did not answer the contact query');
       const byPhone = new Map<string, { jid: string; lid?: string }>();
       for (const entry of (answer?.list ?? []) as { id: string; contact?: unknown; lid?: unknown }[]) {
         if (entry.contact !== true) continue;

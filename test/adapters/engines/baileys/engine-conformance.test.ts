@@ -1,8 +1,12 @@
 /**
- * Runs the engine conformance suite against the Baileys engine: real Baileys sockets, answered at
- * the stanza level by the sandbox emulator through test/adapters/engines/baileys/harness.ts.
+ * The engine conformance suite for the Baileys engine: real Baileys sockets logged into the WhatsApp
+ * double (test/adapters/engines/baileys/double/), whose group server is the sandbox emulator, once
+ * with LID-addressed groups and once with phone-number-addressed groups.
  */
-import { makeBaileysHarness } from './harness.js';
+import { makeDoubleHarness } from './double/harness.js';
 import { runEngineConformance } from '../engine-conformance.js';
 
-runEngineConformance('baileys', makeBaileysHarness);
+// The double acknowledges messages but does not relay the encrypted payloads between accounts yet.
+const suite = { skipMessageDelivery: 'the WhatsApp double does not relay encrypted messages between accounts' };
+runEngineConformance('baileys (LID-addressed groups)', (options) => makeDoubleHarness({ ...options, addressing: 'lid' }), suite);
+runEngineConformance('baileys (phone-number-addressed groups)', (options) => makeDoubleHarness({ ...options, addressing: 'pn' }), suite);

@@ -23,15 +23,18 @@ export class FakeSocket {
     this.config = config;
   }
 
+  private readonly listeners: [string, (value: unknown) => void][] = [];
   readonly ev = {
     process: (handler: (events: Record<string, unknown>) => Promise<void>) => {
       this.handler = handler;
       return () => undefined;
     },
+    on: (name: string, listener: (value: unknown) => void) => void this.listeners.push([name, listener]),
   };
 
   /** Emits one flushed batch of events, as Baileys' event buffer does. */
   async emit(events: Record<string, unknown>): Promise<void> {
+    for (const [name, listener] of this.listeners) if (name in events) listener(events[name]);
     await this.handler?.(events);
     await this.settle();
   }

@@ -1,12 +1,14 @@
 /**
- * The harness's WhatsApp side at the stanza level: answers the `w:g2` (and a few other) IQs a real
- * Baileys socket sends, from the sandbox emulator, and encodes the emulator's events as the `w:gp2`
- * notifications WhatsApp sends (see /work/shared/reference/whatsapp-groups.md). Test code only.
+ * The double's group server: answers the `w:g2` (and profile-picture and contact) IQs a real Baileys
+ * socket sends, from the sandbox emulator, and encodes the emulator's events as the `w:gp2`
+ * notifications WhatsApp sends (see /work/shared/reference/whatsapp-groups.md), in either
+ * addressing mode: LID groups name people by LID with `phone_number`; phone-number groups name them
+ * by phone jid with `lid`. Test code only.
  */
 import type { BinaryNode } from 'baileys';
-import type { EngineEvent, GroupMetadata, GroupParticipant, ParticipantResult, SettingsChange } from '../../../../src/core/ports/engine.js';
-import { EngineError } from '../../../../src/core/ports/engine.js';
-import type { SandboxNetwork } from '../../../../src/adapters/engines/sandbox/emulator/network.js';
+import type { EngineEvent, GroupMetadata, GroupParticipant, ParticipantResult, SettingsChange } from '../../../../../src/core/ports/engine.js';
+import { EngineError } from '../../../../../src/core/ports/engine.js';
+import type { SandboxNetwork } from '../../../../../src/adapters/engines/sandbox/emulator/network.js';
 
 const node = (tag: string, attrs: Record<string, string | undefined> = {}, content?: BinaryNode[] | Buffer | string): BinaryNode => {
   const clean: Record<string, string> = {};
@@ -18,9 +20,12 @@ const text = (n: BinaryNode | undefined): string => (n?.content instanceof Uint8
 const phoneOfJid = (jid: string) => jid.split('@')[0]!.split(':')[0]!;
 
 /** Encodes what the emulator reports, the way WhatsApp's servers write it. */
-export function createStanzaCodec(network: SandboxNetwork) {
+export function createGroupServer(network: SandboxNetwork, addressing: 'lid' | 'pn') {
   const lidOf = (phoneJid: string | undefined) => (phoneJid ? network.getAccount(phoneOfJid(phoneJid)).lid : undefined);
-  const personAttrs = (p: { phoneJid?: string; lid?: string }) => ({ jid: p.lid ?? p.phoneJid, phone_number: p.lid ? p.phoneJid : undefined });
+  const personAttrs = (p: { phoneJid?: string; lid?: string }) =>
+    addressing === 'lid' || !p.phoneJid ? { jid: p.lid ?? p.phoneJid, phone_number: p.lid ? p.phoneJid : undefined } : { jid: p.phoneJid, lid: p.lid };
+  /** How a group names one person: its LID in LID groups, its phone jid in phone-number groups. */
+  const nameOf = (phoneJid: string | undefined) => (addressing === 'lid' ? (lidOf(phoneJid) ?? phoneJid) : phoneJid);
 
   const participantNode = (p: GroupParticipant) => node('participant', { ...personAttrs(p), type: p.role === 'member' ? undefined : p.role });
 
@@ -38,14 +43,14 @@ export function createStanzaCodec(network: SandboxNetwork) {
       {
         id: m.id.split('@')[0],
         subject: m.subject,
-        s_o: lidOf(m.subjectOwner) ?? m.subjectOwner,
-        s_o_pn: m.subjectOwner,
+        s_o: nameOf(m.subjectOwner),
+        s_o_pn: addressing === 'lid' ? m.subjectOwner : undefined,
         s_t: m.subjectTime !== undefined ? String(m.subjectTime) : undefined,
         creation: String(m.creation),
-        creator: lidOf(m.owner) ?? m.owner,
-        creator_pn: m.owner,
+        creator: nameOf(m.owner),
+        creator_pn: addressing === 'lid' ? m.owner : undefined,
         size: String(m.participants.length),
-        addressing_mode: m.addressingMode,
+        addressing_mode: addressing,
       },
       content,
     );
@@ -159,7 +164,7 @@ export function createStanzaCodec(network: SandboxNetwork) {
       case 'membership_approval_requests': {
         const requests = await net.joinRequests(to);
         const list = requests.map((r) =>
-          node('membership_approval_request', { jid: r.lid ?? r.jid, phone_number: r.lid ? r.phoneJid : undefined, request_time: String(r.requestTime), request_method: r.method }),
+          node('membership_approval_request', { ...personAttrs({ phoneJid: r.phoneJid ?? r.jid, lid: r.lid }), request_time: String(r.requestTime), request_method: r.method }),
         );
         return [node('membership_approval_requests', {}, list)];
       }
@@ -199,7 +204,14 @@ export function createStanzaCodec(network: SandboxNetwork) {
     if (event.type === 'connection' || event.type === 'message' || event.type === 'message.status') return [];
     const groupId = event.type === 'group.upsert' ? event.group.id : event.groupId;
     const actor = event.actor;
-    const attrs = { from: groupId, type: 'w:gp2', participant: lidOf(actor) ?? actor, participant_pn: actor, addressing_mode: 'lid', t: String(Math.floor(network.now() / 1000)) };
+    const attrs = {
+      from: groupId,
+      type: 'w:gp2',
+      participant: nameOf(actor),
+      participant_pn: addressing === 'lid' ? actor : undefined,
+      addressing_mode: addressing,
+      t: String(Math.floor(network.now() / 1000)),
+    };
     const wrap = (child: BinaryNode) => node('notification', { ...attrs, id: `gp2-${++seq}` }, [child]);
     const me = { phoneJid: `${phone}@s.whatsapp.net`, lid: network.getAccount(phone).lid };
     switch (event.type) {
