@@ -182,6 +182,7 @@ export function createEventTranslator(ctx: TranslatorContext) {
         from,
         fromMe: false,
         timestamp,
+        ...(msg.pushName ? { pushName: msg.pushName } : {}),
         ...(text != null ? { text } : {}),
         ...(inv
           ? {
@@ -198,6 +199,18 @@ export function createEventTranslator(ctx: TranslatorContext) {
     }
   }
 
+  /** Receipts of messages this account sent: WhatsApp's delivery (3), read (4) and played (5) acks, and errors. */
+  async function receipts(updates: BaileysEventMap['messages.update']): Promise<void> {
+    for (const { key, update } of updates) {
+      if (!key?.fromMe || !key.id || !key.remoteJid || update.status == null) continue;
+      const status = update.status >= 4 ? 'read' : update.status === 3 ? 'delivered' : update.status === 0 ? 'failed' : undefined;
+      if (!status) continue; // pending and server acks: the send itself answered those
+      const remote = normalizeJid(key.remoteJid)!;
+      const chatId = remote.endsWith('@g.us') ? remote : (personPhone(remote, (key as { remoteJidAlt?: string }).remoteJidAlt, lids) ?? remote);
+      await emit({ type: 'message.status', id: key.id, chatId, status, timestamp: Math.floor(Date.now() / 1000) });
+    }
+  }
+
   async function handle(events: Partial<BaileysEventMap>): Promise<void> {
     // Order matters: arrivals before changes before departures within one flushed batch.
     for (const m of events['groups.upsert'] ?? []) await upsert(m);
@@ -208,6 +221,7 @@ export function createEventTranslator(ctx: TranslatorContext) {
       if (chat.id?.endsWith('@g.us') && chat.ephemeralExpiration !== undefined) await refresh(chat.id, hints.get(chat.id)?.actor);
     }
     if (events['messages.upsert']) await messages(events['messages.upsert']);
+    if (events['messages.update']) await receipts(events['messages.update']);
   }
 
   return {
