@@ -120,6 +120,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     sqliteFile: options.sqliteFile,
   });
   const modules = dialectModules(config);
+  const tables = <T>() => database.db as unknown as Kysely<T>;
   const store = createKyselyStore(database.db);
   const events = createEventLog({ store, now });
   const access = createAccessService({ store });
@@ -173,7 +174,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     repo: webhookRepo,
     store,
     events,
-    formats: createWebhookFormats(modules.flatMap((m) => m.webhookFormats ?? [])),
+    formats: createWebhookFormats(modules.flatMap((m) => (typeof m.webhookFormats === 'function' ? m.webhookFormats({ tables }) : (m.webhookFormats ?? [])))),
     transport,
     logger: logger.child({ component: 'webhooks' }),
     now,
@@ -205,7 +206,6 @@ export async function createContainer(config: Config, logger: Logger, options: C
     limiter: createAuthFailureLimiter(config.authFailureLimitPerMinute),
     now,
   };
-  const tables = <T>() => database.db as unknown as Kysely<T>;
   const dialects = modules.map((module) => module.create({ services: api, tables }));
   for (const dialect of dialects) {
     if (dialect.forgetInstance) instances.onDeleted((id) => dialect.forgetInstance!(id));

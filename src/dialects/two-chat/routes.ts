@@ -9,7 +9,8 @@ import type { TwoChatGroupRepository } from './group-handle-repository.js';
 import { instanceByNumber, strictNumbers } from './auth.js';
 import { DialectReplyError } from '../kit/reply-error.js';
 import { badRequest } from './errors.js';
-import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
+import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, RemoveResponse, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
+import { pageOf, PagingQuery } from './paging.js';
 import { acceptedSplit, addEntry, groupParticipants, groupSummary, outcomeNumber, plus } from './shapes.js';
 
 /** 2Chat lets one request name at most this many numbers. */
@@ -19,9 +20,9 @@ const tooMany = () => badRequest(`You can send up to ${MAX_NUMBERS} participants
 
 /** 2Chat's group routes. */
 export const twoChatRoutes: FastifyPluginAsyncTypebox<
-  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants'> & { handles: TwoChatGroupRepository }
+  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants' | 'now'> & { handles: TwoChatGroupRepository }
 > = async (app, deps) => {
-  const { access, groups, instances, participants, handles: twoChatGroups, paced } = deps;
+  const { access, groups, instances, participants, handles: twoChatGroups, paced, now } = deps;
   const tags = ['2chat'];
   const queued = (reply: FastifyReply) => reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
 
@@ -84,17 +85,18 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
         tags,
         summary: 'The groups of one of your numbers (a new group is listed at once)',
         params: Type.Object({ from_number: FromNumber }),
+        querystring: Type.Object(PagingQuery),
         response: { 200: ListResponse, ...twoChatErrors },
       },
     },
     async (request) => {
       const instance = await instanceByNumber(deps, request, request.params.from_number, ['path', 'from_number']);
-      const list = await allGroups(instance.id);
+      const list = pageOf(await allGroups(instance.id), request.query);
       const uuids = await twoChatGroups.ensure(
         instance.id,
         list.map((g) => g.id),
       );
-      return { success: true, data: list.map((g) => groupSummary(instance, g, uuids.get(g.id)!)) };
+      return { success: true, data: list.map((g) => groupSummary(instance, g, uuids.get(g.id)!)), count: list.length };
     },
   );
 
@@ -143,13 +145,15 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
     ['demote-participant', 'demote', 'Demote admins to members'],
   ] as const;
   for (const [path, action, summary] of actions) {
-    app.post(`/group/:uuid/${path}`, { schema: { tags, summary, params: UuidParams, body: NumbersBody, response: { 200: SplitResponse, ...twoChatErrors } } }, async (request) => {
+    const response = action === 'remove' ? RemoveResponse : SplitResponse;
+    app.post(`/group/:uuid/${path}`, { schema: { tags, summary, params: UuidParams, body: NumbersBody, response: { 200: response, ...twoChatErrors } } }, async (request) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       strictNumbers(request.body.participants, ['body', 'participants']);
       if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
       if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
       const { outcomes } = await participants[action](instance.id, groupId, request.body.participants);
-      return { success: true, participants: acceptedSplit(outcomes) };
+      const split = acceptedSplit(outcomes);
+      return { success: true, participants: action === 'remove' ? { timestamp: Math.floor(now() / 1000), ...split } : split };
     });
   }
 
