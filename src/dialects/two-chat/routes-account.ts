@@ -123,7 +123,8 @@ export const twoChatAccountRoutes: FastifyPluginAsyncTypebox<
     },
     async (request) => {
       const status = (request.query.status ?? 'all').toLowerCase();
-      if (!['all', 'connected', 'disconnected'].includes(status)) throw unprocessable([{ loc: ['query', 'status'], msg: 'use connected, disconnected or all', type: 'value_error' }]);
+      if (!['all', 'connected', 'disconnected'].includes(status))
+        throw unprocessable([{ loc: ['query', 'status'], msg: 'use connected, disconnected or all', type: 'value_error' }]);
       const ids = access.visibleInstances(request.twoChatPrincipal!);
       const all = (await instances.list(ids === null ? null : [...ids]))
         .filter((i): i is Instance & { phone: string } => !!i.phone)
@@ -206,7 +207,8 @@ export const twoChatAccountRoutes: FastifyPluginAsyncTypebox<
         chatId = ref.groupId;
       } else {
         const digits = strictE164(toNumber!.trim());
-        if (!digits) throw unprocessable([{ loc: ['body', 'to_number'], msg: 'value is not a valid phone number in E.164 format (+<country code><number>)', type: 'value_error.phone' }]);
+        if (!digits)
+          throw unprocessable([{ loc: ['body', 'to_number'], msg: 'value is not a valid phone number in E.164 format (+<country code><number>)', type: 'value_error.phone' }]);
         chatId = `+${digits}`;
       }
       const sent = await messages.sendText(instance.id, chatId, text);

@@ -82,9 +82,15 @@ export const twoChatWebhookRoutes: FastifyPluginAsyncTypebox<
         body: Type.Object({
           hook_url: Type.String({ maxLength: 2000, description: 'Where to post the events', examples: ['https://example.com/hooks/2chat'] }),
           on_number: FromNumber,
-          to_group_uuid: Type.Optional(Type.String({ maxLength: 64, description: 'Only this group (group events); "any" or absent = every group', examples: ['WAG62598186-d2bd-4946-86c6-30f8a3c849c6'] })),
-          time_period: Type.Optional(Type.String({ maxLength: 20, description: 'Accepted for whatsapp.conversation.new, which groupgate does not produce', examples: ['all-time'] })),
-          channel_uuid: Type.Optional(Type.String({ maxLength: 64, description: 'Phone-call events only (not produced here)', examples: ['DID01234567-89ab-cdef-0123-456789abcdef'] })),
+          to_group_uuid: Type.Optional(
+            Type.String({ maxLength: 64, description: 'Only this group (group events); "any" or absent = every group', examples: ['WAG62598186-d2bd-4946-86c6-30f8a3c849c6'] }),
+          ),
+          time_period: Type.Optional(
+            Type.String({ maxLength: 20, description: 'Accepted for whatsapp.conversation.new, which groupgate does not produce', examples: ['all-time'] }),
+          ),
+          channel_uuid: Type.Optional(
+            Type.String({ maxLength: 64, description: 'Phone-call events only (not produced here)', examples: ['DID01234567-89ab-cdef-0123-456789abcdef'] }),
+          ),
         }),
         response: { 200: Type.Object({ success: Type.Boolean({ description: 'Subscribed', examples: [true] }), data: Webhook }), ...twoChatErrors },
       },

@@ -1,15 +1,16 @@
 /** 2Chat group routes under `/open/whatsapp`: create, list, read, participants, description. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { GroupView } from '../../core/groups/group-service.js';
+import type { OperationView } from '../../core/operations/operation-view.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import type { ApiServices } from '../../http/deps.js';
 import type { TwoChatGroupRepository } from './group-handle-repository.js';
 import { instanceByNumber, strictNumbers } from './auth.js';
 import { DialectReplyError } from '../kit/reply-error.js';
 import { badRequest } from './errors.js';
-import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, RemoveResponse, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
+import { CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, RemoveResponse, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
 import { pageOf, PagingQuery } from './paging.js';
 import { acceptedSplit, addEntry, groupParticipants, groupSummary, outcomeNumber, plus } from './shapes.js';
 
@@ -24,7 +25,30 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
 > = async (app, deps) => {
   const { access, groups, instances, participants, handles: twoChatGroups, paced, now } = deps;
   const tags = ['2chat'];
-  const queued = (reply: FastifyReply) => reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
+  /**
+   * 2Chat never answers 202: a request pacing would only run later is withdrawn (nothing is done)
+   * and answered 429 with `Retry-After` and when and why; one already under way is 409, never retried.
+   */
+  async function paced429(instanceId: string, operation: OperationView): Promise<never> {
+    const at = Date.parse(operation.runAt);
+    const retryAfter = Math.max(1, Math.ceil((at - now()) / 1000));
+    try {
+      await paced.cancel(instanceId, operation.id);
+    } catch {
+      throw new DialectReplyError(409, {
+        success: false,
+        message: `already started: it finishes in the background as operation ${operation.id} (GET /api/instances/${instanceId}/operations/${operation.id}); do not send it again`,
+      });
+    }
+    throw new DialectReplyError(
+      429,
+      {
+        success: false,
+        message: `pacing holds this number's group changes back to protect it from WhatsApp bans; nothing was done; send it again after ${new Date(at).toISOString()} (in ${retryAfter} s)`,
+      },
+      { 'retry-after': String(retryAfter) },
+    );
+  }
 
   /** The group a uuid names, acted on by the `from_number` instance. */
   async function target(request: FastifyRequest, uuid: string, fromNumber: unknown): Promise<{ instance: Instance; groupId: string }> {
@@ -58,17 +82,17 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
             participants: Numbers,
           }),
         }),
-        response: { 200: CreateResponse, 202: Accepted, ...twoChatErrors },
+        response: { 200: CreateResponse, ...twoChatErrors },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { from_number, group } = request.body;
       const instance = await instanceByNumber(deps, request, from_number, ['body', 'from_number']);
       strictNumbers(group.participants, ['body', 'group', 'participants']);
       if (group.participants.length > MAX_NUMBERS) throw tooMany();
       if (group.participants.length === 0) throw badRequest('group.participants must list at least one number');
       const result = await paced.createGroup(instance.id, { name: group.name, description: group.description, participants: group.participants }, { whenPaced: 'instance' });
-      if (result.status === 'scheduled') return queued(reply);
+      if (result.status === 'scheduled') return paced429(instance.id, result.operation);
       const created = result.value;
       const uuid = (await twoChatGroups.ensure(instance.id, [created.id])).get(created.id)!;
       const map: Record<string, ReturnType<typeof addEntry>> = {};
@@ -124,17 +148,17 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
         summary: 'Add participants; privacy refusals get a private invitation',
         params: UuidParams,
         body: NumbersBody,
-        response: { 200: AddResponse, 202: Accepted, ...twoChatErrors },
+        response: { 200: AddResponse, ...twoChatErrors },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       strictNumbers(request.body.participants, ['body', 'participants']);
       if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
       if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
       // Paced like every add: more numbers than one batch, or a batch pacing holds back, is queued.
       const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, { whenPaced: 'instance' });
-      if (added.status === 'scheduled') return queued(reply);
+      if (added.status === 'scheduled') return paced429(instance.id, added.operation);
       return { success: true, participants: Object.fromEntries(added.value.outcomes.map((o) => [outcomeNumber(o), addEntry(o)])) };
     },
   );

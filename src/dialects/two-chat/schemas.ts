@@ -108,11 +108,3 @@ export const ListResponse = Type.Object({
 });
 
 export const GroupResponse = Type.Object({ success: Success, data: Type.Object({ ...GroupSummary, participants: Type.Array(GroupParticipant) }) });
-
-export const Accepted = Type.Object(
-  {
-    success: Type.Boolean({ description: 'Accepted', examples: [true] }),
-    message: Type.String({ description: 'Why the answer comes later', examples: ['Accepted: pacing holds this back; it runs as an operation when pacing allows'] }),
-  },
-  { description: 'Pacing holds the request back (more numbers than one add batch, or queueWhenPaced); it runs as an operation' },
-);

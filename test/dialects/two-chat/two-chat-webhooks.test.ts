@@ -57,7 +57,14 @@ describe('2chat webhooks: an integration day', () => {
       assert.match(String(data.created_at), SECONDS);
       assert.deepEqual(res.json(), {
         success: true,
-        data: { uuid: data.uuid, event_name: event, channel_uuid: channelUuid(a.id), hook_url: rx.url, hook_params: { waweb_uuid: channelUuid(a.id) }, created_at: data.created_at },
+        data: {
+          uuid: data.uuid,
+          event_name: event,
+          channel_uuid: channelUuid(a.id),
+          hook_url: rx.url,
+          hook_params: { waweb_uuid: channelUuid(a.id) },
+          created_at: data.created_at,
+        },
       });
       hooks[event] = String(data.uuid);
     }
@@ -117,7 +124,12 @@ describe('2chat webhooks: an integration day', () => {
     const join = bodies('whatsapp.group.join')[1]!;
     assert.deepEqual(
       { group: join.group, remote_phone_number: join.remote_phone_number, participants: join.participants, action_by: join.action_by },
-      { group: { uuid, wa_group_id: groupId, wa_group_name: null }, remote_phone_number: plus(d), participants: [{ phone_number: plus(d), wa_participant_id: wa(d) }], action_by: plus(d) },
+      {
+        group: { uuid, wa_group_id: groupId, wa_group_name: null },
+        remote_phone_number: plus(d),
+        participants: [{ phone_number: plus(d), wa_participant_id: wa(d) }],
+        action_by: plus(d),
+      },
     );
   });
 
@@ -229,7 +241,11 @@ describe('2chat webhooks: an integration day', () => {
       assert.equal(ssrf.json().success, false);
       const foreign = await chat('POST', '/webhooks/subscribe/whatsapp.group.join', { hook_url: rx.url, on_number: plus(b) });
       assert.equal(foreign.statusCode, 404);
-      const noGroup = await chat('POST', '/webhooks/subscribe/whatsapp.group.join', { hook_url: rx.url, on_number: plus(a), to_group_uuid: 'WAG00000000-0000-4000-8000-000000000000' });
+      const noGroup = await chat('POST', '/webhooks/subscribe/whatsapp.group.join', {
+        hook_url: rx.url,
+        on_number: plus(a),
+        to_group_uuid: 'WAG00000000-0000-4000-8000-000000000000',
+      });
       assert.equal(noGroup.statusCode, 404);
       const notGroupEvent = await chat('POST', '/webhooks/subscribe/whatsapp.number.status', { hook_url: rx.url, on_number: plus(a), to_group_uuid: uuid });
       assert.equal(notGroupEvent.statusCode, 400);
@@ -249,7 +265,10 @@ describe('2chat webhooks: an integration day', () => {
       const neither = await chat('POST', '/whatsapp/send-message', { from_number: plus(a), text: 'x' });
       assert.equal(neither.statusCode, 400);
       const media = await chat('POST', '/whatsapp/send-message', { from_number: plus(a), to_number: plus(b), text: 'x', url: 'https://example.com/a.png' });
-      assert.deepEqual([media.statusCode, media.json()], [400, { success: false, message: 'groupgate sends text messages only: url (media) and pin (location) are not supported' }]);
+      assert.deepEqual(
+        [media.statusCode, media.json()],
+        [400, { success: false, message: 'groupgate sends text messages only: url (media) and pin (location) are not supported' }],
+      );
       const bad = await chat('POST', '/whatsapp/send-message', { from_number: plus(a), to_number: '5511', text: 'x' });
       assert.equal(bad.statusCode, 422);
       const otherGroup = await chat('POST', '/whatsapp/send-message', { from_number: plus(a), to_group_uuid: 'WAG00000000-0000-4000-8000-000000000000', text: 'x' });
