@@ -25,9 +25,6 @@ const NOT_PRODUCED = [
   'whatsapp.message.reaction',
   'whatsapp.message.edited',
   'whatsapp.group.message.reaction',
-  'whatsapp.message.receipt.sent',
-  'whatsapp.message.receipt.received',
-  'whatsapp.message.receipt.read',
 ];
 
 const ANY_GROUP = new Set(['', 'any', 'all']);

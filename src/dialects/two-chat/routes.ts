@@ -21,9 +21,9 @@ const tooMany = () => badRequest(`You can send up to ${MAX_NUMBERS} participants
 
 /** 2Chat's group routes. */
 export const twoChatRoutes: FastifyPluginAsyncTypebox<
-  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants' | 'now'> & { handles: TwoChatGroupRepository }
+  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants' | 'media' | 'now'> & { handles: TwoChatGroupRepository }
 > = async (app, deps) => {
-  const { access, groups, instances, participants, handles: twoChatGroups, paced, now } = deps;
+  const { access, groups, instances, participants, handles: twoChatGroups, paced, media, now } = deps;
   const tags = ['2chat'];
   /**
    * 2Chat never answers 202: a request pacing would only run later is withdrawn (nothing is done)
@@ -198,6 +198,28 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
     async (request) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       await groups.update(instance.id, groupId, { description: request.body.description });
+      return { success: true };
+    },
+  );
+
+  app.post(
+    '/group/:uuid/set-picture',
+    {
+      schema: {
+        tags,
+        summary: "Set a group's picture from an image URL (JPEG or PNG, fetched under the webhook address rules)",
+        params: UuidParams,
+        body: Type.Object({
+          from_number: FromNumber,
+          url: Type.String({ minLength: 1, maxLength: 2000, description: 'A publicly reachable JPEG or PNG', examples: ['https://example.com/group-photo.jpg'] }),
+        }),
+        response: { 200: Type.Object({ success: Type.Boolean({ description: 'Changed', examples: [true] }) }), ...twoChatErrors },
+      },
+    },
+    async (request) => {
+      const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
+      const image = await media.fetchImage(request.body.url.trim());
+      await groups.setPicture(instance.id, groupId, image.data);
       return { success: true };
     },
   );

@@ -36,6 +36,8 @@ export const twoChatErrors = {
   403: Type.Union([Detail, Failure]),
   404: Failure,
   409: Failure,
+  413: Failure,
+  415: Failure,
   // FastAPI-style validation detail, or a refusal the core names (a webhook URL it may not call).
   422: Type.Union([Detail, Failure]),
   429: Type.Union([Detail, Failure]),

@@ -23,6 +23,9 @@ export const TWO_CHAT_EVENTS: Record<string, string[]> = {
   'whatsapp.message.sent': ['message.sent'],
   'whatsapp.message.new': ['message.received', 'message.sent'],
   'whatsapp.number.status': ['instance.status'],
+  'whatsapp.message.receipt.sent': ['message.sent'],
+  'whatsapp.message.receipt.received': ['message.status'],
+  'whatsapp.message.receipt.read': ['message.status'],
 };
 
 /** 2Chat events a subscription may narrow to one group with `to_group_uuid`. */
@@ -103,6 +106,12 @@ export function wants(hook: Pick<TwoChatWebhook, 'eventName' | 'groupId'>, event
     case 'whatsapp.message.new':
       if (isGroupChat(d.chatId)) return false;
       break;
+    case 'whatsapp.message.receipt.received':
+      if (d.status !== 'delivered') return false;
+      break;
+    case 'whatsapp.message.receipt.read':
+      if (d.status !== 'read') return false;
+      break;
   }
   if (hook.groupId) {
     const groupId = str(d.groupId) ?? str(d.chatId);
@@ -141,8 +150,9 @@ export function twoChatBody(instance: Instance, event: EventRecord, eventName: s
     };
   }
 
-  if (event.type === 'message.received' || event.type === 'message.sent') {
+  if (event.type === 'message.received' || event.type === 'message.sent' || event.type === 'message.status') {
     const received = event.type === 'message.received';
+    // A receipt is about a message the number sent: its body is that message's, without the text it does not carry.
     const chatId = str(d.chatId) ?? '';
     const group = isGroupChat(chatId);
     const from = asPerson(d.from);
@@ -160,12 +170,8 @@ export function twoChatBody(instance: Instance, event: EventRecord, eventName: s
       remote_phone_number: group ? phoneOf(from) : remote,
       channel_phone_number: me,
       sent_by: received ? 'user' : 'api',
-      ...(group
-        ? {
-            group: { uuid: groupUuid, wa_group_id: chatId, wa_group_name: str(d.chatName) },
-            participant: { phone_number: phoneOf(from), wa_participant_id: from ? waId(from) : null, wa_pushname: str(d.senderName) },
-          }
-        : {}),
+      ...(group ? { group: { uuid: groupUuid, wa_group_id: chatId, wa_group_name: str(d.chatName) || null } } : {}),
+      ...(group && received ? { participant: { phone_number: phoneOf(from), wa_participant_id: from ? waId(from) : null, wa_pushname: str(d.senderName) || null } } : {}),
     };
   }
 
