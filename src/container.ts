@@ -123,6 +123,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     sqliteFile: options.sqliteFile,
   });
   const modules = dialectModules(config);
+  const tables = <T>() => database.db as unknown as Kysely<T>;
   const store = createKyselyStore(database.db);
   const events = createEventLog({ store, now });
   const access = createAccessService({ store });
@@ -176,7 +177,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     repo: webhookRepo,
     store,
     events,
-    formats: createWebhookFormats(modules.flatMap((m) => m.webhookFormats ?? [])),
+    formats: createWebhookFormats(modules.flatMap((m) => (typeof m.webhookFormats === 'function' ? m.webhookFormats({ tables }) : (m.webhookFormats ?? [])))),
     transport,
     logger: logger.child({ component: 'webhooks' }),
     now,
@@ -209,7 +210,6 @@ export async function createContainer(config: Config, logger: Logger, options: C
     limiter: createAuthFailureLimiter(config.authFailureLimitPerMinute),
     now,
   };
-  const tables = <T>() => database.db as unknown as Kysely<T>;
   const dialects = modules.map((module) => module.create({ services: api, tables }));
   for (const dialect of dialects) {
     if (dialect.forgetInstance) instances.onDeleted((id) => dialect.forgetInstance!(id));

@@ -28,11 +28,14 @@ const PUBLIC = new Set([
   'GET /dashboard*',
 ]);
 
+/** 2Chat reads of the key's own account: a scoped key gets its own scope, never the victim. */
+const TWO_CHAT_OWN_LISTS = new Set(['/open/info', '/open/whatsapp/get-numbers', '/open/webhooks/', '/open/webhooks', '/open/webhooks/channel/:channel_uuid']);
+
 /** Streams the caller's own events and stays open: covered for missing and wrong credentials only. */
 const STREAMS = new Set(['GET /api/events/stream']);
 
 /** At least this many routes per family are in the matrix (today's counts): a lost route family fails. */
-const MIN_ROUTES: Record<Exclude<Family, 'other'>, number> = { native: 57, 'green-api': 31, 'z-api': 29, 'two-chat': 8, wappfy: 12 };
+const MIN_ROUTES: Record<Exclude<Family, 'other'>, number> = { native: 57, 'green-api': 31, 'z-api': 29, 'two-chat': 17, wappfy: 12 };
 
 type Case = 'no credentials' | 'wrong credentials' | "another instance's token" | 'key scoped to another instance';
 const CASES: Case[] = ['no credentials', 'wrong credentials', "another instance's token", 'key scoped to another instance'];
@@ -187,7 +190,9 @@ describe('security matrix: every route of every dialect', () => {
         if (c === 'no credentials') return { url: urlFor(route, {}), headers: {}, expect: [403], body: { detail: 'Not authenticated' } };
         if (c === 'wrong credentials') return { url: urlFor(route, {}), headers: { 'x-user-api-key': 'wrong-key-0123456789' }, expect: [401], body: { detail: 'Invalid API Key' } };
         if (c === "another instance's token") return { url: urlFor(route, {}), headers: { 'x-user-api-key': attacker.token }, expect: [401], body: { detail: 'Invalid API Key' } };
-        // A scoped key is an account key: the victim's number or group is not of its account (404), or the body is refused first (422).
+        // A scoped key is an account key: the victim's number or group is not of its account (404), or the body is refused first (422);
+        // the account's own lists (info, numbers, webhooks) answer, without the victim.
+        if (route.method === 'GET' && TWO_CHAT_OWN_LISTS.has(route.path)) return { url: urlFor(route, {}), headers: { 'x-user-api-key': scopedKey }, expect: [] };
         return { url: urlFor(route, {}), headers: { 'x-user-api-key': scopedKey }, expect: [404, 422] };
       }
       case 'wappfy': {

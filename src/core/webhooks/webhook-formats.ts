@@ -4,7 +4,7 @@
  */
 import type { EventRecord } from '../events/event-model.js';
 import type { Instance } from '../instances/instance-model.js';
-import type { WebhookBodyFormat } from '../ports/webhook-format.js';
+import type { WebhookBodyFormat, WebhookFormatTarget } from '../ports/webhook-format.js';
 import { WEBHOOK_FORMATS, type WebhookFormat } from './webhook-rules.js';
 
 /** The native body: exactly the event of the log. */
@@ -17,8 +17,8 @@ export const nativeWebhookFormat: WebhookBodyFormat = { name: 'native', body: (_
 
 /** The formats a subscription may name. */
 export interface WebhookFormats {
-  /** Formats one event for one subscription format; null = the format has no shape for it (skipped). */
-  body(format: WebhookFormat, instance: Instance, event: EventRecord): Record<string, unknown> | null;
+  /** Formats one event for one subscription; null = the format has no shape for it, or the subscription does not want it (skipped). */
+  body(format: WebhookFormat, instance: Instance, event: EventRecord, target?: WebhookFormatTarget): Promise<Record<string, unknown> | null>;
 }
 
 /**
@@ -34,6 +34,6 @@ export function createWebhookFormats(formats: WebhookBodyFormat[]): WebhookForma
   const missing = WEBHOOK_FORMATS.filter((name) => !byName.has(name));
   if (missing.length) throw new Error(`webhook formats not registered: ${missing.join(', ')}`);
   return {
-    body: (format, instance, event) => byName.get(format)!.body(instance, event),
+    body: async (format, instance, event, target = { provider: null, providerSlot: null }) => byName.get(format)!.body(instance, event, target),
   };
 }

@@ -30,7 +30,10 @@ export interface DialectModule {
   name: string;
   /** Secrets in the dialect's paths, hidden from logged URLs. */
   redactions: UrlRedaction[];
-  /** Webhook body formats the dialect adds (its provider's webhook shapes), by name. */
-  webhookFormats?: WebhookBodyFormat[];
+  /**
+   * Webhook body formats the dialect adds (its provider's webhook shapes), by name; a function
+   * when a format reads the dialect's own tables.
+   */
+  webhookFormats?: WebhookBodyFormat[] | ((ctx: Pick<DialectContext, 'tables'>) => WebhookBodyFormat[]);
   create(ctx: DialectContext): Dialect;
 }

@@ -1,15 +1,17 @@
 /** 2Chat group routes under `/open/whatsapp`: create, list, read, participants, description. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { GroupView } from '../../core/groups/group-service.js';
+import type { OperationView } from '../../core/operations/operation-view.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import type { ApiServices } from '../../http/deps.js';
 import type { TwoChatGroupRepository } from './group-handle-repository.js';
 import { instanceByNumber, strictNumbers } from './auth.js';
 import { DialectReplyError } from '../kit/reply-error.js';
 import { badRequest } from './errors.js';
-import { Accepted, CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
+import { CreateResponse, AddResponse, FromNumber, GroupResponse, ListResponse, Numbers, RemoveResponse, SplitResponse, twoChatErrors, UuidParams } from './schemas.js';
+import { pageOf, PagingQuery } from './paging.js';
 import { acceptedSplit, addEntry, groupParticipants, groupSummary, outcomeNumber, plus } from './shapes.js';
 
 /** 2Chat lets one request name at most this many numbers. */
@@ -19,11 +21,34 @@ const tooMany = () => badRequest(`You can send up to ${MAX_NUMBERS} participants
 
 /** 2Chat's group routes. */
 export const twoChatRoutes: FastifyPluginAsyncTypebox<
-  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants'> & { handles: TwoChatGroupRepository }
+  Pick<ApiServices, 'access' | 'groups' | 'instances' | 'paced' | 'participants' | 'media' | 'now'> & { handles: TwoChatGroupRepository }
 > = async (app, deps) => {
-  const { access, groups, instances, participants, handles: twoChatGroups, paced } = deps;
+  const { access, groups, instances, participants, handles: twoChatGroups, paced, media, now } = deps;
   const tags = ['2chat'];
-  const queued = (reply: FastifyReply) => reply.code(202).send({ success: true, message: 'Accepted: pacing holds this back; it runs as an operation when pacing allows' });
+  /**
+   * 2Chat never answers 202: a request pacing would only run later is withdrawn (nothing is done)
+   * and answered 429 with `Retry-After` and when and why; one already under way is 409, never retried.
+   */
+  async function paced429(instanceId: string, operation: OperationView): Promise<never> {
+    const at = Date.parse(operation.runAt);
+    const retryAfter = Math.max(1, Math.ceil((at - now()) / 1000));
+    try {
+      await paced.cancel(instanceId, operation.id);
+    } catch {
+      throw new DialectReplyError(409, {
+        success: false,
+        message: `already started: it finishes in the background as operation ${operation.id} (GET /api/instances/${instanceId}/operations/${operation.id}); do not send it again`,
+      });
+    }
+    throw new DialectReplyError(
+      429,
+      {
+        success: false,
+        message: `pacing holds this number's group changes back to protect it from WhatsApp bans; nothing was done; send it again after ${new Date(at).toISOString()} (in ${retryAfter} s)`,
+      },
+      { 'retry-after': String(retryAfter) },
+    );
+  }
 
   /** The group a uuid names, acted on by the `from_number` instance. */
   async function target(request: FastifyRequest, uuid: string, fromNumber: unknown): Promise<{ instance: Instance; groupId: string }> {
@@ -57,17 +82,17 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
             participants: Numbers,
           }),
         }),
-        response: { 200: CreateResponse, 202: Accepted, ...twoChatErrors },
+        response: { 200: CreateResponse, ...twoChatErrors },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { from_number, group } = request.body;
       const instance = await instanceByNumber(deps, request, from_number, ['body', 'from_number']);
       strictNumbers(group.participants, ['body', 'group', 'participants']);
       if (group.participants.length > MAX_NUMBERS) throw tooMany();
       if (group.participants.length === 0) throw badRequest('group.participants must list at least one number');
       const result = await paced.createGroup(instance.id, { name: group.name, description: group.description, participants: group.participants }, { whenPaced: 'instance' });
-      if (result.status === 'scheduled') return queued(reply);
+      if (result.status === 'scheduled') return paced429(instance.id, result.operation);
       const created = result.value;
       const uuid = (await twoChatGroups.ensure(instance.id, [created.id])).get(created.id)!;
       const map: Record<string, ReturnType<typeof addEntry>> = {};
@@ -84,17 +109,18 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
         tags,
         summary: 'The groups of one of your numbers (a new group is listed at once)',
         params: Type.Object({ from_number: FromNumber }),
+        querystring: Type.Object(PagingQuery),
         response: { 200: ListResponse, ...twoChatErrors },
       },
     },
     async (request) => {
       const instance = await instanceByNumber(deps, request, request.params.from_number, ['path', 'from_number']);
-      const list = await allGroups(instance.id);
+      const list = pageOf(await allGroups(instance.id), request.query);
       const uuids = await twoChatGroups.ensure(
         instance.id,
         list.map((g) => g.id),
       );
-      return { success: true, data: list.map((g) => groupSummary(instance, g, uuids.get(g.id)!)) };
+      return { success: true, data: list.map((g) => groupSummary(instance, g, uuids.get(g.id)!)), count: list.length };
     },
   );
 
@@ -122,17 +148,17 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
         summary: 'Add participants; privacy refusals get a private invitation',
         params: UuidParams,
         body: NumbersBody,
-        response: { 200: AddResponse, 202: Accepted, ...twoChatErrors },
+        response: { 200: AddResponse, ...twoChatErrors },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       strictNumbers(request.body.participants, ['body', 'participants']);
       if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
       if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
       // Paced like every add: more numbers than one batch, or a batch pacing holds back, is queued.
       const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, { whenPaced: 'instance' });
-      if (added.status === 'scheduled') return queued(reply);
+      if (added.status === 'scheduled') return paced429(instance.id, added.operation);
       return { success: true, participants: Object.fromEntries(added.value.outcomes.map((o) => [outcomeNumber(o), addEntry(o)])) };
     },
   );
@@ -143,13 +169,15 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
     ['demote-participant', 'demote', 'Demote admins to members'],
   ] as const;
   for (const [path, action, summary] of actions) {
-    app.post(`/group/:uuid/${path}`, { schema: { tags, summary, params: UuidParams, body: NumbersBody, response: { 200: SplitResponse, ...twoChatErrors } } }, async (request) => {
+    const response = action === 'remove' ? RemoveResponse : SplitResponse;
+    app.post(`/group/:uuid/${path}`, { schema: { tags, summary, params: UuidParams, body: NumbersBody, response: { 200: response, ...twoChatErrors } } }, async (request) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       strictNumbers(request.body.participants, ['body', 'participants']);
       if (request.body.participants.length > MAX_NUMBERS) throw tooMany();
       if (request.body.participants.length === 0) throw badRequest('participants must list at least one number');
       const { outcomes } = await participants[action](instance.id, groupId, request.body.participants);
-      return { success: true, participants: acceptedSplit(outcomes) };
+      const split = acceptedSplit(outcomes);
+      return { success: true, participants: action === 'remove' ? { timestamp: Math.floor(now() / 1000), ...split } : split };
     });
   }
 
@@ -170,6 +198,28 @@ export const twoChatRoutes: FastifyPluginAsyncTypebox<
     async (request) => {
       const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
       await groups.update(instance.id, groupId, { description: request.body.description });
+      return { success: true };
+    },
+  );
+
+  app.post(
+    '/group/:uuid/set-picture',
+    {
+      schema: {
+        tags,
+        summary: "Set a group's picture from an image URL (JPEG or PNG, fetched under the webhook address rules)",
+        params: UuidParams,
+        body: Type.Object({
+          from_number: FromNumber,
+          url: Type.String({ minLength: 1, maxLength: 2000, description: 'A publicly reachable JPEG or PNG', examples: ['https://example.com/group-photo.jpg'] }),
+        }),
+        response: { 200: Type.Object({ success: Type.Boolean({ description: 'Changed', examples: [true] }) }), ...twoChatErrors },
+      },
+    },
+    async (request) => {
+      const { instance, groupId } = await target(request, request.params.uuid, request.body.from_number);
+      const image = await media.fetchImage(request.body.url.trim());
+      await groups.setPicture(instance.id, groupId, image.data);
       return { success: true };
     },
   );

@@ -36,7 +36,10 @@ export const twoChatErrors = {
   403: Type.Union([Detail, Failure]),
   404: Failure,
   409: Failure,
-  422: Detail,
+  413: Failure,
+  415: Failure,
+  // FastAPI-style validation detail, or a refusal the core names (a webhook URL it may not call).
+  422: Type.Union([Detail, Failure]),
   429: Type.Union([Detail, Failure]),
 };
 
@@ -71,6 +74,11 @@ export const AddResponse = Type.Object({ success: Success, participants: Type.Re
 
 export const SplitResponse = Type.Object({ success: Success, participants: Type.Object(Split) });
 
+export const RemoveResponse = Type.Object({
+  success: Success,
+  participants: Type.Object({ timestamp: Type.Integer({ description: 'When it was done (Unix seconds)', examples: [1730939901] }), ...Split }),
+});
+
 export const GroupSummary = {
   uuid: Type.String({ description: "The group's 2Chat uuid", examples: ['WAG62598186-d2bd-4946-86c6-30f8a3c849c6'] }),
   wa_group_id: Type.String({ description: 'WhatsApp group id', examples: ['120363777777777777@g.us'] }),
@@ -81,24 +89,24 @@ export const GroupSummary = {
   size: Type.Integer({ description: 'Participants', examples: [3] }),
   is_muted: Type.Boolean({ description: 'Muted (never, here)', examples: [false] }),
   is_read_only: Type.Boolean({ description: 'Only admins send and the number is not one', examples: [false] }),
+  read_only: Type.Boolean({ description: 'Same as is_read_only (the name 2Chat n8n node reads)', examples: [false] }),
   channel_is_owner: Type.Boolean({ description: 'The number created the group', examples: [true] }),
+  profile_pic_url: Type.Null({ description: 'Group picture URL (not kept here: null)', examples: [null] }),
+  owner_contact: Type.Null({ description: "The creator's address-book contact (none here: null)", examples: [null] }),
 };
 
 export const GroupParticipant = Type.Object({
   wa_participant_id: Type.String({ description: 'WhatsApp id', examples: ['447700176576@c.us'] }),
+  wa_pushname: Type.Null({ description: 'Push name (not known from the group: null)', examples: [null] }),
   wa_is_admin: Type.Boolean({ description: 'Admin (the creator included)', examples: [false] }),
   wa_is_super_admin: Type.Boolean({ description: 'The creator', examples: [false] }),
   phone_number: Type.String({ description: 'E.164', examples: ['+447700176576'] }),
 });
 
-export const ListResponse = Type.Object({ success: Success, data: Type.Array(Type.Object(GroupSummary)) });
+export const ListResponse = Type.Object({
+  success: Success,
+  data: Type.Array(Type.Object(GroupSummary)),
+  count: Type.Integer({ description: 'Groups on this page (2Chat n8n node pages while count equals per_page)', examples: [1] }),
+});
 
 export const GroupResponse = Type.Object({ success: Success, data: Type.Object({ ...GroupSummary, participants: Type.Array(GroupParticipant) }) });
-
-export const Accepted = Type.Object(
-  {
-    success: Type.Boolean({ description: 'Accepted', examples: [true] }),
-    message: Type.String({ description: 'Why the answer comes later', examples: ['Accepted: pacing holds this back; it runs as an operation when pacing allows'] }),
-  },
-  { description: 'Pacing holds the request back (more numbers than one add batch, or queueWhenPaced); it runs as an operation' },
-);

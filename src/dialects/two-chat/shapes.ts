@@ -69,6 +69,7 @@ const waId = (digits: string) => `${digits}@c.us`;
 /** The group fields 2Chat lists and shows (participants apart). */
 export function groupSummary(instance: Instance, g: GroupView, uuid: string) {
   const owner = jidToPhone(g.owner);
+  const readOnly = g.settings.announcement && g.myRole === 'member';
   return {
     uuid,
     wa_group_id: g.id,
@@ -78,8 +79,13 @@ export function groupSummary(instance: Instance, g: GroupView, uuid: string) {
     wa_created_at: seconds(g.createdAt),
     size: g.size,
     is_muted: false,
-    is_read_only: g.settings.announcement && g.myRole === 'member',
+    // 2Chat's API answers `is_read_only`, its n8n node reads `read_only`: both are sent.
+    is_read_only: readOnly,
+    read_only: readOnly,
     channel_is_owner: !!owner && owner === instance.phone,
+    // No picture URL or address-book contact is kept here: present, null.
+    profile_pic_url: null,
+    owner_contact: null,
   };
 }
 
@@ -88,6 +94,15 @@ export function groupParticipants(g: GroupView) {
   return g.participants.flatMap((p) => {
     const digits = jidToPhone(p.jid) ?? p.phone?.replace(/^\+/, '');
     if (!digits) return [];
-    return [{ wa_participant_id: waId(digits), wa_is_admin: p.role !== 'member', wa_is_super_admin: p.role === 'superadmin', phone_number: plus(digits) }];
+    return [
+      {
+        wa_participant_id: waId(digits),
+        // WhatsApp's push name reaches groupgate only with a message; the group list does not carry it.
+        wa_pushname: null,
+        wa_is_admin: p.role !== 'member',
+        wa_is_super_admin: p.role === 'superadmin',
+        phone_number: plus(digits),
+      },
+    ];
   });
 }

@@ -215,7 +215,7 @@ export class Lane {
       return true;
     }
     const instance = await deps.store.instances.get(event.instanceId);
-    const body = instance ? deps.formats.body(sub.format, instance, event) : null;
+    const body = instance ? await deps.formats.body(sub.format, instance, event, sub) : null;
     if (!instance || body === null) {
       await this.settle(head, { status: instance ? 'skipped' : 'cancelled', nextAttemptAt: null, lastError: instance ? null : 'the instance was deleted' });
       return true;
@@ -305,7 +305,7 @@ export class Lane {
       outbox.record(event.seq);
       return true;
     }
-    const body = deps.formats.body(sub.format, this.instance!, event);
+    const body = await deps.formats.body(sub.format, this.instance!, event, sub);
     const t = deps.now();
     if (body === null) {
       outbox.record(event.seq, this.outcome(event, t));
