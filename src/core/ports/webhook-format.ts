@@ -10,6 +10,10 @@ import type { Instance } from '../instances/instance-model.js';
 export interface WebhookBodyFormat {
   /** The format name a subscription stores (`native`, `green-api`, `z-api`). */
   name: string;
-  /** The body for one event of the instance's log; null when the format has no shape for it (the event is skipped). Pure. */
-  body(instance: Instance, event: EventRecord): Record<string, unknown> | null;
+  /**
+   * The body for one event of the instance's log; null when the format has no shape for it (the
+   * event is skipped). `slot` is the provider webhook setting the subscription mirrors (Z-API's
+   * "connected" URL, ...), null for other subscriptions. Pure.
+   */
+  body(instance: Instance, event: EventRecord, slot: string | null): Record<string, unknown> | null;
 }

@@ -17,8 +17,8 @@ export const nativeWebhookFormat: WebhookBodyFormat = { name: 'native', body: (_
 
 /** The formats a subscription may name. */
 export interface WebhookFormats {
-  /** Formats one event for one subscription format; null = the format has no shape for it (skipped). */
-  body(format: WebhookFormat, instance: Instance, event: EventRecord): Record<string, unknown> | null;
+  /** Formats one event for one subscription format (and provider slot); null = the format has no shape for it (skipped). */
+  body(format: WebhookFormat, instance: Instance, event: EventRecord, slot?: string | null): Record<string, unknown> | null;
 }
 
 /**
@@ -34,6 +34,6 @@ export function createWebhookFormats(formats: WebhookBodyFormat[]): WebhookForma
   const missing = WEBHOOK_FORMATS.filter((name) => !byName.has(name));
   if (missing.length) throw new Error(`webhook formats not registered: ${missing.join(', ')}`);
   return {
-    body: (format, instance, event) => byName.get(format)!.body(instance, event),
+    body: (format, instance, event, slot) => byName.get(format)!.body(instance, event, slot ?? null),
   };
 }

@@ -48,6 +48,15 @@ export interface LaneDeps {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * The `webhook-id` of an event's message to a subscription: the event id, the same on every attempt.
+ * A provider slot other than "default" adds its name, so two kinds of callback made from one event
+ * (Z-API's delivery and received URLs pointed at one address) stay two distinct messages.
+ */
+export function webhookIdOf(sub: Pick<WebhookSubscription, 'providerSlot'>, eventId: string): string {
+  return sub.providerSlot && sub.providerSlot !== 'default' ? `${eventId}.${sub.providerSlot}` : eventId;
+}
+
 export class Lane {
   /** A drain is in progress. */
   private running = false;
@@ -215,13 +224,13 @@ export class Lane {
       return true;
     }
     const instance = await deps.store.instances.get(event.instanceId);
-    const body = instance ? deps.formats.body(sub.format, instance, event) : null;
+    const body = instance ? deps.formats.body(sub.format, instance, event, sub.providerSlot) : null;
     if (!instance || body === null) {
       await this.settle(head, { status: instance ? 'skipped' : 'cancelled', nextAttemptAt: null, lastError: instance ? null : 'the instance was deleted' });
       return true;
     }
     const t = deps.now();
-    const result = await deps.send(sub, { id: event.id, body, at: t });
+    const result = await deps.send(sub, { id: webhookIdOf(sub, event.id), body, at: t });
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
     const attempts = head.attempts + 1;
@@ -305,14 +314,14 @@ export class Lane {
       outbox.record(event.seq);
       return true;
     }
-    const body = deps.formats.body(sub.format, this.instance!, event);
+    const body = deps.formats.body(sub.format, this.instance!, event, sub.providerSlot);
     const t = deps.now();
     if (body === null) {
       outbox.record(event.seq, this.outcome(event, t));
       return true;
     }
     if (outbox.size >= MAX_OUTBOX) await outbox.flush();
-    const result = await deps.send(sub, { id: event.id, body, at: t });
+    const result = await deps.send(sub, { id: webhookIdOf(sub, event.id), body, at: t });
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
     const done = deps.now();
