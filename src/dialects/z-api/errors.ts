@@ -14,6 +14,7 @@ const statusOf = dialectStatus({
   // Z-API answers a disconnected instance with "You are not connected." and a 4xx.
   instance_not_connected: 400,
   invite_code_revoked: 400,
+  qr_not_available: 400,
   // WhatsApp refused what the client asked: the client's request, not our failure.
   engine_refused: 400,
 });

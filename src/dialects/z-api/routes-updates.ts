@@ -132,7 +132,14 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
       if (Object.keys(change).length === 0) {
         throw new DomainError('validation_failed', 'send at least one of adminOnlyMessage, adminOnlySettings, requireAdminApproval, adminOnlyAddMember');
       }
-      return value(request, async () => !!(await groups.updateSettings(instance.id, groupId, change)));
+      // One change at a time, in the body's order: members hear one notification per setting, as
+      // WhatsApp sends them (GROUP_CHANGE_ANNOUNCE, GROUP_CHANGE_RESTRICT, ...).
+      return value(request, async () => {
+        for (const [key, v] of Object.entries(change)) {
+          if (!(await groups.updateSettings(instance.id, groupId, { [key]: v } as SettingsChange))) return false;
+        }
+        return true;
+      });
     },
   );
 
