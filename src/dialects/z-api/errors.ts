@@ -15,6 +15,7 @@ const statusOf = dialectStatus({
   instance_not_connected: 400,
   invite_code_revoked: 400,
   qr_not_available: 400,
+  webhook_url_refused: 400,
   // WhatsApp refused what the client asked: the client's request, not our failure.
   engine_refused: 400,
 });
