@@ -46,11 +46,13 @@ for (const db of await databaseKinds()) {
     after(() => t.close());
 
     describe('happy path', () => {
-      it('create-group answers {phone, invitationLink}', async () => {
+      it('create-group answers {phone, phonesNotAdded, invitationLink}', async () => {
         const res = await zapi(t, a, 'create-group', { payload: { groupName: 'Z group', phones: [P1, P2], autoInvite: false } });
         assert.equal(res.statusCode, 200, res.body);
-        const body = res.json() as { phone: string; invitationLink: string };
-        assert.deepEqual(Object.keys(body), ['phone', 'invitationLink']);
+        const body = res.json() as { phone: string; phonesNotAdded: string[]; invitationLink: string };
+        // developer.z-api.io/en/group/create-group: phone, phonesNotAdded, invitationLink.
+        assert.deepEqual(Object.keys(body), ['phone', 'phonesNotAdded', 'invitationLink']);
+        assert.deepEqual(body.phonesNotAdded, []);
         assert.match(body.phone, /^\d{10,}-group$/);
         assert.match(body.invitationLink, /^https:\/\/chat\.whatsapp\.com\/[A-Za-z0-9_-]+$/);
         group = body.phone;
@@ -68,6 +70,7 @@ for (const db of await databaseKinds()) {
           subject: 'Z group',
           creation: body.creation,
           invitationLink: link,
+          invitationLinkError: null,
           communityId: null,
           adminOnlyMessage: false,
           adminOnlySettings: true,
