@@ -80,9 +80,9 @@ function messageCallback(instance: Instance, event: EventRecord): Body | null {
   const me: PersonLike = { phone: instance.phone };
   const sender = fromMe ? me : asPerson(d.from);
   const isGroup = chatId.endsWith('@g.us');
-  const senderName = str(d.senderName);
+  const senderName = str(d.senderName) || null;
   // For a person's chat, the chat is named after them; for a group, after the group.
-  const chatName = str(d.chatName) ?? (isGroup || fromMe ? null : (senderName ?? zapiPhone(sender) ?? null));
+  const chatName = str(d.chatName) || (isGroup || fromMe ? null : (senderName ?? zapiPhone(sender) ?? null));
   return {
     ...receivedHead(instance, event, { chatId, fromMe, sender, senderName: fromMe ? null : senderName, chatName, status: fromMe ? 'SENT' : 'RECEIVED' }),
     referenceMessageId: null,
@@ -217,8 +217,8 @@ export function messageStatusCallback(instance: Instance, event: EventRecord): B
   const d = event.data;
   const messageId = str(d.messageId);
   const chatId = str(d.chatId);
-  const status = STATUS_WORDS[String(d.status)];
-  if (event.type !== 'message.status' || !messageId || !chatId || !status) return null;
+  const status = event.type === 'message.sent' ? 'SENT' : event.type === 'message.status' ? STATUS_WORDS[String(d.status)] : undefined;
+  if (!messageId || !chatId || !status) return null;
   return {
     instanceId: instance.id,
     status,
@@ -267,6 +267,7 @@ export function zapiCallbackBody(instance: Instance, event: EventRecord, slot: s
       return null;
     default:
       if (event.type === 'message.sent') return deliveryCallback(instance, event);
+      if (event.type === 'message.status') return messageStatusCallback(instance, event);
       return receivedCallback(instance, event) ?? messageStatusCallback(instance, event) ?? connectedCallback(instance, event) ?? disconnectedCallback(instance, event);
   }
 }

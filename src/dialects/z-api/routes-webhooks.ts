@@ -34,7 +34,8 @@ export function eventsOf(kind: ZapiWebhookKind, notifySentByMe: boolean): string
     case 'delivery':
       return ['message.sent'];
     case 'message-status':
-      return known(['message.status']);
+      // SENT comes from the send itself; RECEIVED and READ from WhatsApp's receipts.
+      return known(['message.sent', 'message.status']);
     case 'connected':
     case 'disconnected':
       return ['instance.status'];

@@ -86,15 +86,9 @@ export function zapiValue(action: ParticipantAction, outcomes: Outcome[]): boole
   return outcomes.length > 0 && outcomes.every((o) => DONE[action].includes(o.status));
 }
 
-/**
- * Decodes `groupPhoto`: base64 or a `data:image/...;base64,` URL of a JPEG or PNG. A remote URL is
- * refused: groupgate fetches nothing from the internet on a client's behalf.
- */
+/** Decodes a `groupPhoto` given inline: base64 or a `data:image/...;base64,` URL of a JPEG or PNG. */
 export function decodeGroupPhoto(input: string): Buffer {
   const trimmed = input.trim();
-  if (/^https?:\/\//i.test(trimmed)) {
-    throw new DomainError('validation_failed', 'groupPhoto must be base64 or a data URL (data:image/jpeg;base64,...); this server does not fetch remote URLs');
-  }
   const b64 = trimmed.replace(/^data:image\/[a-z+.-]+;base64,/i, '');
   if (b64.length === 0 || !/^[A-Za-z0-9+/=\s_-]+$/.test(b64)) throw new DomainError('validation_failed', 'groupPhoto must be base64 or a data URL');
   const data = Buffer.from(b64, 'base64');

@@ -238,7 +238,16 @@ describe('DeliveryCallback, MessageStatusCallback, ConnectedCallback, Disconnect
   it('each kind has its own shape, and only its own URL gets it', () => {
     const sent = ev('message.sent', { messageId: '3EB0B1', chatId: `${P1}@s.whatsapp.net`, timestamp: AT, text: 'x' });
     assert.deepEqual(zapiCallbackBody(instance, sent, 'delivery'), { phone: P1, zaapId: '3EB0B1', messageId: '3EB0B1', type: 'DeliveryCallback', instanceId: instance.id });
-    assert.equal(zapiCallbackBody(instance, sent, 'message-status'), null);
+    assert.deepEqual(zapiCallbackBody(instance, sent, 'message-status'), {
+      instanceId: instance.id,
+      status: 'SENT',
+      ids: ['3EB0B1'],
+      momment: MS,
+      phoneDevice: 0,
+      phone: P1,
+      type: 'MessageStatusCallback',
+      isGroup: false,
+    });
     assert.equal(zapiCallbackBody(instance, sent, 'connected'), null);
 
     const read = ev('message.status', { messageId: '3EB0B1', chatId: GROUP, status: 'read', timestamp: AT });

@@ -6,6 +6,8 @@
  * with their sources), and the receiver sees each event exactly once per URL kind.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startReceiver, type Receiver } from '../../support/fixtures/webhook-receiver.js';
 import { createUnpacedInstance, seedPrivacy, startTestApp, type TestApp } from '../../support/app.js';
@@ -128,12 +130,12 @@ describe('a Z-API integration, one day', () => {
     await arrived((x) => (x.text as Body | undefined)?.message === 'hello group');
     const msg = bodies().find((x) => (x.text as Body | undefined)?.message === 'hello group')!;
     assert.deepEqual(
-      [msg.type, msg.isGroup, msg.phone, msg.fromMe, msg.participantPhone, msg.status, msg.connectedPhone, msg.instanceId],
-      ['ReceivedCallback', true, group, false, b.phone, 'RECEIVED', a.phone, a.id],
+      [msg.type, msg.isGroup, msg.phone, msg.fromMe, msg.participantPhone, msg.status, msg.connectedPhone, msg.instanceId, msg.chatName, msg.senderName],
+      ['ReceivedCallback', true, group, false, b.phone, 'RECEIVED', a.phone, a.id, 'Day', b.phone],
     );
   });
 
-  it('send-text: DeliveryCallback on the delivery URL and, with notifySentByMe, a fromMe ReceivedCallback', async () => {
+  it('send-text: DeliveryCallback, MessageStatusCallback SENT then RECEIVED, and (notifySentByMe) a fromMe ReceivedCallback', async () => {
     const res = await zapi(a, 'send-text', { phone: group, message: 'from the api' });
     assert.equal(res.statusCode, 200, res.body);
     const { zaapId, messageId } = res.json() as { zaapId: string; messageId: string };
@@ -145,6 +147,41 @@ describe('a Z-API integration, one day', () => {
     );
     const mine = bodies().find((x) => x.fromMe === true && (x.text as Body | undefined)?.message === 'from the api')!;
     assert.deepEqual([mine.messageId, mine.status, mine.phone], [messageId, 'SENT', group]);
+    // The sandbox reports delivery (RECEIVED); READ is shaped in z-api-callback.test.ts.
+    await arrived((x) => x.type === 'MessageStatusCallback' && x.status === 'RECEIVED');
+    const statuses = bodies().filter((x) => x.type === 'MessageStatusCallback' && (x.ids as string[])[0] === messageId);
+    assert.deepEqual(statuses[0], {
+      instanceId: a.id,
+      status: 'SENT',
+      ids: [messageId],
+      momment: statuses[0]!.momment,
+      phoneDevice: 0,
+      phone: group,
+      type: 'MessageStatusCallback',
+      isGroup: true,
+    });
+    assert.deepEqual(
+      statuses.map((x) => x.status),
+      ['SENT', 'RECEIVED'],
+    );
+  });
+
+  it('update-group-photo takes an image URL (Z-API: "url or base64"); what is not an image changes nothing', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+    const server = createServer((req, res) => (req.url === '/logo.png' ? res.writeHead(200, { 'content-type': 'image/png' }).end(png) : res.writeHead(200).end('not an image')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const groupId = `${group.replace(/-group$/, '')}@g.us`;
+      const picture = async () => (await t.request({ method: 'GET', url: `/api/instances/${a.id}/groups/${encodeURIComponent(groupId)}` })).json().picture;
+      const before = await picture();
+      const text = await zapi(a, 'update-group-photo', { groupId: group, groupPhoto: `${base}/page.html` });
+      assert.deepEqual([text.statusCode, text.json().error], [400, 'unsupported_media_type']);
+      assert.deepEqual(await picture(), before);
+      assert.deepEqual((await zapi(a, 'update-group-photo', { groupId: group, groupPhoto: `${base}/logo.png` })).json(), { value: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('rename and settings: one notification per change; a join request carries requestMethod', async () => {
@@ -191,7 +228,12 @@ describe('a Z-API integration, one day', () => {
     const ids = receiver.received.map((r) => r.headers['webhook-id']);
     assert.equal(new Set(ids).size, ids.length, 'a webhook-id arrived twice');
     for (const r of receiver.received) assert.match(String(r.headers['webhook-signature']), /^v1,/);
-    const kinds = bodies().map((x) => String(x.notification ?? (x.type === 'ReceivedCallback' ? `text:${(x.text as Body).message}:${x.fromMe}` : x.type)));
+    const kinds = bodies().map((x) =>
+      String(
+        x.notification ?? (x.type === 'ReceivedCallback' ? `text:${(x.text as Body).message}:${x.fromMe}` : x.type === 'MessageStatusCallback' ? `status:${x.status}` : x.type),
+      ),
+    );
+    assert.equal(kinds.length, 15, kinds.join(', '));
     const count = (k: string) => kinds.filter((x) => x === k).length;
     for (const k of [
       'GROUP_CREATE',
@@ -200,6 +242,8 @@ describe('a Z-API integration, one day', () => {
       'GROUP_PARTICIPANT_INVITE',
       'text:hello group:false',
       'DeliveryCallback',
+      'status:SENT',
+      'status:RECEIVED',
       'text:from the api:true',
       'GROUP_CHANGE_SUBJECT',
       'GROUP_CHANGE_ANNOUNCE',
