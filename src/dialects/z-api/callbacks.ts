@@ -249,7 +249,7 @@ export function disconnectedCallback(instance: Instance, event: EventRecord): Bo
 
 /**
  * The body of one event for one Z-API webhook kind (the subscription's slot). A z-api subscription
- * made through the native API (no slot) gets every kind, each event in the one shape it has.
+ * made through the native API (no slot) is Z-API's received URL without "notify sent by me".
  */
 export function zapiCallbackBody(instance: Instance, event: EventRecord, slot: string | null = null): Body | null {
   switch (slot) {
@@ -266,9 +266,7 @@ export function zapiCallbackBody(instance: Instance, event: EventRecord, slot: s
     case 'chat-presence':
       return null;
     default:
-      if (event.type === 'message.sent') return deliveryCallback(instance, event);
-      if (event.type === 'message.status') return messageStatusCallback(instance, event);
-      return receivedCallback(instance, event) ?? messageStatusCallback(instance, event) ?? connectedCallback(instance, event) ?? disconnectedCallback(instance, event);
+      return event.type === 'message.sent' ? null : receivedCallback(instance, event);
   }
 }
 
