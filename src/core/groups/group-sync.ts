@@ -225,6 +225,7 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
           groupId: event.groupId,
           participant: personView(event.participant),
           actor: actorView(event.actor),
+          ...(event.method ? { method: event.method } : {}),
         });
         return;
       }

@@ -200,6 +200,8 @@ export type EngineEvent =
       action: 'created' | 'revoked' | 'approved' | 'rejected';
       participant: { phoneJid?: Jid; lid?: Jid };
       actor?: Jid;
+      /** How a created request came about, when the notification says: by link, or a member's add. */
+      method?: JoinRequest['method'];
     }
   | {
       type: 'message';

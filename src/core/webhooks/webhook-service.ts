@@ -62,6 +62,8 @@ export interface WebhookService extends DeliveryService {
    * `provider` names the dialect, which is also the subscription's body format.
    */
   upsertProviderSubscription(instanceId: string, provider: string, settings: ProviderWebhookSettings): Promise<WebhookView | null>;
+  /** The subscription a provider dialect's setting manages for one instance, or null when unset. */
+  providerSubscription(instanceId: string, provider: string, slot?: string): Promise<WebhookView | null>;
   /** Called after any change that may give the delivery worker work (set once at wiring). */
   onChange(listener: (subscriptionId: string) => void): void;
 }
@@ -248,6 +250,11 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       await repo.insertSubscription(sub, await startCursors(store, sub.id, [instanceId]));
       changed(sub.id);
       return view(sub);
+    },
+
+    async providerSubscription(instanceId, provider, slot) {
+      const sub = await repo.getProviderSubscription(instanceId, provider, slot ?? 'default');
+      return sub ? view(sub) : null;
     },
 
     onChange(listener) {

@@ -14,6 +14,12 @@ const statusOf = dialectStatus({
   // Z-API answers a disconnected instance with "You are not connected." and a 4xx.
   instance_not_connected: 400,
   invite_code_revoked: 400,
+  qr_not_available: 400,
+  webhook_url_refused: 400,
+  // An image URL the server may not fetch, could not fetch, or that is not a JPEG or PNG.
+  media_url_refused: 400,
+  media_fetch_failed: 400,
+  unsupported_media_type: 400,
   // WhatsApp refused what the client asked: the client's request, not our failure.
   engine_refused: 400,
 });

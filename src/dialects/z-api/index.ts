@@ -6,14 +6,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DialectModule } from '../kit/dialect.js';
 import { zapiClientTokenRoutes } from './client-token-routes.js';
-import { zapiWebhookFormat } from './wire-format.js';
+import { zapiWebhookFormat } from './callbacks.js';
 import { zapiAuth } from './auth.js';
 import { DialectReplyError } from '../kit/reply-error.js';
 import { zapiErrorHandler } from './errors.js';
 import { zapiGroupRoutes } from './routes-groups.js';
 import { zapiInstanceRoutes } from './routes-instance.js';
 import { zapiUpdateRoutes } from './routes-updates.js';
-import { ZAPI_WEBHOOK_SLOTS, zapiWebhookRoutes } from './routes-webhooks.js';
+import { ZAPI_WEBHOOK_KINDS, zapiWebhookRoutes } from './routes-webhooks.js';
 
 /** Every endpoint served and its methods, to tell a wrong method (405) from an unknown path (404). */
 const ENDPOINT_METHODS: Record<string, string[]> = {
@@ -35,10 +35,18 @@ const ENDPOINT_METHODS: Record<string, string[]> = {
   'redefine-invitation-link': ['POST'],
   'accept-invite-group': ['GET'],
   groups: ['GET'],
+  'group-invitation-metadata': ['GET'],
   'send-text': ['POST'],
   status: ['GET'],
+  'qr-code': ['GET'],
+  'phone-code': ['GET'],
+  restart: ['GET'],
+  disconnect: ['GET'],
+  me: ['GET'],
   'update-every-webhooks': ['PUT'],
-  ...Object.fromEntries(Object.keys(ZAPI_WEBHOOK_SLOTS).map((slot) => [`update-webhook-${slot}`, ['PUT']])),
+  'update-webhook-received-delivery': ['PUT'],
+  'update-notify-sent-by-me': ['PUT'],
+  ...Object.fromEntries(Object.keys(ZAPI_WEBHOOK_KINDS).map((kind) => [`update-webhook-${kind}`, ['PUT']])),
 };
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -7,8 +7,8 @@ import { toZapiGroupPhone } from './wire-format.js';
 import type { ApiServices } from '../../http/deps.js';
 import { zapiInstanceOf } from './auth.js';
 import { VALUE_FALSE_CODES } from './errors.js';
-import { AutoInvite, GroupListItem, GroupMetadataBody, Phones, ZapiGroupParams, ZapiParams, zapiErrors } from './schemas.js';
-import { zapiGroupId, zapiGroupListItem, zapiGroupMetadata } from './shapes.js';
+import { AutoInvite, GroupListItem, GroupMetadataBody, InvitationMetadataBody, Phones, ZapiGroupParams, ZapiParams, zapiErrors } from './schemas.js';
+import { zapiGroupId, zapiGroupListItem, zapiGroupMetadata, zapiInvitationMetadata } from './shapes.js';
 
 const InvitationLink = Type.String({ description: 'Invite link', examples: ['https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd'] });
 
@@ -34,10 +34,20 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
           autoInvite: Type.Optional(AutoInvite),
         }),
         response: {
-          200: Type.Object({ phone: Type.String({ description: 'Group id', examples: ['120363019502650977-group'] }), invitationLink: Type.Union([InvitationLink, Type.Null()]) }),
+          200: Type.Object({
+            phone: Type.String({ description: 'Group id', examples: ['120363019502650977-group'] }),
+            phonesNotAdded: Type.Array(Type.String({ description: 'A number as sent', examples: ['5511888888888'] }), {
+              description: 'Numbers not in the group: refused by privacy (invited privately with autoInvite), not on WhatsApp, or left out',
+            }),
+            invitationLink: Type.Union([InvitationLink, Type.Null()]),
+          }),
           202: Type.Object(
-            { phone: Type.Null({ description: 'Not known yet', examples: [null] }), invitationLink: Type.Null({ description: 'Not known yet', examples: [null] }) },
-            { description: 'Pacing holds the creation back; it runs as an operation (instances whose pacing policy sets queueWhenPaced)' },
+            {
+              phone: Type.Null({ description: 'Not known yet', examples: [null] }),
+              phonesNotAdded: Type.Array(Type.String(), { description: 'Not known yet', maxItems: 0 }),
+              invitationLink: Type.Null({ description: 'Not known yet', examples: [null] }),
+            },
+            { description: 'Extension (instances whose pacing policy sets queueWhenPaced): the creation runs later as an operation' },
           ),
           ...zapiErrors(400, 401, 404, 429),
         },
@@ -46,11 +56,13 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
     async (request, reply) => {
       const instance = zapiInstanceOf(request);
       const input = { name: request.body.groupName, participants: request.body.phones, inviteOnPrivacyRefusal: request.body.autoInvite ?? false };
-      // Paced like every group creation: refused with 429 + Retry-After, or queued (202) when the
-      // instance's pacing policy says dialects queue.
+      // Paced like every group creation: the request waits its turn, and past the hold answers 429
+      // with Retry-After. Only an instance whose pacing policy opts into queueWhenPaced gets the
+      // 202 below, an extension Z-API does not have.
       const created = await paced.createGroup(instance.id, input, { whenPaced: 'instance' });
-      if (created.status === 'scheduled') return reply.code(202).send({ phone: null, invitationLink: null });
-      return { phone: toZapiGroupPhone(created.value.id), invitationLink: await linkOf(instance.id, created.value) };
+      if (created.status === 'scheduled') return reply.code(202).send({ phone: null, phonesNotAdded: [], invitationLink: null });
+      const phonesNotAdded = created.value.outcomes.filter((o) => o.status !== 'added' && o.status !== 'already_member').map((o) => o.participant);
+      return { phone: toZapiGroupPhone(created.value.id), phonesNotAdded, invitationLink: await linkOf(instance.id, created.value) };
     },
   );
 
@@ -70,7 +82,10 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
         const instance = zapiInstanceOf(request);
         const { phone } = request.params as { phone: string };
         const g = await groups.get(instance.id, zapiGroupId(phone, 'phone'));
-        return zapiGroupMetadata(g, light ? null : await linkOf(instance.id, g));
+        if (light) return zapiGroupMetadata(g, null, null);
+        const link = await linkOf(instance.id, g);
+        // Z-API's reason when there is no link: only admins may read it.
+        return zapiGroupMetadata(g, link, link ? null : 'not-authorized');
       },
     });
   }
@@ -135,6 +150,26 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
         if (isDomainError(err) && (VALUE_FALSE_CODES.has(err.code) || err.code === 'invite_code_revoked')) return { success: false };
         throw err;
       }
+    },
+  );
+
+  app.get(
+    '/group-invitation-metadata',
+    {
+      schema: {
+        tags,
+        summary: 'Preview a group from its invitation link, without joining',
+        params: ZapiParams,
+        querystring: Type.Object({
+          url: Type.String({ minLength: 1, maxLength: 300, description: 'The invitation link (or its code)', examples: ['https://chat.whatsapp.com/C1adgkdEGki7554BWDdMkd'] }),
+        }),
+        response: { 200: InvitationMetadataBody, ...zapiErrors(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const instance = zapiInstanceOf(request);
+      const info = await groups.joinInfo(instance.id, request.query.url);
+      return zapiInvitationMetadata(info);
     },
   );
 

@@ -18,7 +18,10 @@ import { decodeGroupPhoto, zapiGroupId, zapiValue } from './shapes.js';
 const Flag = (description: string) => Type.Optional(Type.Boolean({ description, examples: [true] }));
 
 /** Z-API routes that change a group and answer `{value}`. */
-export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'paced' | 'participants'>> = async (app, { groups, paced, participants }) => {
+export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'groups' | 'paced' | 'participants' | 'media'>> = async (
+  app,
+  { groups, paced, participants, media },
+) => {
   const tags = ['z-api'];
   const response = { 200: ValueBody, ...zapiErrors(400, 401, 404, 429) };
 
@@ -79,14 +82,15 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
     {
       schema: {
         tags,
-        summary: "Change a group's photo: base64 or a data URL (remote URLs are refused)",
+        summary: "Change a group's photo: an image URL, base64 or a data URL",
         params: ZapiParams,
         body: Type.Object({
           groupId: GroupIdField,
           groupPhoto: Type.String({
             minLength: 1,
-            description: 'JPEG or PNG as base64 or data:image/...;base64,... (no remote URLs)',
-            examples: ['data:image/jpeg;base64,/9j/4AAQSkZJRg...'],
+            maxLength: 8 * 1024 * 1024,
+            description: 'A JPEG or PNG: its http(s) URL (fetched under the webhook address rules, at most 5 MB), or base64, or data:image/...;base64,...',
+            examples: ['https://example.com/logo.png'],
           }),
         }),
         response,
@@ -95,7 +99,9 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
     async (request) => {
       const instance = zapiInstanceOf(request);
       const groupId = zapiGroupId(request.body.groupId);
-      const image = decodeGroupPhoto(request.body.groupPhoto);
+      const photo = request.body.groupPhoto.trim();
+      // Fetched before anything changes: a refused or unreadable URL answers 4xx and sets nothing.
+      const image = /^https?:\/\//i.test(photo) ? (await media.fetchImage(photo)).data : decodeGroupPhoto(photo);
       return value(request, async () => {
         await groups.setPicture(instance.id, groupId, image);
         return true;
@@ -132,7 +138,14 @@ export const zapiUpdateRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
       if (Object.keys(change).length === 0) {
         throw new DomainError('validation_failed', 'send at least one of adminOnlyMessage, adminOnlySettings, requireAdminApproval, adminOnlyAddMember');
       }
-      return value(request, async () => !!(await groups.updateSettings(instance.id, groupId, change)));
+      // One change at a time, in the body's order: members hear one notification per setting, as
+      // WhatsApp sends them (GROUP_CHANGE_ANNOUNCE, GROUP_CHANGE_RESTRICT, ...).
+      return value(request, async () => {
+        for (const [key, v] of Object.entries(change)) {
+          if (!(await groups.updateSettings(instance.id, groupId, { [key]: v } as SettingsChange))) return false;
+        }
+        return true;
+      });
     },
   );
 

@@ -52,6 +52,7 @@ export const GroupMetadataBody = Type.Object({
   subject: Type.String({ description: 'Group name', examples: ['My group'] }),
   creation: Type.Integer({ description: 'Creation time, ms', examples: [1588721491000] }),
   invitationLink: Nullable(Type.String({ description: 'Invite link (admins; null in light metadata)', examples: ['https://chat.whatsapp.com/KNmcL17DqVA0sqkQ5LLA5'] })),
+  invitationLinkError: Nullable(Type.String({ description: 'Why invitationLink is null ("not-authorized": the number is not an admin)', examples: [null] })),
   communityId: Nullable(Type.String({ description: 'Community id (always null here)', examples: [null] })),
   adminOnlyMessage: Type.Boolean({ description: 'Only admins send messages', examples: [false] }),
   adminOnlySettings: Type.Boolean({ description: 'Only admins edit the group', examples: [true] }),
@@ -74,4 +75,17 @@ export const GroupListItem = Type.Object({
   pinned: Type.String({ description: '"true" or "false"', examples: ['false'] }),
   muteEndTime: Type.Null({ description: 'Not muted', examples: [null] }),
   messagesUnread: Type.String({ description: 'Deprecated, "0"', examples: ['0'] }),
+});
+
+export const InvitationMetadataBody = Type.Object({
+  phone: Type.String({ description: 'Group id', examples: ['120363019502650977-group'] }),
+  owner: Nullable(Type.String({ description: "Creator's number", examples: ['5511999999999'] })),
+  subject: Type.String({ description: 'Group name', examples: ['My group'] }),
+  description: Type.String({ description: 'Group description', examples: ['Z-API group'] }),
+  creation: Type.Integer({ description: 'Creation time, ms', examples: [1588721491000] }),
+  participantsCount: Type.Integer({ description: 'How many members the group has', examples: [12] }),
+  requireAdminApproval: Type.Boolean({ description: 'Joining needs admin approval', examples: [false] }),
+  participants: Type.Array(ZapiParticipant, { description: 'Not visible before joining: always empty here' }),
+  subjectTime: Type.Null({ description: 'Not visible before joining', examples: [null] }),
+  subjectOwner: Type.Null({ description: 'Not visible before joining', examples: [null] }),
 });

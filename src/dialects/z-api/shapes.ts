@@ -15,7 +15,7 @@ export function zapiGroupId(input: unknown, field = 'groupId'): string {
 const ms = (iso: string | null) => (iso ? Date.parse(iso) : null);
 
 /** Z-API's group metadata; participants known only by LID are left out (Z-API shows numbers). */
-export function zapiGroupMetadata(g: GroupView, invitationLink: string | null) {
+export function zapiGroupMetadata(g: GroupView, invitationLink: string | null, invitationLinkError: string | null) {
   return {
     phone: toZapiGroupPhone(g.id),
     description: g.description,
@@ -23,6 +23,7 @@ export function zapiGroupMetadata(g: GroupView, invitationLink: string | null) {
     subject: g.name,
     creation: Date.parse(g.createdAt),
     invitationLink,
+    invitationLinkError,
     communityId: null,
     adminOnlyMessage: g.settings.announcement,
     adminOnlySettings: g.settings.locked,
@@ -34,6 +35,22 @@ export function zapiGroupMetadata(g: GroupView, invitationLink: string | null) {
     }),
     subjectTime: ms(g.subjectTime),
     subjectOwner: zapiPhone({ jid: g.subjectOwner }) ?? null,
+  };
+}
+
+/** Z-API's group-invitation-metadata: what WhatsApp shows of a group before joining it. */
+export function zapiInvitationMetadata(info: { id: string; name: string; description: string; owner: string | null; createdAt: string; size: number; approvalMode: boolean }) {
+  return {
+    phone: toZapiGroupPhone(info.id),
+    owner: zapiPhone({ jid: info.owner }) ?? null,
+    subject: info.name,
+    description: info.description,
+    creation: Date.parse(info.createdAt),
+    participantsCount: info.size,
+    requireAdminApproval: info.approvalMode,
+    participants: [],
+    subjectTime: null,
+    subjectOwner: null,
   };
 }
 
@@ -69,15 +86,9 @@ export function zapiValue(action: ParticipantAction, outcomes: Outcome[]): boole
   return outcomes.length > 0 && outcomes.every((o) => DONE[action].includes(o.status));
 }
 
-/**
- * Decodes `groupPhoto`: base64 or a `data:image/...;base64,` URL of a JPEG or PNG. A remote URL is
- * refused: groupgate fetches nothing from the internet on a client's behalf.
- */
+/** Decodes a `groupPhoto` given inline: base64 or a `data:image/...;base64,` URL of a JPEG or PNG. */
 export function decodeGroupPhoto(input: string): Buffer {
   const trimmed = input.trim();
-  if (/^https?:\/\//i.test(trimmed)) {
-    throw new DomainError('validation_failed', 'groupPhoto must be base64 or a data URL (data:image/jpeg;base64,...); this server does not fetch remote URLs');
-  }
   const b64 = trimmed.replace(/^data:image\/[a-z+.-]+;base64,/i, '');
   if (b64.length === 0 || !/^[A-Za-z0-9+/=\s_-]+$/.test(b64)) throw new DomainError('validation_failed', 'groupPhoto must be base64 or a data URL');
   const data = Buffer.from(b64, 'base64');

@@ -1,12 +1,8 @@
 /**
- * Z-API's wire forms, shared by the Z-API dialect and the webhook sender: group ids written
- * `<digits>-group`, people as bare digits, and the `ReceivedCallback` body of group events.
- * Pure functions only.
+ * Z-API's wire forms, shared by the Z-API routes and its callbacks: group ids written
+ * `<digits>-group`, people as bare digits. Pure functions only.
  */
-import type { EventRecord } from '../../core/events/event-model.js';
-import type { Instance } from '../../core/instances/instance-model.js';
 import { normalizeGroupId } from '../../core/common/phone.js';
-import type { WebhookBodyFormat } from '../../core/ports/webhook-format.js';
 
 /**
  * A group id as Z-API writes it: `120363019502650977@g.us` -> `120363019502650977-group`; an old
@@ -37,76 +33,3 @@ export function zapiPhone(person: { phone?: string | null; jid?: string | null }
   const m = /^(\d+)(?::\d+)?@(s\.whatsapp\.net|c\.us)$/.exec(person.jid ?? '');
   return m?.[1];
 }
-
-/** Z-API's group notification types, from the event log's types. */
-const NOTIFICATIONS: Record<string, string> = {
-  'group.created': 'GROUP_CREATE',
-  'group.participants.added': 'GROUP_PARTICIPANT_ADD',
-  'group.participants.removed': 'GROUP_PARTICIPANT_REMOVE',
-  'group.participants.left': 'GROUP_PARTICIPANT_LEAVE',
-  'group.join_request.created': 'MEMBERSHIP_APPROVAL_REQUEST',
-};
-
-type PersonLike = { jid?: string | null; phone?: string | null; lid?: string | null };
-
-const asPerson = (v: unknown): PersonLike | null => (v && typeof v === 'object' ? (v as PersonLike) : null);
-const asPeople = (v: unknown): PersonLike[] => (Array.isArray(v) ? v.map(asPerson).filter((p): p is PersonLike => p !== null) : []);
-
-/**
- * The Z-API `ReceivedCallback` body of a group event, or null when Z-API has no callback for it.
- * `participantPhone` is who acted (the leaver, the requester); `notificationParameters` lists the
- * people the notification is about, as bare digits (people known only by LID are left out).
- * The instance's own leaving or removal is reported as its own GROUP_PARTICIPANT_LEAVE/REMOVE.
- */
-export function zapiCallbackBody(instance: Instance, event: EventRecord): Record<string, unknown> | null {
-  const data = event.data;
-  const groupId = typeof data.groupId === 'string' ? data.groupId : undefined;
-  if (!groupId) return null;
-  const me: PersonLike | null = instance.phone ? { phone: `+${instance.phone}` } : null;
-  let notification = NOTIFICATIONS[event.type];
-  let about: PersonLike[] = asPeople(data.participants);
-  let actor = asPerson(data.actor);
-  if (event.type === 'group.left') {
-    notification = data.reason === 'removed' ? 'GROUP_PARTICIPANT_REMOVE' : 'GROUP_PARTICIPANT_LEAVE';
-    about = me ? [me] : [];
-    if (data.reason !== 'removed') actor = me;
-  } else if (event.type === 'group.participants.left') {
-    actor = about[0] ?? actor;
-  } else if (event.type === 'group.join_request.created') {
-    const requester = asPerson(data.participant);
-    about = requester ? [requester] : [];
-    actor = requester;
-  }
-  if (!notification) return null;
-  const participantPhone = zapiPhone(actor) ?? null;
-  const moment = Date.parse(event.occurredAt);
-  return {
-    isStatusReply: false,
-    connectedPhone: instance.phone ?? null,
-    waitingMessage: false,
-    isEdit: false,
-    isGroup: true,
-    isNewsletter: false,
-    instanceId: instance.id,
-    messageId: event.id,
-    phone: toZapiGroupPhone(groupId),
-    fromMe: !!participantPhone && participantPhone === instance.phone,
-    momment: Number.isFinite(moment) ? moment : 0,
-    status: 'RECEIVED',
-    chatName: typeof data.name === 'string' ? data.name : null,
-    senderPhoto: null,
-    senderName: '',
-    participantPhone,
-    participantLid: actor?.lid ?? null,
-    photo: null,
-    broadcast: false,
-    type: 'ReceivedCallback',
-    notification,
-    notificationParameters: about.map((p) => zapiPhone(p)).filter((p): p is string => !!p),
-    callId: null,
-    code: null,
-  };
-}
-
-/** The `z-api` webhook format: Z-API's `ReceivedCallback` bodies (registered at wiring). */
-export const zapiWebhookFormat: WebhookBodyFormat = { name: 'z-api', body: zapiCallbackBody };

@@ -546,7 +546,7 @@ export function runEngineConformance(engineName: string, makeHarness: MakeHarnes
           const [seenA, seenB, seenD] = [watch(h, A), watch(h, B), watch(h, D)];
           assert.deepEqual(await d.joinByCode(await s[0]!.inviteCode(id)), { groupId: id, pendingApproval: true });
           const participant = { phoneJid: jid(D), lid: lid(h, D) };
-          assert.deepEqual(seenA(), [{ type: 'group.join_request', groupId: id, action: 'created', participant, actor: jid(D) }]);
+          assert.deepEqual(seenA(), [{ type: 'group.join_request', groupId: id, action: 'created', participant, actor: jid(D), method: 'invite_link' }]);
           assert.deepEqual(seenB(), []);
           const [request] = await s[0]!.joinRequests(id);
           assert.deepEqual(request, { jid: jid(D), phoneJid: jid(D), lid: lid(h, D), requestTime: nowSec(h), method: 'invite_link' });

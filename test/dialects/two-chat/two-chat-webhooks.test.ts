@@ -110,7 +110,8 @@ describe('2chat webhooks: an integration day', () => {
       action_by: plus(a),
     });
     const r = rx.received.find((x) => JSON.parse(x.body).id === join.id)!;
-    assert.equal(r.headers['webhook-id'], join.id);
+    // The Standard Webhooks id: the event id, suffixed with the subscription's provider slot (its 2Chat uuid), the same on every retry.
+    assert.match(String(r.headers['webhook-id']), new RegExp(`^${join.id}\\.WHK[0-9a-f-]{36}$`));
     assert.match(String(r.headers['webhook-signature']), /^v1,[A-Za-z0-9+/=]+$/);
     assert.match(String(r.headers['webhook-timestamp']), /^\d+$/);
   });

@@ -46,11 +46,13 @@ for (const db of await databaseKinds()) {
     after(() => t.close());
 
     describe('happy path', () => {
-      it('create-group answers {phone, invitationLink}', async () => {
+      it('create-group answers {phone, phonesNotAdded, invitationLink}', async () => {
         const res = await zapi(t, a, 'create-group', { payload: { groupName: 'Z group', phones: [P1, P2], autoInvite: false } });
         assert.equal(res.statusCode, 200, res.body);
-        const body = res.json() as { phone: string; invitationLink: string };
-        assert.deepEqual(Object.keys(body), ['phone', 'invitationLink']);
+        const body = res.json() as { phone: string; phonesNotAdded: string[]; invitationLink: string };
+        // developer.z-api.io/en/group/create-group: phone, phonesNotAdded, invitationLink.
+        assert.deepEqual(Object.keys(body), ['phone', 'phonesNotAdded', 'invitationLink']);
+        assert.deepEqual(body.phonesNotAdded, []);
         assert.match(body.phone, /^\d{10,}-group$/);
         assert.match(body.invitationLink, /^https:\/\/chat\.whatsapp\.com\/[A-Za-z0-9_-]+$/);
         group = body.phone;
@@ -68,6 +70,7 @@ for (const db of await databaseKinds()) {
           subject: 'Z group',
           creation: body.creation,
           invitationLink: link,
+          invitationLinkError: null,
           communityId: null,
           adminOnlyMessage: false,
           adminOnlySettings: true,
@@ -209,9 +212,10 @@ for (const db of await databaseKinds()) {
         assert.equal(none.json().error, 'validation_failed');
         const badId = await zapi(t, a, 'update-group-name', { payload: { groupId: 'nope', groupName: 'x' } });
         assert.deepEqual(badId.json(), { error: 'invalid_group_id', message: 'groupId must be a group id such as 120363019502650977-group' });
-        const url = await zapi(t, a, 'update-group-photo', { payload: { groupId: group, groupPhoto: 'https://example.com/a.jpg' } });
+        // A URL is fetched under the webhook address rules: a cloud metadata address never is.
+        const url = await zapi(t, a, 'update-group-photo', { payload: { groupId: group, groupPhoto: 'http://169.254.169.254/a.jpg' } });
         assert.equal(url.statusCode, 400);
-        assert.match(url.json().message, /does not fetch remote URLs/);
+        assert.equal(url.json().error, 'media_url_refused');
         const noSettings = await zapi(t, a, 'update-group-settings', { payload: { phone: group } });
         assert.equal(noSettings.statusCode, 400);
         const notJson = await t.request({
@@ -272,7 +276,10 @@ for (const db of await databaseKinds()) {
         assert.equal(first.statusCode, 200, first.body);
         const second = await zapi(t, c, 'create-group', { payload: { groupName: 'Second', phones: [P2], autoInvite: false } });
         assert.equal(second.statusCode, 429, second.body);
+        // Z-API's error shape, saying when and why.
+        assert.deepEqual(Object.keys(second.json()), ['error', 'message']);
         assert.equal(second.json().error, 'rate_limited');
+        assert.match(second.json().message, /^pacing: the next group creation may run at \d{4}-\d{2}-\d{2}T[\d:.]+Z; retry after \d+ seconds$/);
         assert.ok(Number(second.headers['retry-after']) > 0);
         const many = Array.from({ length: 6 }, (_, i) => `55119888801${String(i).padStart(2, '0')}`);
         const queued = await zapi(t, c, 'add-participant', { payload: { groupId: first.json().phone, phones: many, autoInvite: false } });

@@ -89,11 +89,13 @@ export const hasBody = (method: string) => method === 'POST' || method === 'PUT'
 /**
  * Routes that must never be driven with valid credentials and an accepted body: they would leave
  * the machine (a real engine, a webhook receiver), hold the connection open (streams, long polls),
- * or take the fixtures away (logout, delete, leave, token rotation).
+ * or take the fixtures away (logout, disconnect, delete, leave, token rotation).
  */
 export function unsafeWithValidAuth(route: RouteSpec): boolean {
   return (
-    /\/events\/stream|receiveNotification|\/logout|\/reboot|leave|deleteNotification|setSettings|\/rotate|\/restart|\/token\/rotate|zapi-client-token/.test(route.path) ||
+    /\/events\/stream|receiveNotification|\/logout|\/disconnect|\/reboot|leave|deleteNotification|setSettings|\/rotate|\/restart|\/token\/rotate|zapi-client-token/.test(
+      route.path,
+    ) ||
     (route.method === 'DELETE' && /\/api\/(instances|keys|webhooks)\/:id$/.test(route.path)) ||
     (route.method === 'POST' && /^\/api\/(instances|webhooks)$/.test(route.path)) ||
     (route.method === 'PATCH' && /^\/api\/webhooks\/:id$/.test(route.path)) ||

@@ -158,7 +158,7 @@ export function createEventTranslator(ctx: TranslatorContext) {
         action = 'approved';
     }
     const participant = { ...(phoneJid ? { phoneJid } : {}), ...(lid && isLid(lid) ? { lid } : {}) };
-    await emit({ type: 'group.join_request', groupId: r.id, action, participant, ...(actor ? { actor } : {}) });
+    await emit({ type: 'group.join_request', groupId: r.id, action, participant, ...(actor ? { actor } : {}), ...(r.method ? { method: r.method } : {}) });
   }
 
   async function messages(u: BaileysEventMap['messages.upsert']): Promise<void> {

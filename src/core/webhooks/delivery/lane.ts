@@ -48,6 +48,15 @@ export interface LaneDeps {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * The `webhook-id` of an event's message to a subscription: the event id, the same on every attempt.
+ * A provider slot other than "default" adds its name, so two kinds of callback made from one event
+ * (Z-API's delivery and received URLs pointed at one address) stay two distinct messages.
+ */
+export function webhookIdOf(sub: Pick<WebhookSubscription, 'providerSlot'>, eventId: string): string {
+  return sub.providerSlot && sub.providerSlot !== 'default' ? `${eventId}.${sub.providerSlot}` : eventId;
+}
+
 export class Lane {
   /** A drain is in progress. */
   private running = false;
@@ -221,7 +230,7 @@ export class Lane {
       return true;
     }
     const t = deps.now();
-    const result = await deps.send(sub, { id: event.id, body, at: t });
+    const result = await deps.send(sub, { id: webhookIdOf(sub, event.id), body, at: t });
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
     const attempts = head.attempts + 1;
@@ -312,7 +321,7 @@ export class Lane {
       return true;
     }
     if (outbox.size >= MAX_OUTBOX) await outbox.flush();
-    const result = await deps.send(sub, { id: event.id, body, at: t });
+    const result = await deps.send(sub, { id: webhookIdOf(sub, event.id), body, at: t });
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
     const done = deps.now();

@@ -63,7 +63,7 @@ export function joinByCode(tx: Tx, actor: string, code: string): { groupId: Jid;
     if (!group.joinRequests.some((request) => request.phone === actor)) {
       group.joinRequests.push({ phone: actor, requestTime: tx.nowSec(), method: 'invite_link' });
       const participant = { phoneJid: phoneJid(actor), lid: tx.lidOf(actor) };
-      emitEach(tx, adminPhones(group), () => ({ type: 'group.join_request', groupId, action: 'created', participant, actor: phoneJid(actor) }));
+      emitEach(tx, adminPhones(group), () => ({ type: 'group.join_request', groupId, action: 'created', participant, actor: phoneJid(actor), method: 'invite_link' }));
     }
     return { groupId, pendingApproval: true };
   }
