@@ -61,7 +61,8 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Explicit timeouts: a slow client cannot hold a connection forever.
     connectionTimeout: 0,
-    requestTimeout: 120_000,
+    // A paced provider request may be held for its turn (GROUPGATE_PACING_HOLD_SECONDS) before it runs.
+    requestTimeout: Math.max(120_000, (core.config.pacingHoldSeconds + 60) * 1000),
     keepAliveTimeout: 72_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

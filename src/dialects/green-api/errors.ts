@@ -61,8 +61,10 @@ export function greenStatus(err: DomainError): { status: number; message: string
     case 'method_not_allowed':
       return { status: 404, message: 'Not Found' };
     case 'too_many_auth_failures':
-    case 'rate_limited':
       return { status: 429, message: 'Too Many Requests' };
+    case 'rate_limited':
+      // Pacing past the hold limit: say when the request may run and why (Retry-After says it too).
+      return { status: 429, message: `Too Many Requests: ${err.message}` };
     case 'payload_too_large':
       return { status: 413, message: 'Payload Too Large' };
     case 'instance_not_connected': {
