@@ -55,6 +55,15 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     // Request logs hide query-string secrets and every dialect's path secrets.
     loggerInstance: core.logger.child({}, { serializers: { req: requestSerializer(redactUrl) } }) as FastifyBaseLogger,
     genReqId: () => `req-${ulid().toLowerCase()}`,
+    // Dialects may canonicalise their own paths before routing (e.g. Green API method names in any case).
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      for (const dialect of core.dialects) {
+        const rewritten = dialect.rewriteUrl?.(url);
+        if (rewritten !== undefined) return rewritten;
+      }
+      return url;
+    },
     requestIdHeader: false,
     bodyLimit: core.config.bodyLimitBytes,
     frameworkErrors,

@@ -1,11 +1,16 @@
 /** Sending text and checking which numbers are on WhatsApp. */
 import { DomainError } from '../common/errors.js';
 import type { EventLog } from '../events/event-log.js';
+import type { EventRecord } from '../events/event-model.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { mapEngineError } from '../outcomes/outcomes.js';
 import { normalizeGroupId, normalizePeople, normalizePhone } from '../common/phone.js';
 
 export const TEXT_MAX = 20_000;
+
+/** The message events a journal reads. */
+const MESSAGE_EVENTS = new Set(['message.received', 'message.sent', 'message.status']);
+const JOURNAL_PAGE = 500;
 
 export function createMessageService(deps: { instances: InstanceService; events: EventLog }) {
   const { instances, events } = deps;
@@ -45,6 +50,22 @@ export function createMessageService(deps: { instances: InstanceService; events:
       const timestamp = new Date(sent.timestamp * 1000).toISOString();
       await events.transact((_tx, emit) => emit(instanceId, 'message.sent', { messageId: sent.id, chatId: to, timestamp, text }));
       return { id: sent.id, chatId: to, timestamp };
+    },
+
+    /**
+     * The instance's message events (received, sent, status) that occurred at or after `since` (ms),
+     * oldest first, from the event log (so no older than its retention).
+     */
+    async journal(instanceId: string, since: number): Promise<EventRecord[]> {
+      await instances.get(instanceId);
+      const out: EventRecord[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await events.list(instanceId, { seq: after }, JOURNAL_PAGE);
+        for (const e of page) if (MESSAGE_EVENTS.has(e.type) && Date.parse(e.occurredAt) >= since) out.push(e);
+        if (page.length < JOURNAL_PAGE) return out;
+        after = page[page.length - 1]!.seq;
+      }
     },
 
     /** Which of these numbers are on WhatsApp, with their canonical jid. */

@@ -30,6 +30,8 @@ export function validationDetail(v: AjvError): string {
       return `${name} must be greater than or equal to ${String(p.limit)}`;
     case 'maximum':
       return `${name} must be less than or equal to ${String(p.limit)}`;
+    case 'minProperties':
+      return `${name} must have at least ${String(p.limit)} key`;
     case 'maxItems':
       return `${name} must contain less than or equal to ${String(p.limit)} items`;
     default:
@@ -58,6 +60,7 @@ export function greenStatus(err: DomainError): { status: number; message: string
     case 'instance_not_found':
       return { status: 403, message: 'Forbidden' };
     case 'not_found':
+      return { status: 404, message: err.message.startsWith('Not Found') ? err.message : 'Not Found' };
     case 'method_not_allowed':
       return { status: 404, message: 'Not Found' };
     case 'too_many_auth_failures':

@@ -88,11 +88,11 @@ const settingsFields = {
     Type.String({ maxLength: 2000, description: 'Webhook URL; "" = notifications go to the receiveNotification queue', examples: ['https://example.com/hook'] }),
   ),
   webhookUrlToken: Type.Optional(Type.String({ maxLength: 500, description: 'Sent as the Authorization header of webhooks', examples: ['Bearer s3cr3t'] })),
-  delaySendMessagesMilliseconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, description: 'Kept for compatibility', examples: [5000] })),
-  outgoingWebhook: yesNo('Kept for compatibility'),
+  delaySendMessagesMilliseconds: Type.Optional(Type.Integer({ minimum: 500, maximum: 86_400_000, description: 'Kept for compatibility (500..86400000)', examples: [5000] })),
+  outgoingWebhook: yesNo('outgoingMessageStatus notifications (failed ones are always sent)'),
   outgoingMessageWebhook: yesNo('Kept for compatibility'),
   outgoingAPIMessageWebhook: yesNo('outgoingAPIMessageReceived notifications'),
-  incomingWebhook: yesNo('incomingMessageReceived notifications (messages and group changes)'),
+  incomingWebhook: yesNo('incomingMessageReceived notifications'),
   stateWebhook: yesNo('stateInstanceChanged notifications'),
   deviceWebhook: yesNo('Kept for compatibility'),
   statusInstanceWebhook: yesNo('Kept for compatibility'),
@@ -107,10 +107,24 @@ const settingsFields = {
   enableMessagesHistory: yesNo('Kept for compatibility'),
 };
 
-export const SettingsBody = Type.Object(settingsFields);
+const deprecated = (example: string) => Type.Optional(Type.String({ description: 'Deprecated by Green API; accepted and ignored', examples: [example] }));
+
+export const SettingsBody = Type.Object(
+  {
+    ...settingsFields,
+    countryInstance: deprecated(''),
+    sharedSession: deprecated('no'),
+    groupgateGroupNotifications: yesNo('groupgate extension, off by default: group changes as incomingMessageReceived notificationMessages (see docs/green-api.md)'),
+  },
+  { minProperties: 1 },
+);
 export const SettingsReply = Type.Object({
   wid: Type.String({ description: "The instance's own chat id", examples: ['79001234567@c.us'] }),
+  countryInstance: Type.String({ description: 'Deprecated by Green API; ""', examples: [''] }),
+  typeAccount: Type.String({ description: 'Deprecated by Green API; ""', examples: [''] }),
   ...settingsFields,
+  sharedSession: Type.String({ description: 'Deprecated by Green API; "no"', examples: ['no'] }),
+  groupgateGroupNotifications: yesNo('groupgate extension; shown only when on'),
 });
 
 export const StateReply = Type.Object({
