@@ -69,6 +69,7 @@ export const GroupDataReply = Type.Union([
     participants: Type.Array(
       Type.Object({
         id: Type.String({ description: 'Participant chat id', examples: ['79001234568@c.us'] }),
+        lid: Type.Optional(Type.String({ description: 'The participant\'s LID, when known', examples: ['123456789012345@lid'] })),
         isAdmin: Type.Boolean({ description: 'Admin (or creator)', examples: [false] }),
         isSuperAdmin: Type.Boolean({ description: 'Creator', examples: [false] }),
       }),
@@ -77,6 +78,13 @@ export const GroupDataReply = Type.Union([
     subjectTime: Type.Integer({ description: 'When the name was set, Unix seconds', examples: [1587737715] }),
     subjectOwner: Type.String({ description: 'Who set the name', examples: ['79001234567@c.us'] }),
     groupInviteLink: Type.String({ description: 'Invite link; "" when the instance is not an admin', examples: ['https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv'] }),
+    ephemeralExpiration: Type.Integer({ description: 'Disappearing messages, seconds (0 off)', examples: [0] }),
+    allowParticipantsEditGroupSettings: Type.Boolean({ description: 'Members may edit name, description and picture', examples: [false] }),
+    allowParticipantsSendMessages: Type.Boolean({ description: 'Members may send messages', examples: [true] }),
+    allowParticipantsAddMembers: Type.Boolean({ description: 'Members may add members', examples: [false] }),
+    isCommunity: Type.Boolean({ description: 'A community (never, here)', examples: [false] }),
+    isCommunityAnnounce: Type.Boolean({ description: "A community's announcement group (never, here)", examples: [false] }),
+    size: Type.Integer({ description: 'Number of participants', examples: [2] }),
   }),
   Type.String({ description: 'Error: item-not-found when the instance is not in the group', examples: ['Error: item-not-found'] }),
 ]);
