@@ -49,6 +49,8 @@ import { createIdempotencyRepository } from './adapters/store/kysely/idempotency
 import { createOperationStorage, createPacingStateRepository } from './adapters/store/kysely/operations.js';
 import { createWebhookRepository } from './adapters/store/kysely/webhooks.js';
 import { createWebhookTransport } from './adapters/webhooks/webhook-sender.js';
+import { httpMediaFetcher } from './adapters/webhooks/http-client.js';
+import { createMediaService } from './core/media/media-service.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -144,10 +146,10 @@ export async function createContainer(config: Config, logger: Logger, options: C
 
   const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }) });
   const sync = createGroupSync({ events, store });
-  instances.onEngineEvent((instance, event) => sync.apply(instance, event));
+  const messages = createMessageService({ instances, events });
+  instances.onEngineEvent((instance, event) => (event.type === 'message.status' ? messages.applyReceipt(instance, event) : sync.apply(instance, event)));
   const groups = createGroupService({ store, instances, sync });
   const participants = createParticipantService({ instances, groups, sync, events });
-  const messages = createMessageService({ instances, events });
 
   // Paced operations on the embedded queue: stored in the app database, run in this process.
   const operationStorage = createOperationStorage(database.db);
@@ -202,6 +204,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     paced,
     pacing,
     webhooks,
+    media: createMediaService({ fetcher: httpMediaFetcher, allowPrivate }),
     idempotency,
     stats,
     sandbox,

@@ -15,6 +15,7 @@ import type { IdempotencyRepository } from '../core/ports/idempotency.js';
 import type { StatsRepository } from '../core/ports/monitoring.js';
 import type { SandboxDirectory } from '../core/ports/sandbox-directory.js';
 import type { WebhookService } from '../core/webhooks/webhook-service.js';
+import type { MediaService } from '../core/media/media-service.js';
 import type { AuthFailureLimiter } from './auth.js';
 
 export interface ApiServices {
@@ -28,6 +29,8 @@ export interface ApiServices {
   paced: PacedService;
   pacing: PacingService;
   webhooks: WebhookService;
+  /** Images fetched from client-given URLs (SSRF-checked, size- and type-checked). */
+  media: MediaService;
   idempotency: IdempotencyRepository;
   stats: StatsRepository;
   /** The sandbox network's accounts (sandbox routes only). */

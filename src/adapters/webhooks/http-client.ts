@@ -1,5 +1,5 @@
 /**
- * The one HTTP POST webhooks use: a checked address (every address the name resolves to must be
+ * The HTTP client for outbound calls to client-given URLs (webhook POSTs, picture GETs): a checked address (every address the name resolves to must be
  * allowed, and the connection goes to the checked one, so DNS rebinding cannot slip in between),
  * a hard timeout, no redirects, and at most 64 KB of the answer read.
  */
@@ -9,6 +9,7 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { addressAllowed, connectRefusal } from '../../core/webhooks/webhook-ssrf.js';
 import { DELIVERY_TIMEOUT_MS, MAX_RESPONSE_BYTES } from '../../core/webhooks/webhook-rules.js';
+import type { FetchResult, MediaFetcher } from '../../core/ports/media-fetcher.js';
 
 /** Resolves a host name to all of its addresses (injectable for tests). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -120,3 +121,46 @@ export async function postJson(url: URL, body: string, headers: Record<string, s
     req.end(body);
   });
 }
+
+/** GETs `url` through the checked agent: the status and at most `maxBytes` of the body; never rejects. */
+export async function getBytes(url: URL, options: { allowPrivate: boolean; timeoutMs: number; maxBytes: number; resolver?: Resolver }): Promise<FetchResult> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && !addressAllowed(host, options.allowPrivate)) return { ok: false, error: connectRefusal(host, host) };
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<FetchResult>((resolve) => {
+    let settled = false;
+    const finish = (r: FetchResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const req = client.request(url, { method: 'GET', agent: agentFor(url.protocol, options.resolver ?? systemResolver, options.allowPrivate) });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > options.maxBytes) {
+          res.destroy();
+          finish({ ok: false, error: `more than ${options.maxBytes} bytes`, tooLarge: true });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => finish({ ok: true, status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? null, body: Buffer.concat(chunks) }));
+      res.on('error', (err) => finish({ ok: false, error: err.message }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const text = err instanceof RefusedAddress ? err.message : err.code ? `${err.code}: ${err.message}` : err.message;
+      finish({ ok: false, error: text });
+    });
+    req.end();
+  });
+}
+
+/** The media fetcher over `getBytes`. */
+export const httpMediaFetcher: MediaFetcher = {
+  get: (url, limits) => getBytes(url, limits),
+};

@@ -44,6 +44,8 @@ export const ERROR_CODES = [
   'idempotency_in_progress',
   'webhook_not_found',
   'webhook_url_refused',
+  'media_url_refused',
+  'media_fetch_failed',
   'delivery_not_found',
   'event_not_found',
   // generic

@@ -28,6 +28,7 @@ export const EVENT_TYPES = [
   'group.invite_code.changed',
   'message.sent',
   'message.received',
+  'message.status',
   'instance.status',
   'operation.succeeded',
   'operation.failed',

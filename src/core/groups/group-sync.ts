@@ -194,6 +194,8 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
     switch (event.type) {
       case 'connection':
         return; // the instance service handles connection status
+      case 'message.status':
+        return; // the message service logs receipts, after the message they are about
       case 'group.upsert':
         return upsert(tx, emit, instance, event);
       case 'group.gone': {
@@ -228,10 +230,15 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
       }
       case 'message': {
         if (event.fromMe) return;
+        // The chat's name as the account sees it: the group's subject, or the sender's push name.
+        const group = event.chatId.endsWith('@g.us') ? await tx.groups.get(instance.id, event.chatId) : undefined;
+        const chatName = group ? group.subject : (event.pushName ?? '');
         await emit(instance.id, 'message.received', {
           messageId: event.id,
           chatId: event.chatId,
           from: actorView(event.from),
+          senderName: event.pushName ?? '',
+          chatName,
           timestamp: new Date(event.timestamp * 1000).toISOString(),
           ...(event.text !== undefined ? { text: event.text } : {}),
           ...(event.groupInvite
@@ -252,7 +259,7 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
 
   return {
     async apply(instance, event, options) {
-      if (event.type === 'connection') return;
+      if (event.type === 'connection' || event.type === 'message.status') return;
       // Reading the committed state and finding nothing to do is the same as applying the event at
       // that moment; skipping it also keeps a stale result from undoing a later notification.
       if (options?.maybeApplied && store && event.type !== 'message' && event.type !== 'group.join_request' && (await isNoop(store, instance, event))) return;

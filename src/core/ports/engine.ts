@@ -209,9 +209,20 @@ export type EngineEvent =
       fromMe: boolean;
       /** Epoch seconds. */
       timestamp: number;
+      /** The sender's display name (WhatsApp's push name), when the engine knows it. */
+      pushName?: string;
       text?: string;
       groupInvite?: GroupInviteV4;
-    };
+    }
+  /**
+   * A receipt for a message this account sent (`id` as `sendText` answered): delivered to the
+   * recipient's phone (in a group: to at least one member), read, or failed. May arrive while the
+   * `sendText` call is still in flight; the core logs it after the message.
+   */
+  | { type: 'message.status'; id: string; chatId: Jid; status: MessageReceiptStatus; timestamp: number };
+
+/** What a receipt says of a sent message. */
+export type MessageReceiptStatus = 'delivered' | 'read' | 'failed';
 
 /** Receives engine events. Must be awaited; the sandbox awaits every member's sink. */
 export type EngineSink = (event: EngineEvent) => Promise<void>;

@@ -10,6 +10,8 @@ export interface SandboxAccountSettings {
   groupAddPrivacy: GroupAddPrivacySetting;
   /** Phones (digits) this person has as contacts; `contacts` privacy lets only them add. */
   contacts: string[];
+  /** The display name others see on this number's messages (WhatsApp's push name). */
+  name?: string;
 }
 
 export interface SandboxAccount extends SandboxAccountSettings {

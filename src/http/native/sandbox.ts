@@ -15,6 +15,7 @@ const Account = Type.Object({
   registered: Type.Boolean({ description: 'Whether the number is on WhatsApp', examples: [true] }),
   groupAddPrivacy: Privacy,
   contacts: Type.Array(Type.String(), { description: 'Numbers (E.164) saved as contacts', examples: [['+15550001111']] }),
+  name: Type.Union([Type.String(), Type.Null()], { description: "The display name others see on this number's messages (push name)", examples: ['Ana'] }),
   lid: Type.Union([Type.String(), Type.Null()], { description: 'The account LID', examples: ['207829930107042@lid'] }),
 });
 const PhoneParam = Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32, description: 'The number (+E164 or digits)', examples: ['+5511999999999'] }) });
@@ -31,7 +32,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
 
   const view = (phone: string) => {
     const a = sandbox.getAccount(phone);
-    return { phone: `+${phone}`, registered: a.registered, groupAddPrivacy: a.groupAddPrivacy, contacts: a.contacts.map((c) => `+${c}`), lid: a.lid ?? null };
+    return { phone: `+${phone}`, registered: a.registered, groupAddPrivacy: a.groupAddPrivacy, contacts: a.contacts.map((c) => `+${c}`), lid: a.lid ?? null, name: a.name ?? null };
   };
 
   app.put(
@@ -39,13 +40,16 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
     {
       schema: {
         tags: ['sandbox'],
-        summary: 'Seed a sandbox account (registered or not, privacy, contacts)',
+        summary: 'Seed a sandbox account (registered or not, privacy, contacts, display name)',
         params: PhoneParam,
         body: Type.Object(
           {
             registered: Type.Boolean({ description: 'Whether the number is on WhatsApp', examples: [true] }),
             groupAddPrivacy: Privacy,
             contacts: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 10000, description: 'Numbers saved as contacts', examples: [['+15550001111']] })),
+            name: Type.Optional(
+              Type.String({ maxLength: 100, description: "The display name others see on this number's messages (push name); empty removes it", examples: ['Ana'] }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -59,7 +63,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
         if (!p) throw new DomainError('invalid_participant', `invalid contact: ${JSON.stringify(c)}`, { invalid: [c] });
         return p;
       });
-      await sandbox.seedAccount(phone, { registered: request.body.registered, groupAddPrivacy: request.body.groupAddPrivacy, contacts });
+      await sandbox.seedAccount(phone, { registered: request.body.registered, groupAddPrivacy: request.body.groupAddPrivacy, contacts, name: request.body.name });
       return view(phone);
     },
   );

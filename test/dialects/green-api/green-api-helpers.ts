@@ -60,9 +60,12 @@ export async function enableNotifications(t: TestApp, instance: { idInstance: st
   if (res.statusCode !== 200) throw new Error(`setSettings: ${res.statusCode} ${res.body}`);
 }
 
-/** An unpaced sandbox instance with every notification on, group changes included (groupgate's extension). */
+/**
+ * An unpaced sandbox instance with the queue tests' notifications on: state, incoming, sent by API,
+ * and group changes (groupgate's extension); message statuses (outgoingWebhook) stay off.
+ */
 export async function createNotifiedInstance(t: TestApp): Promise<GreenInstance> {
   const instance = await createUnpacedInstance(t);
-  await enableNotifications(t, instance, { groupgateGroupNotifications: 'yes' });
+  await enableNotifications(t, instance, { outgoingWebhook: 'no', groupgateGroupNotifications: 'yes' });
   return instance;
 }

@@ -196,7 +196,7 @@ export function createStanzaCodec(network: SandboxNetwork) {
   let seq = 0;
   /** The `w:gp2` notifications that tell `phone` about `event` (none for messages and connection events). */
   function notificationsFor(phone: string, event: EngineEvent): BinaryNode[] {
-    if (event.type === 'connection' || event.type === 'message') return [];
+    if (event.type === 'connection' || event.type === 'message' || event.type === 'message.status') return [];
     const groupId = event.type === 'group.upsert' ? event.group.id : event.groupId;
     const actor = event.actor;
     const attrs = { from: groupId, type: 'w:gp2', participant: lidOf(actor) ?? actor, participant_pn: actor, addressing_mode: 'lid', t: String(Math.floor(network.now() / 1000)) };

@@ -8,6 +8,12 @@ import { emitEach, memberPhones } from './views.js';
 
 type Sent = { id: string; timestamp: number };
 
+/** The sender's push name, as WhatsApp attaches it to each message. */
+const pushName = (tx: Tx, phone: string) => {
+  const name = tx.view(phone).name;
+  return name ? { pushName: name } : {};
+};
+
 /** The phone of a person chat: 400 for a malformed or unknown jid, 404 for a number not on WhatsApp. */
 function recipientOf(tx: Tx, jid: Jid): string {
   const phone = tx.resolvePerson(jid);
@@ -18,7 +24,9 @@ function recipientOf(tx: Tx, jid: Jid): string {
 
 /**
  * Text to a group (every other member receives it; 404, 403 not a member, 401 announcement group
- * and not an admin) or to a person (they receive it in the chat with the sender). No echo to the sender.
+ * and not an admin) or to a person (they receive it in the chat with the sender). No echo to the
+ * sender; the sender gets a `delivered` receipt once someone received it (a group with no other
+ * member delivers to nobody).
  */
 export function sendText(tx: Tx, actor: string, chatId: Jid, text: string): Sent {
   if (text.length === 0) throw engineError(400, 'empty text');
@@ -28,11 +36,16 @@ export function sendText(tx: Tx, actor: string, chatId: Jid, text: string): Sent
     const group = tx.readGroup(chatId);
     const member = requireMember(group, actor);
     if (group.settings.announcement && member.role === 'member') throw engineError(401, 'only admins may send to this group');
-    emitEach(tx, memberPhones(group, [actor]), () => ({ type: 'message', ...sent, chatId, from, fromMe: false, text }));
+    const recipients = memberPhones(group, [actor]);
+    emitEach(tx, recipients, () => ({ type: 'message', ...sent, chatId, from, fromMe: false, ...pushName(tx, actor), text }));
+    if (recipients.length > 0) tx.emit(actor, { type: 'message.status', id: sent.id, chatId, status: 'delivered', timestamp: sent.timestamp });
     return sent;
   }
   const to = recipientOf(tx, chatId);
-  if (to !== actor) tx.emit(to, { type: 'message', ...sent, chatId: from, from, fromMe: false, text });
+  if (to !== actor) {
+    tx.emit(to, { type: 'message', ...sent, chatId: from, from, fromMe: false, ...pushName(tx, actor), text });
+    tx.emit(actor, { type: 'message.status', id: sent.id, chatId, status: 'delivered', timestamp: sent.timestamp });
+  }
   return sent;
 }
 
@@ -44,7 +57,7 @@ export function sendGroupInvite(tx: Tx, actor: string, to: Jid, invite: GroupInv
   const sent = { id: randomMessageId(tx.config.random), timestamp: tx.nowSec() };
   const from = phoneJid(actor);
   if (recipient !== actor) {
-    tx.emit(recipient, { type: 'message', ...sent, chatId: from, from, fromMe: false, groupInvite: { ...invite } });
+    tx.emit(recipient, { type: 'message', ...sent, chatId: from, from, fromMe: false, ...pushName(tx, actor), groupInvite: { ...invite } });
   }
   return sent;
 }

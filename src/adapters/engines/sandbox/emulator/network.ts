@@ -136,6 +136,7 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
         if (settings.registered !== undefined) account.registered = settings.registered;
         if (settings.groupAddPrivacy !== undefined) account.groupAddPrivacy = settings.groupAddPrivacy;
         if (settings.contacts !== undefined) account.contacts = settings.contacts.map(normalizePhone);
+        if (settings.name !== undefined) account.name = settings.name || undefined;
         return tx.view(phone);
       }),
     getAccount: (raw) => new Tx(state, persistence).view(normalizePhone(raw)),

@@ -55,6 +55,7 @@ export class Tx {
       registered: account.registered,
       groupAddPrivacy: account.groupAddPrivacy,
       contacts: [...account.contacts],
+      ...(account.name ? { name: account.name } : {}),
     };
   }
 

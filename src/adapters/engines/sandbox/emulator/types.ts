@@ -16,6 +16,8 @@ export interface SandboxAccountSettings {
   groupAddPrivacy: GroupAddPrivacy;
   /** Phones (digits) this person has as contacts; `contacts` privacy lets only them add. */
   contacts: string[];
+  /** The display name others see on this number's messages (WhatsApp's push name). */
+  name?: string;
 }
 
 /** One phone number known to the network. */
