@@ -69,7 +69,7 @@ export const GroupDataReply = Type.Union([
     participants: Type.Array(
       Type.Object({
         id: Type.String({ description: 'Participant chat id', examples: ['79001234568@c.us'] }),
-        lid: Type.Optional(Type.String({ description: 'The participant\'s LID, when known', examples: ['123456789012345@lid'] })),
+        lid: Type.Optional(Type.String({ description: "The participant's LID, when known", examples: ['123456789012345@lid'] })),
         isAdmin: Type.Boolean({ description: 'Admin (or creator)', examples: [false] }),
         isSuperAdmin: Type.Boolean({ description: 'Creator', examples: [false] }),
       }),

@@ -26,37 +26,43 @@ describe('Green API instance methods', () => {
       assert.deepEqual([res.statusCode, res.json()], [200, { stateInstance: 'authorized' }]);
     });
 
-    test('getSettings: Green API\'s fields, every switch off on a new instance', async () => {
+    test("getSettings: Green API's fields, every switch off on a new instance", async () => {
       const res = await green(t, a, 'getSettings');
       assert.equal(res.statusCode, 200);
       const body = res.json() as Record<string, unknown>;
       // Pinned here from Green API's GetSettings page rather than taken from the code under test.
-      assert.deepEqual(Object.keys(body).sort(), [
-        'wid',
-        'countryInstance',
-        'typeAccount',
-        'webhookUrl',
-        'webhookUrlToken',
-        'delaySendMessagesMilliseconds',
-        'outgoingWebhook',
-        'outgoingMessageWebhook',
-        'outgoingAPIMessageWebhook',
-        'incomingWebhook',
-        'stateWebhook',
-        'deviceWebhook',
-        'statusInstanceWebhook',
-        'pollMessageWebhook',
-        'incomingBlockWebhook',
-        'incomingCallWebhook',
-        'editedMessageWebhook',
-        'deletedMessageWebhook',
-        'markIncomingMessagesReaded',
-        'markIncomingMessagesReadedOnReply',
-        'keepOnlineStatus',
-        'enableMessagesHistory',
-        'sharedSession',
-      ].sort());
-      assert.deepEqual([body.wid, body.countryInstance, body.typeAccount, body.webhookUrl, body.webhookUrlToken, body.delaySendMessagesMilliseconds], [cus(a), '', '', '', '', 5000]);
+      assert.deepEqual(
+        Object.keys(body).sort(),
+        [
+          'wid',
+          'countryInstance',
+          'typeAccount',
+          'webhookUrl',
+          'webhookUrlToken',
+          'delaySendMessagesMilliseconds',
+          'outgoingWebhook',
+          'outgoingMessageWebhook',
+          'outgoingAPIMessageWebhook',
+          'incomingWebhook',
+          'stateWebhook',
+          'deviceWebhook',
+          'statusInstanceWebhook',
+          'pollMessageWebhook',
+          'incomingBlockWebhook',
+          'incomingCallWebhook',
+          'editedMessageWebhook',
+          'deletedMessageWebhook',
+          'markIncomingMessagesReaded',
+          'markIncomingMessagesReadedOnReply',
+          'keepOnlineStatus',
+          'enableMessagesHistory',
+          'sharedSession',
+        ].sort(),
+      );
+      assert.deepEqual(
+        [body.wid, body.countryInstance, body.typeAccount, body.webhookUrl, body.webhookUrlToken, body.delaySendMessagesMilliseconds],
+        [cus(a), '', '', '', '', 5000],
+      );
       assert.deepEqual(
         Object.keys(body).filter((k) => body[k] === 'yes'),
         [],

@@ -213,7 +213,7 @@ for (const db of await databaseKinds()) {
         });
       });
 
-      test('setGroupPicture: no file, an empty file, not an image, not multipart: Green API\'s 400s', async () => {
+      test("setGroupPicture: no file, an empty file, not an image, not multipart: Green API's 400s", async () => {
         const send = (body: ReturnType<typeof multipartBody>) => green(t, a, 'setGroupPicture', { verb: 'POST', payload: body.payload, headers: body.headers });
         const noFile = await send(multipartBody({ groupId }));
         assert.deepEqual([noFile.statusCode, noFile.json()], [400, { statusCode: 400, message: 'Validation failed. Details: "file" is required' }]);
