@@ -26,6 +26,7 @@ import { createAuthFailureLimiter } from './http/auth.js';
 import type { Dialect, DialectModule } from './dialects/kit/dialect.js';
 import { greenApiDialect } from './dialects/green-api/index.js';
 import { twoChatDialect } from './dialects/two-chat/index.js';
+import { wappfyDialect } from './dialects/wappfy/index.js';
 import { zapiDialect } from './dialects/z-api/index.js';
 import { createStatsRepository } from './adapters/store/kysely/stats.js';
 import type { StatsRepository } from './core/ports/monitoring.js';
@@ -111,7 +112,7 @@ export interface Container {
 
 /** The provider dialects this server speaks: one line each. */
 export function dialectModules(config: Config): DialectModule[] {
-  return [greenApiDialect({ prefix: config.greenApiPrefix }), zapiDialect, twoChatDialect];
+  return [greenApiDialect({ prefix: config.greenApiPrefix }), zapiDialect, twoChatDialect, wappfyDialect];
 }
 
 /** Builds everything from the configuration. */

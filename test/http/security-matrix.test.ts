@@ -32,12 +32,19 @@ const PUBLIC = new Set([
 const STREAMS = new Set(['GET /api/events/stream']);
 
 /** At least this many routes per family are in the matrix (today's counts): a lost route family fails. */
-const MIN_ROUTES: Record<Exclude<Family, 'other'>, number> = { native: 57, 'green-api': 31, 'z-api': 29, 'two-chat': 8 };
+const MIN_ROUTES: Record<Exclude<Family, 'other'>, number> = { native: 57, 'green-api': 31, 'z-api': 29, 'two-chat': 8, wappfy: 12 };
 
 type Case = 'no credentials' | 'wrong credentials' | "another instance's token" | 'key scoped to another instance';
 const CASES: Case[] = ['no credentials', 'wrong credentials', "another instance's token", 'key scoped to another instance'];
 
 type Inst = Awaited<ReturnType<typeof createUnpacedInstance>>;
+
+/** Wappfy's refusal: its envelope, with UNAUTHORIZED (401) or INSTANCE_NOT_FOUND (404, a key that may not see the instance). */
+function wappfyRefusal(res: LightMyRequestResponse, c: Case): boolean {
+  const body = res.json() as { success?: unknown; error?: { code?: unknown }; meta?: { requestId?: unknown } };
+  const code = c === 'key scoped to another instance' ? 'INSTANCE_NOT_FOUND' : 'UNAUTHORIZED';
+  return body.success === false && body.error?.code === code && typeof body.meta?.requestId === 'string';
+}
 
 describe('security matrix: every route of every dialect', () => {
   let t: TestApp;
@@ -96,6 +103,8 @@ describe('security matrix: every route of every dialect', () => {
           return victim.id;
         case 'idInstance':
         case 'instanceId':
+          // Wappfy addresses instances by groupgate's own id.
+          if (route.family === 'wappfy') return victim.id;
           return creds.instanceId ?? victim.idInstance;
         case 'token':
           return creds.token ?? 'x';
@@ -181,6 +190,13 @@ describe('security matrix: every route of every dialect', () => {
         // A scoped key is an account key: the victim's number or group is not of its account (404), or the body is refused first (422).
         return { url: urlFor(route, {}), headers: { 'x-user-api-key': scopedKey }, expect: [404, 422] };
       }
+      case 'wappfy': {
+        // An API key in X-Api-Key or Authorization: Bearer; a key that may not see the instance finds nothing (404), whatever the body.
+        if (c === 'no credentials') return { url: urlFor(route, {}), headers: {}, expect: [401] };
+        if (c === 'wrong credentials') return { url: urlFor(route, {}), headers: { 'x-api-key': 'wappfy_sk_wrong_0123456789' }, expect: [401] };
+        if (c === "another instance's token") return { url: urlFor(route, {}), headers: { authorization: `Bearer ${attacker.token}` }, expect: [401] };
+        return { url: urlFor(route, {}), headers: { 'x-api-key': scopedKey }, expect: [404] };
+      }
       case 'other':
         throw new Error(`not in the matrix: ${route.method} ${route.path}`);
     }
@@ -215,6 +231,8 @@ describe('security matrix: every route of every dialect', () => {
           failures.push(`${where} (expected body ${JSON.stringify(r.body)})`);
         } else if (route.family === 'native' && (res.statusCode === 401 || res.statusCode === 404) && !(res.json() as { error?: { code?: string } }).error?.code) {
           failures.push(`${where} (no error envelope)`);
+        } else if (route.family === 'wappfy' && !wappfyRefusal(res, c)) {
+          failures.push(`${where} (not Wappfy's error envelope with ${c === 'key scoped to another instance' ? 'INSTANCE_NOT_FOUND' : 'UNAUTHORIZED'})`);
         }
         if (res.body.includes(victim.token)) failures.push(`${where} (the victim's token leaked)`);
         if (c === 'no credentials') covered.set(route.family, (covered.get(route.family) ?? 0) + 1);

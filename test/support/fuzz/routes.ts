@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-export type Family = 'native' | 'green-api' | 'z-api' | 'two-chat' | 'other';
+export type Family = 'native' | 'green-api' | 'z-api' | 'two-chat' | 'wappfy' | 'other';
 
 export interface RouteSpec {
   method: string;
@@ -45,6 +45,7 @@ export function familyOf(path: string): Family {
   if (path.startsWith('/waInstance') || /^\/[^/]+\/waInstance/.test(path)) return 'green-api';
   if (/^\/instances\/:[^/]+\/token\//.test(path)) return 'z-api';
   if (path.startsWith('/open/')) return 'two-chat';
+  if (path.startsWith('/wappfy/')) return 'wappfy';
   return 'other';
 }
 

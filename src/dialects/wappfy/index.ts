@@ -1,0 +1,39 @@
+/**
+ * The Wappfy dialect under the base path `/wappfy`: a Wappfy client switches
+ * `https://api.wappfy.io` to `http://<host>:<port>/wappfy`. Its key is a groupgate API key (admin or
+ * scoped) sent as `X-Api-Key` or `Authorization: Bearer`; instance ids are groupgate's. Every answer
+ * is in Wappfy's envelope, errors included. Every route calls the same core services as the native API.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { DialectModule } from '../kit/dialect.js';
+import { wappfyAuth } from './auth.js';
+import { createWappfyErrorHandler, failure } from './errors.js';
+import { wappfyGroupRoutes } from './routes-groups.js';
+import { wappfyMessageRoutes } from './routes-messages.js';
+import { wappfyParticipantRoutes } from './routes-participants.js';
+
+/** The Wappfy dialect module (outside `/api`: its own envelope and error codes). */
+export const wappfyDialect: DialectModule = {
+  name: 'wappfy',
+  redactions: [],
+  create({ services }) {
+    const now = services.now;
+    const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+      reply.code(404).send(failure(request, now(), 'NOT_FOUND', `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`));
+    const routes: FastifyPluginAsync = async (app) => {
+      await app.register(
+        async (scope) => {
+          scope.setErrorHandler(createWappfyErrorHandler(now));
+          scope.setNotFoundHandler(notFound);
+          scope.addHook('onRequest', wappfyAuth(services));
+          const options = { ...services, prefix: '/instances/:instanceId' };
+          await scope.register(wappfyGroupRoutes, options);
+          await scope.register(wappfyParticipantRoutes, options);
+          await scope.register(wappfyMessageRoutes, options);
+        },
+        { prefix: '/wappfy/api' },
+      );
+    };
+    return { routes };
+  },
+};
