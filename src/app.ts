@@ -55,13 +55,23 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     // Request logs hide query-string secrets and every dialect's path secrets.
     loggerInstance: core.logger.child({}, { serializers: { req: requestSerializer(redactUrl) } }) as FastifyBaseLogger,
     genReqId: () => `req-${ulid().toLowerCase()}`,
+    // Dialects may canonicalise their own paths before routing (e.g. Green API method names in any case).
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      for (const dialect of core.dialects) {
+        const rewritten = dialect.rewriteUrl?.(url);
+        if (rewritten !== undefined) return rewritten;
+      }
+      return url;
+    },
     requestIdHeader: false,
     bodyLimit: core.config.bodyLimitBytes,
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Explicit timeouts: a slow client cannot hold a connection forever.
     connectionTimeout: 0,
-    requestTimeout: 120_000,
+    // A paced provider request may be held for its turn (GROUPGATE_PACING_HOLD_SECONDS) before it runs.
+    requestTimeout: Math.max(120_000, (core.config.pacingHoldSeconds + 60) * 1000),
     keepAliveTimeout: 72_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

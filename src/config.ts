@@ -29,6 +29,12 @@ export const ConfigSchema = Type.Object({
   idempotencyRetentionHours: Type.Number({ minimum: 0, default: 24, description: 'GROUPGATE_IDEMPOTENCY_RETENTION_HOURS' }),
   authFailureLimitPerMinute: Type.Integer({ minimum: 1, default: 30, description: 'GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE' }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 5 * 1024 * 1024, description: 'GROUPGATE_BODY_LIMIT_BYTES' }),
+  pacingHoldSeconds: Type.Integer({
+    minimum: 0,
+    maximum: 3600,
+    default: 120,
+    description: 'GROUPGATE_PACING_HOLD_SECONDS: how long a paced provider-dialect request waits for its turn before it is refused',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -50,6 +56,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   idempotencyRetentionHours: 'GROUPGATE_IDEMPOTENCY_RETENTION_HOURS',
   authFailureLimitPerMinute: 'GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE',
   bodyLimitBytes: 'GROUPGATE_BODY_LIMIT_BYTES',
+  pacingHoldSeconds: 'GROUPGATE_PACING_HOLD_SECONDS',
 };
 
 export class ConfigError extends Error {}

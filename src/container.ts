@@ -56,6 +56,8 @@ import { createMediaService } from './core/media/media-service.js';
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
   now?: () => number;
+  /** How a held paced request waits (tests with a manual clock advance it instead). */
+  sleep?: (ms: number) => Promise<void>;
   /** PostgreSQL schema (tests use one each). */
   databaseSchema?: string;
   /** SQLite file override (`:memory:` allowed). */
@@ -163,8 +165,9 @@ export async function createContainer(config: Config, logger: Logger, options: C
   });
   const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
   const operations = createOperationService({ queue: operationsQueue, store, events, instances, now });
-  const creation = createGroupCreation({ instances, groups, sync, events, pacing, queue: operationsQueue, operations, now });
-  const bulkAdd = createBulkAdd({ instances, groups, participants, pacing, queue: operationsQueue, operations, now });
+  const hold = { pacingHoldMs: config.pacingHoldSeconds * 1000, sleep: options.sleep };
+  const creation = createGroupCreation({ instances, groups, sync, events, pacing, queue: operationsQueue, operations, now, ...hold });
+  const bulkAdd = createBulkAdd({ instances, groups, participants, pacing, queue: operationsQueue, operations, now, ...hold });
   const paced = createPacedService(operations, creation, bulkAdd);
   const idempotency = createIdempotencyRepository(database.db);
 

@@ -62,6 +62,8 @@ export interface BootOptions {
   /** Settings over the place's own (data dir or database URL) and a lifted sandbox group-creation limit. */
   config?: Partial<Config>;
   now?: () => number;
+  /** How a held paced request waits (a manual clock advances itself). */
+  sleep?: (ms: number) => Promise<void>;
   docs?: boolean;
 }
 
@@ -76,7 +78,7 @@ export async function bootOnPlace(place: Place, options: BootOptions): Promise<{
       ...options.config,
     },
   );
-  const core = await createContainer(config, options.logger, { now: options.now, databaseSchema: place.schema });
+  const core = await createContainer(config, options.logger, { now: options.now, sleep: options.sleep, databaseSchema: place.schema });
   const app = await buildApp(core, { docs: options.docs ?? false });
   await core.start();
   return { config, core, app };

@@ -55,6 +55,8 @@ export interface TestApp {
 export interface TestAppOptions {
   db?: 'sqlite' | 'postgres';
   now?: () => number;
+  /** How a held paced request waits (with a manual clock: advance it). */
+  sleep?: (ms: number) => Promise<void>;
   config?: Partial<Config>;
 }
 
@@ -73,7 +75,7 @@ async function boot(options: TestAppOptions, place: Place): Promise<TestApp> {
   });
   const settings: Partial<Config> = { adminKey: ADMIN_KEY, logLevel: 'info', ...options.config };
   const logger = createLogger(settings.logLevel ?? 'info', { pretty: false, destination: sink });
-  const { config, core, app } = await bootOnPlace(place, { logger, config: settings, now: options.now, docs: true });
+  const { config, core, app } = await bootOnPlace(place, { logger, config: settings, now: options.now, sleep: options.sleep, docs: true });
   await app.ready();
   let closed = false;
   const close = async (dropData: boolean) => {

@@ -43,6 +43,10 @@ export interface GroupCreationDeps {
   /** Where the `group.create` step handler and its cancel hook are registered. */
   operations: OperationService;
   now: () => number;
+  /** The hold limit of paced provider requests, ms (GROUPGATE_PACING_HOLD_SECONDS). */
+  pacingHoldMs?: number;
+  /** How a held request waits (tests pass a clock that advances itself). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Slack when matching a group's creation time to the call that created it (seconds). */
@@ -179,7 +183,7 @@ export function createGroupCreation(deps: GroupCreationDeps) {
       const stored = { ...input } as unknown as Record<string, unknown>;
       const progress = { done: 0, total: 1 };
 
-      const decision = await pacing.reserveCreate(instanceId, policy, whenPaced);
+      const decision = await pacing.reserveCreate(instanceId, policy, whenPaced, runs.holdMs);
       switch (decision.run) {
         case 'direct':
           return runs.direct(instanceId, async () => {
@@ -187,9 +191,13 @@ export function createGroupCreation(deps: GroupCreationDeps) {
             return createOnEngine(connected, session, input, refs);
           });
         case 'refuse':
-          throw runs.refusal('group creation', decision.at);
+          throw runs.refusal('group creation', decision.at, decision.because, whenPaced);
         case 'later':
           return runs.schedule(instanceId, 'group.create', decision.at, stored, progress);
+        case 'hold':
+          // The turn is reserved: wait for it inside the request, then run as if it had come now.
+          await runs.hold(decision.at);
+          return runs.runNow(instanceId, 'group.create', stored, whenPaced, progress, (r) => r as CreatedGroup);
         case 'now':
           return runs.runNow(instanceId, 'group.create', stored, whenPaced, progress, (r) => r as CreatedGroup);
       }

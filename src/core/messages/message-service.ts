@@ -8,11 +8,16 @@ import { DomainError } from '../common/errors.js';
 import type { Instance } from '../instances/instance-model.js';
 import type { EngineEvent } from '../ports/engine.js';
 import type { EventLog } from '../events/event-log.js';
+import type { EventRecord } from '../events/event-model.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { mapEngineError } from '../outcomes/outcomes.js';
 import { normalizeGroupId, normalizePeople, normalizePhone } from '../common/phone.js';
 
 export const TEXT_MAX = 20_000;
+
+/** The message events a journal reads. */
+const MESSAGE_EVENTS = new Set(['message.received', 'message.sent', 'message.status']);
+const JOURNAL_PAGE = 500;
 
 type Receipt = Extract<EngineEvent, { type: 'message.status' }>;
 
@@ -94,6 +99,22 @@ export function createMessageService(deps: { instances: InstanceService; events:
       } finally {
         held = end();
         for (const r of held) await logReceipt(instanceId, r);
+      }
+    },
+
+    /**
+     * The instance's message events (received, sent, status) that occurred at or after `since` (ms),
+     * oldest first, from the event log (so no older than its retention).
+     */
+    async journal(instanceId: string, since: number): Promise<EventRecord[]> {
+      await instances.get(instanceId);
+      const out: EventRecord[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await events.list(instanceId, { seq: after }, JOURNAL_PAGE);
+        for (const e of page) if (MESSAGE_EVENTS.has(e.type) && Date.parse(e.occurredAt) >= since) out.push(e);
+        if (page.length < JOURNAL_PAGE) return out;
+        after = page[page.length - 1]!.seq;
       }
     },
 

@@ -8,14 +8,17 @@ import { DomainError, isDomainError, type ErrorCode } from '../common/errors.js'
 import { ulid } from '../common/ids.js';
 import type { Operation, OperationError, OperationKind, OperationProgress } from './operation-model.js';
 import { operationView, type OperationView } from './operation-view.js';
-import type { PacingPolicy, PacingService, WhenPaced } from '../pacing/pacing-service.js';
+import type { PacedBecause, PacingPolicy, PacingService, WhenPaced } from '../pacing/pacing-service.js';
 import type { OperationQueue, OperationRun, OperationStep } from '../ports/operation-queue.js';
 
 export type { WhenPaced };
 export interface PacedOptions {
   /**
    * `queue`: a paced action becomes a scheduled operation. `refuse`: it throws `rate_limited` with
-   * retryAfterSeconds. `instance`: as the instance's `queueWhenPaced` says (what provider dialects use).
+   * retryAfterSeconds. `hold`: the request waits for its turn (up to the hold limit) and then runs;
+   * past the limit it is refused. `instance`: what provider dialects use: `queue` when the
+   * instance's `queueWhenPaced` is on, else `hold`, so a provider client sees a slow answer rather
+   * than an error it was never written for.
    */
   whenPaced: WhenPaced | 'instance';
 }
@@ -41,25 +44,53 @@ export interface PacedRunsDeps {
   queue: OperationQueue;
   pacing: PacingService;
   now: () => number;
+  /** How long a held request may wait for its turn (GROUPGATE_PACING_HOLD_SECONDS), ms. Default 120 s. */
+  pacingHoldMs?: number;
+  /** Waits `ms` (a test clock may advance itself instead). Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** The default hold limit of a paced provider request. */
+export const DEFAULT_PACING_HOLD_MS = 120_000;
+
+const timerSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The shared steps of paced actions over one queue and one pacing service. */
 export function createPacedRuns(deps: PacedRunsDeps) {
   const { queue, pacing, now } = deps;
+  const holdMs = deps.pacingHoldMs ?? DEFAULT_PACING_HOLD_MS;
+  const sleep = deps.sleep ?? timerSleep;
   const newId = () => `op_${ulid(now()).toLowerCase()}`;
   const secondsUntil = (t: number) => Math.max(1, Math.ceil((t - now()) / 1000));
 
   return {
     /** What to do when paced, for this request and policy. */
-    whenPaced: (options: PacedOptions, policy: PacingPolicy): WhenPaced => (options.whenPaced === 'instance' ? (policy.queueWhenPaced ? 'queue' : 'refuse') : options.whenPaced),
+    whenPaced: (options: PacedOptions, policy: PacingPolicy): WhenPaced => (options.whenPaced === 'instance' ? (policy.queueWhenPaced ? 'queue' : 'hold') : options.whenPaced),
 
-    /** The `rate_limited` answer to a paced request that may not wait: the next chance is `at`. */
-    refusal(what: string, at: number): DomainError {
+    /** How long a held request may wait for its turn, ms. */
+    holdMs,
+
+    /** Waits (holding the request) until the turn pacing reserved for it at `at`. */
+    async hold(at: number): Promise<void> {
+      const ms = at - now();
+      if (ms > 0) await sleep(ms);
+    },
+
+    /**
+     * The `rate_limited` answer to a paced request that may not wait (or not that long): the next
+     * chance is `at`, and the message says why.
+     */
+    refusal(what: string, at: number, because: PacedBecause = 'pace', whenPaced?: WhenPaced): DomainError {
       const seconds = secondsUntil(at);
+      const why =
+        because === 'backoff'
+          ? 'WhatsApp answered this instance with a rate limit, so it is backing off'
+          : `this instance paces each ${what} like a careful person (see its pacing policy)`;
+      const held = whenPaced === 'hold' ? `, later than the ${Math.round(holdMs / 1000)} seconds a request may wait` : '';
       return new DomainError(
         'rate_limited',
-        `pacing: the next ${what} may run at ${new Date(at).toISOString()}; retry after ${seconds} seconds`,
-        { retryAt: new Date(at).toISOString() },
+        `pacing: the next ${what} may run at ${new Date(at).toISOString()}${held}: ${why}; retry after ${seconds} seconds`,
+        { retryAt: new Date(at).toISOString(), reason: because },
         seconds,
       );
     },
@@ -111,7 +142,7 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       await run.save({ ...cp, stage: 'idle' });
       if (err.code === 'rate_limited') {
         const until = await pacing.backOff(op.instanceId);
-        if (isInline(op) && op.checkpoint.whenPaced === 'refuse') {
+        if (isInline(op) && (op.checkpoint.whenPaced === 'refuse' || op.checkpoint.whenPaced === 'hold')) {
           const retry = Math.max(1, Math.ceil((until - now()) / 1000));
           return { status: 'failed', error: toOperationError(new DomainError('rate_limited', err.message, err.details, retry)), result: partial };
         }

@@ -15,15 +15,22 @@ import type { Store } from '../ports/store.js';
 
 export { BACKOFF_BASE_MS, BACKOFF_MAX_MS, DEFAULT_PACING, PACING_LIMITS, effectivePolicy, type PacingPolicy } from './pacing-policy.js';
 
-/** What a caller does when pacing says "not yet": queue the action, or refuse it. */
-export type WhenPaced = 'queue' | 'refuse';
+/**
+ * What a caller does when pacing says "not yet": queue the action, refuse it, or hold the request
+ * until its turn (when that turn comes within the caller's hold limit; otherwise refuse it).
+ */
+export type WhenPaced = 'queue' | 'refuse' | 'hold';
+
+/** Why an action must wait: the instance's own pace, or a backoff after WhatsApp answered 429. */
+export type PacedBecause = 'pace' | 'backoff';
 
 /**
  * A pacing decision for a new action: `direct` (pacing off, nothing recorded), `now` (run now; its
- * slot is recorded), `later` (run at `at`; for creations the slot is reserved), `refuse` (the next
- * chance is `at`; nothing recorded).
+ * slot is recorded), `later` (run at `at`; for creations the slot is reserved), `hold` (the caller
+ * waits until `at` and then runs it; its turn is reserved), `refuse` (the next chance is `at`;
+ * nothing recorded).
  */
-export type Reservation = { run: 'direct' } | { run: 'now' } | { run: 'later'; at: number } | { run: 'refuse'; at: number };
+export type Reservation = { run: 'direct' } | { run: 'now' } | { run: 'later'; at: number } | { run: 'hold'; at: number } | { run: 'refuse'; at: number; because: PacedBecause };
 
 /** A decision for a due background step: run now (recorded), or come back at `at`. */
 export type Admission<Now = object> = ({ run: 'now' } & Now) | { run: 'later'; at: number };
@@ -112,10 +119,10 @@ export function createPacingService(deps: PacingServiceDeps) {
 
     /**
      * Asks for a group-creation slot: `now` records one at the current time; `later` reserves the
-     * next free slot (when pacing is on) unless `whenPaced` is `refuse`; `direct` when pacing is off
-     * and the instance is not backed off.
+     * next free slot (when pacing is on) when `whenPaced` is `queue`; `hold` reserves it when it
+     * comes within `holdMs`; `direct` when pacing is off and the instance is not backed off.
      */
-    reserveCreate(instanceId: string, p: PacingPolicy, whenPaced: WhenPaced): Promise<Reservation> {
+    reserveCreate(instanceId: string, p: PacingPolicy, whenPaced: WhenPaced, holdMs = 0): Promise<Reservation> {
       return locked(instanceId, async () => {
         const s = await state(instanceId);
         if (!p.enabled && s.backoffUntil <= now()) return { run: 'direct' };
@@ -124,9 +131,10 @@ export function createPacingService(deps: PacingServiceDeps) {
           await save(instanceId, { ...s, slots: [...s.slots, now()] });
           return { run: 'now' };
         }
-        if (whenPaced === 'refuse') return { run: 'refuse', at };
+        const because: PacedBecause = s.backoffUntil >= at ? 'backoff' : 'pace';
+        if (whenPaced === 'refuse' || (whenPaced === 'hold' && at - now() > holdMs)) return { run: 'refuse', at, because };
         await save(instanceId, { ...s, slots: p.enabled ? [...s.slots, at] : s.slots });
-        return { run: 'later', at };
+        return whenPaced === 'hold' ? { run: 'hold', at } : { run: 'later', at };
       });
     },
 
@@ -164,10 +172,12 @@ export function createPacingService(deps: PacingServiceDeps) {
 
     /**
      * Asks to add people: `now` (one batch, and the next batch is pushed back by a pause), `later`
-     * (at the next allowed time; always for more than one batch, `bulk`), `refuse` (paced and
-     * `whenPaced` is `refuse`), or `direct` when pacing is off and the instance is not backed off.
+     * (at the next allowed time; always for more than one batch, `bulk`), `hold` (one batch whose
+     * turn comes within `holdMs`: the turn is taken and the next batch pushed back after it),
+     * `refuse` (paced, and neither queued nor held), or `direct` when pacing is off and the instance
+     * is not backed off.
      */
-    reserveAddBatch(instanceId: string, p: PacingPolicy, whenPaced: WhenPaced, bulk: boolean): Promise<Reservation> {
+    reserveAddBatch(instanceId: string, p: PacingPolicy, whenPaced: WhenPaced, bulk: boolean, holdMs = 0): Promise<Reservation> {
       return locked(instanceId, async () => {
         const s = await state(instanceId);
         if (!p.enabled && s.backoffUntil <= now()) return { run: 'direct' };
@@ -176,7 +186,12 @@ export function createPacingService(deps: PacingServiceDeps) {
           await save(instanceId, { ...s, nextAddAt: now() + addPauseMs(p, random) });
           return { run: 'now' };
         }
-        if (whenPaced === 'refuse' && at > now()) return { run: 'refuse', at };
+        const because: PacedBecause = s.backoffUntil >= at ? 'backoff' : 'pace';
+        if (whenPaced === 'hold' && !bulk && at - now() <= holdMs) {
+          await save(instanceId, { ...s, nextAddAt: at + addPauseMs(p, random) });
+          return { run: 'hold', at };
+        }
+        if (whenPaced !== 'queue' && at > now()) return { run: 'refuse', at, because };
         return { run: 'later', at };
       });
     },

@@ -25,6 +25,10 @@ export interface BulkAddDeps {
   /** Where the `participants.add` step handler is registered. */
   operations: OperationService;
   now: () => number;
+  /** The hold limit of paced provider requests, ms (GROUPGATE_PACING_HOLD_SECONDS). */
+  pacingHoldMs?: number;
+  /** How a held request waits (tests pass a clock that advances itself). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Per-outcome counts. */
@@ -130,12 +134,16 @@ export function createBulkAdd(deps: BulkAddDeps) {
       const bulk = policy.enabled && refs.length > policy.addBatchSize;
       const progress = { done: 0, total: refs.length, counts: {} };
 
-      const decision = await pacing.reserveAddBatch(instanceId, policy, whenPaced, bulk);
+      const decision = await pacing.reserveAddBatch(instanceId, policy, whenPaced, bulk, runs.holdMs);
       switch (decision.run) {
         case 'direct':
           return runs.direct(instanceId, () => participants.add(instanceId, groupId, inputs, inviteOnPrivacyRefusal));
         case 'refuse':
-          throw runs.refusal('participant batch', decision.at);
+          throw runs.refusal('participant batch', decision.at, decision.because, whenPaced);
+        case 'hold':
+          await groups.stored(instanceId, groupId); // an unknown group is refused now, not after the wait
+          await runs.hold(decision.at);
+          return runs.runNow(instanceId, 'participants.add', input, whenPaced, progress, (r) => ({ outcomes: (r as { outcomes: Outcome[] }).outcomes }));
         case 'later':
           await groups.stored(instanceId, groupId); // an unknown group is refused now, not after the wait
           return runs.schedule(instanceId, 'participants.add', decision.at, input, progress);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import QRCode from 'qrcode';
 import { DomainError } from '../../core/common/errors.js';
 import type { Instance } from '../../core/instances/instance-model.js';
-import { GREEN_DEFAULT_SETTINGS, GREEN_SETTINGS_KEY, greenSettings, greenState, greenWid, type GreenSettings } from './wire-format.js';
+import { GREEN_DEFAULT_SETTINGS, GREEN_SETTINGS_KEY, GROUP_NOTIFICATIONS_SWITCH, greenSettings, greenState, greenWid, type GreenSettings } from './wire-format.js';
 import type { ApiServices } from '../../http/deps.js';
 import { instanceOf } from './auth.js';
 import { path } from './groups.js';
@@ -37,7 +37,16 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
     { schema: { tags, summary: 'Instance settings (Green API format)', params: Params, response: { 200: SettingsReply, ...errors(401, 403, 429) } } },
     async (request) => {
       const instance = await fresh(instanceOf(request));
-      return { wid: greenWid(instance), ...greenSettings(instance) };
+      const { [GROUP_NOTIFICATIONS_SWITCH]: groupNotifications, ...settings } = greenSettings(instance);
+      return {
+        wid: greenWid(instance),
+        countryInstance: '',
+        typeAccount: '',
+        ...settings,
+        sharedSession: 'no',
+        // groupgate's own extension: shown only once turned on, so a default instance answers exactly Green API's fields.
+        ...(groupNotifications === 'yes' ? { [GROUP_NOTIFICATIONS_SWITCH]: groupNotifications } : {}),
+      };
     },
   );
 

@@ -30,6 +30,8 @@ export function validationDetail(v: AjvError): string {
       return `${name} must be greater than or equal to ${String(p.limit)}`;
     case 'maximum':
       return `${name} must be less than or equal to ${String(p.limit)}`;
+    case 'minProperties':
+      return `${name} must have at least ${String(p.limit)} key`;
     case 'maxItems':
       return `${name} must contain less than or equal to ${String(p.limit)} items`;
     default:
@@ -58,11 +60,14 @@ export function greenStatus(err: DomainError): { status: number; message: string
     case 'instance_not_found':
       return { status: 403, message: 'Forbidden' };
     case 'not_found':
+      return { status: 404, message: err.message.startsWith('Not Found') ? err.message : 'Not Found' };
     case 'method_not_allowed':
       return { status: 404, message: 'Not Found' };
     case 'too_many_auth_failures':
-    case 'rate_limited':
       return { status: 429, message: 'Too Many Requests' };
+    case 'rate_limited':
+      // Pacing past the hold limit: say when the request may run and why (Retry-After says it too).
+      return { status: 429, message: `Too Many Requests: ${err.message}` };
     case 'payload_too_large':
       return { status: 413, message: 'Payload Too Large' };
     case 'instance_not_connected': {

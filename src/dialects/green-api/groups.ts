@@ -4,6 +4,7 @@
  */
 import { imageKind } from '../../core/groups/group-picture.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
@@ -105,15 +106,28 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
       }
       const groupInviteLink = (await groups.adminInviteLink(id, g)) ?? '';
       const owner = greenChatId(g.owner);
+      // Green API's documented order; the settings are the ones its UpdateGroupSettings page says to confirm here.
       return {
         groupId: g.id,
         owner,
         subject: g.name,
         creation: seconds(g.createdAt),
-        participants: g.participants.map((p) => ({ id: greenPerson(p), isAdmin: p.role !== 'member', isSuperAdmin: p.role === 'superadmin' })),
+        participants: g.participants.map((p) => ({
+          id: greenPerson(p),
+          ...(p.lid ? { lid: p.lid } : {}),
+          isAdmin: p.role !== 'member',
+          isSuperAdmin: p.role === 'superadmin',
+        })),
         subjectTime: g.subjectTime ? seconds(g.subjectTime) : seconds(g.createdAt),
         subjectOwner: g.subjectOwner ? greenChatId(g.subjectOwner) : owner,
         groupInviteLink,
+        ephemeralExpiration: g.settings.ephemeralSeconds ?? 0,
+        allowParticipantsEditGroupSettings: !g.settings.locked,
+        allowParticipantsSendMessages: !g.settings.announcement,
+        allowParticipantsAddMembers: g.settings.memberAddMode === 'all',
+        isCommunity: false,
+        isCommunityAnnounce: false,
+        size: g.participants.length,
       };
     },
   );
@@ -192,11 +206,28 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
 
   app.post(
     path('leaveGroup'),
-    { schema: { tags, summary: 'Leave a group', params: Params, body: GroupIdBody, response: { 200: flagBody('leaveGroup'), ...errors(400, 401, 403, 429) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Leave a group (an admin is answered {removeAdmin: true}, as Green API does)',
+        params: Params,
+        body: GroupIdBody,
+        response: {
+          200: Type.Union([flagBody('leaveGroup'), flagBody('removeAdmin')]),
+          ...errors(400, 401, 403, 429),
+        },
+      },
+    },
     async (request) => {
+      const id = idOf(request);
       const groupId = parseGroupId(request.body.groupId);
-      const { ok } = await flagged(async () => (await groups.leave(idOf(request), groupId), true));
-      return { leaveGroup: ok };
+      // Green API answers an admin leaving with `removeAdmin` instead of `leaveGroup`.
+      const wasAdmin = await groups.get(id, groupId).then(
+        (g) => g.myRole !== 'member',
+        () => false,
+      );
+      const { ok } = await flagged(async () => (await groups.leave(id, groupId), true));
+      return ok && wasAdmin ? { removeAdmin: true } : { leaveGroup: ok };
     },
   );
 
@@ -205,7 +236,7 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
     {
       schema: {
         tags,
-        summary: 'Set the group picture (multipart: groupId, file as JPEG)',
+        summary: 'Set the group picture (multipart: groupId, file as JPEG or PNG)',
         consumes: ['multipart/form-data'],
         params: Params,
         response: {
@@ -226,11 +257,18 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
       }
       if (rawGroupId === undefined) throw new DomainError('validation_failed', '"groupId" is required');
       const groupId = parseGroupId(rawGroupId);
-      if (!file || file.length === 0) throw new DomainError('validation_failed', '"file" is required and must not be empty');
-      if (imageKind(file) !== 'jpeg') throw new DomainError('unsupported_media_type', '"file" must be a JPEG image');
+      if (!file) throw new DomainError('validation_failed', '"file" is required');
+      // Green API's documented 400 answers for these two.
+      if (file.length === 0) throw greenReply(400, 'File is empty');
+      // Recognised by its bytes: the official v1 client labels every file image/jpeg, PNGs included.
+      if (!imageKind(file)) throw greenReply(400, 'Unsupported media type');
       const image = file;
       const { ok, code } = await flagged(async () => (await groups.setPicture(idOf(request), groupId, image), true));
-      return ok ? { setGroupPicture: true, urlAvatar: '', reason: '' } : { setGroupPicture: false, urlAvatar: null, reason: (code && REASONS[code]) ?? 'NOT_ENOUGH_RIGHTS' };
+      // groupgate hosts no pictures, so there is no URL to give: urlAvatar is "" on success.
+      return ok
+        ? { setGroupPicture: true, urlAvatar: '', reason: '' }
+        : // "Timed Out" is what Green API documents for a wrong groupId; not being an admin has no documented words.
+          { setGroupPicture: false, urlAvatar: null, reason: code === 'not_group_admin' ? 'NOT_ENOUGH_RIGHTS' : 'Timed Out' };
     },
   );
 };

@@ -69,6 +69,7 @@ export const GroupDataReply = Type.Union([
     participants: Type.Array(
       Type.Object({
         id: Type.String({ description: 'Participant chat id', examples: ['79001234568@c.us'] }),
+        lid: Type.Optional(Type.String({ description: "The participant's LID, when known", examples: ['123456789012345@lid'] })),
         isAdmin: Type.Boolean({ description: 'Admin (or creator)', examples: [false] }),
         isSuperAdmin: Type.Boolean({ description: 'Creator', examples: [false] }),
       }),
@@ -77,6 +78,13 @@ export const GroupDataReply = Type.Union([
     subjectTime: Type.Integer({ description: 'When the name was set, Unix seconds', examples: [1587737715] }),
     subjectOwner: Type.String({ description: 'Who set the name', examples: ['79001234567@c.us'] }),
     groupInviteLink: Type.String({ description: 'Invite link; "" when the instance is not an admin', examples: ['https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv'] }),
+    ephemeralExpiration: Type.Integer({ description: 'Disappearing messages, seconds (0 off)', examples: [0] }),
+    allowParticipantsEditGroupSettings: Type.Boolean({ description: 'Members may edit name, description and picture', examples: [false] }),
+    allowParticipantsSendMessages: Type.Boolean({ description: 'Members may send messages', examples: [true] }),
+    allowParticipantsAddMembers: Type.Boolean({ description: 'Members may add members', examples: [false] }),
+    isCommunity: Type.Boolean({ description: 'A community (never, here)', examples: [false] }),
+    isCommunityAnnounce: Type.Boolean({ description: "A community's announcement group (never, here)", examples: [false] }),
+    size: Type.Integer({ description: 'Number of participants', examples: [2] }),
   }),
   Type.String({ description: 'Error: item-not-found when the instance is not in the group', examples: ['Error: item-not-found'] }),
 ]);
@@ -88,11 +96,11 @@ const settingsFields = {
     Type.String({ maxLength: 2000, description: 'Webhook URL; "" = notifications go to the receiveNotification queue', examples: ['https://example.com/hook'] }),
   ),
   webhookUrlToken: Type.Optional(Type.String({ maxLength: 500, description: 'Sent as the Authorization header of webhooks', examples: ['Bearer s3cr3t'] })),
-  delaySendMessagesMilliseconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, description: 'Kept for compatibility', examples: [5000] })),
-  outgoingWebhook: yesNo('Kept for compatibility'),
+  delaySendMessagesMilliseconds: Type.Optional(Type.Integer({ minimum: 500, maximum: 86_400_000, description: 'Kept for compatibility (500..86400000)', examples: [5000] })),
+  outgoingWebhook: yesNo('outgoingMessageStatus notifications (failed ones are always sent)'),
   outgoingMessageWebhook: yesNo('Kept for compatibility'),
   outgoingAPIMessageWebhook: yesNo('outgoingAPIMessageReceived notifications'),
-  incomingWebhook: yesNo('incomingMessageReceived notifications (messages and group changes)'),
+  incomingWebhook: yesNo('incomingMessageReceived notifications'),
   stateWebhook: yesNo('stateInstanceChanged notifications'),
   deviceWebhook: yesNo('Kept for compatibility'),
   statusInstanceWebhook: yesNo('Kept for compatibility'),
@@ -107,10 +115,24 @@ const settingsFields = {
   enableMessagesHistory: yesNo('Kept for compatibility'),
 };
 
-export const SettingsBody = Type.Object(settingsFields);
+const deprecated = (example: string) => Type.Optional(Type.String({ description: 'Deprecated by Green API; accepted and ignored', examples: [example] }));
+
+export const SettingsBody = Type.Object(
+  {
+    ...settingsFields,
+    countryInstance: deprecated(''),
+    sharedSession: deprecated('no'),
+    groupgateGroupNotifications: yesNo('groupgate extension, off by default: group changes as incomingMessageReceived notificationMessages (see docs/green-api.md)'),
+  },
+  { minProperties: 1 },
+);
 export const SettingsReply = Type.Object({
   wid: Type.String({ description: "The instance's own chat id", examples: ['79001234567@c.us'] }),
+  countryInstance: Type.String({ description: 'Deprecated by Green API; ""', examples: [''] }),
+  typeAccount: Type.String({ description: 'Deprecated by Green API; ""', examples: [''] }),
   ...settingsFields,
+  sharedSession: Type.String({ description: 'Deprecated by Green API; "no"', examples: ['no'] }),
+  groupgateGroupNotifications: yesNo('groupgate extension; shown only when on'),
 });
 
 export const StateReply = Type.Object({

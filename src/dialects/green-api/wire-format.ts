@@ -71,18 +71,26 @@ export const GREEN_SWITCHES = [
 ] as const;
 export type GreenSwitch = (typeof GREEN_SWITCHES)[number];
 
-export type GreenSettings = { webhookUrl: string; webhookUrlToken: string; delaySendMessagesMilliseconds: number } & Record<GreenSwitch, 'yes' | 'no'>;
+/**
+ * groupgate's own opt-in switch (not a Green API setting): group changes as `notificationMessage`s.
+ * Green API sends no notification for group changes, so this is off unless setSettings turns it on.
+ */
+export const GROUP_NOTIFICATIONS_SWITCH = 'groupgateGroupNotifications';
 
-/** Defaults: every notification groupgate can produce is on, the rest off. */
+export type GreenSettings = { webhookUrl: string; webhookUrlToken: string; delaySendMessagesMilliseconds: number } & Record<GreenSwitch, 'yes' | 'no'> & {
+    [GROUP_NOTIFICATIONS_SWITCH]: 'yes' | 'no';
+  };
+
+/** Defaults, as Green API documents for a new instance: every switch off. */
 export const GREEN_DEFAULT_SETTINGS: GreenSettings = {
   webhookUrl: '',
   webhookUrlToken: '',
   delaySendMessagesMilliseconds: 5000,
-  outgoingWebhook: 'yes',
-  outgoingMessageWebhook: 'yes',
-  outgoingAPIMessageWebhook: 'yes',
-  incomingWebhook: 'yes',
-  stateWebhook: 'yes',
+  outgoingWebhook: 'no',
+  outgoingMessageWebhook: 'no',
+  outgoingAPIMessageWebhook: 'no',
+  incomingWebhook: 'no',
+  stateWebhook: 'no',
   deviceWebhook: 'no',
   statusInstanceWebhook: 'no',
   pollMessageWebhook: 'no',
@@ -94,6 +102,7 @@ export const GREEN_DEFAULT_SETTINGS: GreenSettings = {
   markIncomingMessagesReadedOnReply: 'no',
   keepOnlineStatus: 'no',
   enableMessagesHistory: 'no',
+  [GROUP_NOTIFICATIONS_SWITCH]: 'no',
 };
 
 /** The instance's Green API settings: what setSettings stored over the defaults. */
@@ -187,7 +196,11 @@ function groupNotification(instance: Instance, event: EventRecord): { type: stri
   }
 }
 
-const on = (settings: GreenSettings, key: GreenSwitch) => settings[key] === 'yes';
+const on = (settings: GreenSettings, key: GreenSwitch | typeof GROUP_NOTIFICATIONS_SWITCH) => settings[key] === 'yes';
+const text = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** Our message statuses in Green API's words (outgoingMessageStatus). */
+const OUTGOING_STATUS: Record<string, string> = { sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' };
 
 /** The messageData of a text or invite message; undefined for kinds Green API would not show. */
 function messageData(d: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -198,7 +211,8 @@ function messageData(d: Record<string, unknown>): Record<string, unknown> | unde
       groupInviteMessageData: {
         groupJid: invite.groupId ?? '',
         inviteCode: invite.code ?? '',
-        inviteExpiration: invite.expiration ? seconds(invite.expiration, invite.expiration) : 0,
+        // A string of Unix seconds, as the official v2 client types it.
+        inviteExpiration: String(invite.expiration ? seconds(invite.expiration, invite.expiration) : 0),
         groupName: invite.groupName ?? '',
         caption: typeof d.text === 'string' ? d.text : '',
         jpegThumbnail: '',
@@ -228,11 +242,14 @@ export function greenApiWebhookBody(instance: Instance, event: EventRecord): Rec
       if (!data) return null;
       const chatId = greenChatId(d.chatId as string);
       const sender = greenPerson(d.from as PersonLike) || chatId;
+      const senderName = text(d.senderName);
+      // chatName: the group's subject, or for a person the contact's name (their push name when that is all there is).
+      const chatName = text(d.chatName) || (chatId.endsWith('@g.us') ? '' : senderName);
       return {
         typeWebhook: 'incomingMessageReceived',
         ...base,
         idMessage: d.messageId,
-        senderData: { chatId, chatName: '', sender, senderName: '', senderContactName: '' },
+        senderData: { chatId, chatName, sender, senderName, senderContactName: '' },
         messageData: data,
       };
     }
@@ -244,12 +261,26 @@ export function greenApiWebhookBody(instance: Instance, event: EventRecord): Rec
         typeWebhook: 'outgoingAPIMessageReceived',
         ...base,
         idMessage: d.messageId,
-        senderData: { chatId: greenChatId(d.chatId as string), chatName: '', sender: greenWid(instance), senderName: '', senderContactName: '' },
+        senderData: { chatId: greenChatId(d.chatId as string), chatName: text(d.chatName), sender: greenWid(instance), senderName: '', senderContactName: '' },
         messageData: data,
       };
     }
+    case 'message.status': {
+      const status = OUTGOING_STATUS[String(d.status)];
+      if (!status) return null;
+      // Green API: `failed` (and `noAccount`) cannot be switched off; the others follow outgoingWebhook.
+      if (status !== 'failed' && !on(settings, 'outgoingWebhook')) return null;
+      return {
+        typeWebhook: 'outgoingMessageStatus',
+        chatId: greenChatId(d.chatId as string),
+        ...base,
+        idMessage: d.messageId,
+        status,
+        sendByApi: true,
+      };
+    }
     default: {
-      if (!event.type.startsWith('group.') || !on(settings, 'incomingWebhook')) return null;
+      if (!event.type.startsWith('group.') || !on(settings, GROUP_NOTIFICATIONS_SWITCH)) return null;
       const n = groupNotification(instance, event);
       if (!n) return null;
       const chatId = String(d.groupId ?? '');

@@ -24,6 +24,11 @@ export interface Dialect {
   apiRoutes?: FastifyPluginAsync;
   /** Drops the dialect's own rows of a deleted instance. */
   forgetInstance?(instanceId: string): Promise<void>;
+  /**
+   * Rewrites a request URL before routing, or answers undefined to leave it alone (e.g. a provider
+   * whose method names match whatever their case).
+   */
+  rewriteUrl?(url: string): string | undefined;
 }
 
 export interface DialectModule {

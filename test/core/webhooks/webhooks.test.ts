@@ -237,6 +237,8 @@ for (const db of kinds) {
       assert.equal(view.format, 'green-api');
       const again = await t.core.webhooks.upsertProviderSubscription(inst.id, 'green-api', { url: `${rx.url}?v=2`, token: 'tok-456' });
       assert.equal(again!.id, view.id, 'the same subscription is updated');
+      // Group changes are Green API notifications only through groupgate's opt-in extension.
+      await t.core.instances.putSetting(inst.id, 'greenApi', { groupgateGroupNotifications: 'yes' });
       await t.request({ method: 'POST', url: `/api/instances/${inst.id}/groups`, payload: { name: 'Green', participants: ['+15557774001'] } });
       await rx.waitFor((r) => r.length >= 1);
       assert.equal(rx.received[0]!.headers.authorization, 'Bearer tok-456');

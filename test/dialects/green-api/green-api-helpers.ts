@@ -1,6 +1,6 @@
 /** Helpers for the Green API dialect tests: call a method with an instance's path credentials. */
 import type { LightMyRequestResponse } from 'fastify';
-import { type createSandboxInstance, type TestApp } from '../../support/app.js';
+import { createUnpacedInstance, type createSandboxInstance, type TestApp } from '../../support/app.js';
 
 export type GreenInstance = Awaited<ReturnType<typeof createSandboxInstance>>;
 
@@ -49,4 +49,23 @@ export async function drain(t: TestApp, instance: GreenInstance, count: number):
     await green(t, instance, 'deleteNotification', { verb: 'DELETE', suffix: `/${item.receiptId}` });
   }
   return bodies;
+}
+
+/** Green API's notification switches, all on (a new Green API instance has them all off). */
+export const ALL_NOTIFICATIONS = { stateWebhook: 'yes', incomingWebhook: 'yes', outgoingWebhook: 'yes', outgoingAPIMessageWebhook: 'yes' } as const;
+
+/** Turns notifications on with setSettings (plus any other settings, e.g. the group-change extension). */
+export async function enableNotifications(t: TestApp, instance: { idInstance: string; token: string }, extra: Record<string, string> = {}): Promise<void> {
+  const res = await green(t, instance, 'setSettings', { payload: { ...ALL_NOTIFICATIONS, ...extra } });
+  if (res.statusCode !== 200) throw new Error(`setSettings: ${res.statusCode} ${res.body}`);
+}
+
+/**
+ * An unpaced sandbox instance with the queue tests' notifications on: state, incoming, sent by API,
+ * and group changes (groupgate's extension); message statuses (outgoingWebhook) stay off.
+ */
+export async function createNotifiedInstance(t: TestApp): Promise<GreenInstance> {
+  const instance = await createUnpacedInstance(t);
+  await enableNotifications(t, instance, { outgoingWebhook: 'no', groupgateGroupNotifications: 'yes' });
+  return instance;
 }

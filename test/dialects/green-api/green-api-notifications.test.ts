@@ -1,8 +1,8 @@
 /** Green API dialect: the receiveNotification / deleteNotification queue over the event log. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createUnpacedInstance, databaseKinds, manualClock, seedPrivacy, startTestApp, type TestApp } from '../../support/app.js';
-import { cus, drain, green, type GreenInstance } from './green-api-helpers.js';
+import { databaseKinds, manualClock, seedPrivacy, startTestApp, type TestApp } from '../../support/app.js';
+import { createNotifiedInstance, cus, drain, green, type GreenInstance } from './green-api-helpers.js';
 
 type Item = { receiptId: number; body: Record<string, unknown> };
 const receive = async (t: TestApp, i: GreenInstance, query?: string) => {
@@ -19,8 +19,8 @@ for (const db of await databaseKinds()) {
       const clock = manualClock();
       let t = await startTestApp({ db, now: clock.now });
       try {
-        const a = await createUnpacedInstance(t);
-        const b = await createUnpacedInstance(t);
+        const a = await createNotifiedInstance(t);
+        const b = await createNotifiedInstance(t);
         const ts = Math.floor(clock.now() / 1000);
         const first = await receive(t, a);
         assert.deepEqual(first, { receiptId: 1, body: { typeWebhook: 'stateInstanceChanged', instanceData: instanceData(a), timestamp: ts, stateInstance: 'authorized' } });
@@ -44,8 +44,8 @@ for (const db of await databaseKinds()) {
             messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'Hi B' } },
           },
         });
-        // Each send is followed in the log by its delivery receipt (seq 3 and 5; not a Green API
-        // notification), so 'Second' is receipt 4. Deleting out of order: 4 first, then 2; nothing is served twice.
+        // Each send is followed in the log by its delivery receipt (seq 3 and 5; outgoingWebhook is
+        // off here, so not a notification), so 'Second' is receipt 4. Deleting out of order: 4 first, then 2; nothing is served twice.
         assert.deepEqual((await del(t, a, 4)).json(), { result: true });
         assert.equal((await receive(t, a))?.receiptId, 2);
         assert.deepEqual((await del(t, a, 2)).json(), { result: true });
@@ -76,12 +76,12 @@ for (const db of await databaseKinds()) {
 }
 
 describe('Green API notification bodies', () => {
-  test('group changes arrive as notificationMessage in the group chat; invites as groupInviteMessage', async () => {
+  test("with groupgate's opt-in extension, group changes arrive as notificationMessage in the group chat; invites as groupInviteMessage", async () => {
     const t = await startTestApp();
     try {
-      const a = await createUnpacedInstance(t);
-      const b = await createUnpacedInstance(t);
-      const c = await createUnpacedInstance(t);
+      const a = await createNotifiedInstance(t);
+      const b = await createNotifiedInstance(t);
+      const c = await createNotifiedInstance(t);
       await seedPrivacy(t, c.phone, { registered: true, groupAddPrivacy: 'nobody' });
       await drain(t, a, 1);
       await drain(t, b, 1);
@@ -114,7 +114,10 @@ describe('Green API notification bodies', () => {
       assert.equal(data.groupJid, groupId);
       assert.equal(data.groupName, 'Team 2');
       assert.equal(typeof data.inviteCode, 'string');
-      assert.ok(Number.isInteger(data.inviteExpiration) && (data.inviteExpiration as number) > Date.now() / 1000);
+      // A string of Unix seconds, as the official v2 client types it.
+      assert.match(String(data.inviteExpiration), /^\d+$/);
+      assert.equal(typeof data.inviteExpiration, 'string');
+      assert.ok(Number(data.inviteExpiration) > Date.now() / 1000);
 
       const aq = await drain(t, a, 4);
       assert.deepEqual(
@@ -137,8 +140,8 @@ describe('Green API notification bodies', () => {
     const clock = manualClock();
     const t = await startTestApp({ now: clock.now });
     try {
-      const a = await createUnpacedInstance(t);
-      const b = await createUnpacedInstance(t);
+      const a = await createNotifiedInstance(t);
+      const b = await createNotifiedInstance(t);
       clock.advance(25 * 60 * 60 * 1000);
       await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'fresh' } });
       const item = await receive(t, a);
@@ -154,8 +157,8 @@ describe('Green API long poll', () => {
   test('a notification appended while the poll waits answers it at once', { timeout: 20_000 }, async () => {
     const t = await startTestApp();
     try {
-      const a = await createUnpacedInstance(t);
-      const b = await createUnpacedInstance(t);
+      const a = await createNotifiedInstance(t);
+      const b = await createNotifiedInstance(t);
       await drain(t, a, 1);
       // Latch: the poll has subscribed to the event log, i.e. it is waiting.
       let subscribed!: () => void;
@@ -181,8 +184,8 @@ describe('Green API long poll', () => {
   test('with a webhookUrl set the queue stays empty: null after receiveTimeout, and nothing replayed later', { timeout: 30_000 }, async () => {
     const t = await startTestApp();
     try {
-      const a = await createUnpacedInstance(t);
-      const b = await createUnpacedInstance(t);
+      const a = await createNotifiedInstance(t);
+      const b = await createNotifiedInstance(t);
       await green(t, a, 'setSettings', { payload: { webhookUrl: 'https://example.com/hook' } });
       const poll = green(t, a, 'receiveNotification', { query: 'receiveTimeout=5' });
       await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'by webhook' } });
@@ -202,7 +205,7 @@ describe('Green API long poll', () => {
   test('receiveTimeout outside 5..60 is a validation error', async () => {
     const t = await startTestApp();
     try {
-      const a = await createUnpacedInstance(t);
+      const a = await createNotifiedInstance(t);
       for (const v of ['4', '61', 'x']) {
         const res = await green(t, a, 'receiveNotification', { query: `receiveTimeout=${v}` });
         assert.equal(res.statusCode, 400, v);

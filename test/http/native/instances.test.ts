@@ -91,6 +91,8 @@ for (const db of await databaseKinds()) {
           key: null,
         });
         assert.equal(hook.statusCode, 200, hook.body);
+        // Green API notifications are off on a new instance: switch one on so the queue has a row.
+        await t.request({ method: 'POST', url: `/waInstance${b.idInstance}/setSettings/${b.token}`, payload: { stateWebhook: 'yes' }, key: null });
         const note = await t.request({ method: 'GET', url: `/waInstance${b.idInstance}/receiveNotification/${b.token}`, key: null });
         assert.equal(note.statusCode, 200);
         await t.request({ method: 'DELETE', url: `/waInstance${b.idInstance}/deleteNotification/${b.token}/${note.json().receiptId}`, key: null });
