@@ -111,7 +111,13 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   await app.register(
     async (api) => {
       api.addHook('onRequest', requireKey(services.access, services.limiter));
-      installIdempotency(api as unknown as FastifyInstance, { records: services.idempotency, now: services.now, retentionHours: core.config.idempotencyRetentionHours });
+      installIdempotency(api as unknown as FastifyInstance, {
+        records: services.idempotency,
+        now: services.now,
+        retentionHours: core.config.idempotencyRetentionHours,
+        holder: core.nodeId,
+        crashPoint: core.crashPoint,
+      });
       await api.register(instanceRoutes, services);
       await api.register(linkingRoutes, services);
       await api.register(keyRoutes, services);

@@ -88,6 +88,10 @@ export interface Container {
   operationsQueue: OperationQueue;
   /** Idempotency-Key records of the native API. */
   idempotency: IdempotencyRepository;
+  /** This process: the owner of its operation leases and idempotency leases. */
+  nodeId: string;
+  /** Test-only crash points (`GROUPGATE_TEST_CRASH_AT` under NODE_ENV=test); a no-op otherwise. */
+  crashPoint: (name: string) => void;
   /** Webhook subscriptions and deliveries (`upsertProviderSubscription` for the dialects, `lag()` for metrics). */
   webhooks: WebhookService;
   /** The background webhook delivery worker. */
@@ -149,13 +153,15 @@ export async function createContainer(config: Config, logger: Logger, options: C
 
   // Paced operations on the embedded queue: stored in the app database, run in this process.
   const operationStorage = createOperationStorage(database.db);
+  const nodeId = `node-${shortId('', 8)}`;
+  const crashPoint = crashPointFromEnv();
   const operationsQueue = createEmbeddedQueue({
     storage: operationStorage,
     now,
     timer: realTimer,
     logger: logger.child({ component: 'operations' }),
-    owner: `node-${shortId('', 8)}`,
-    crashPoint: crashPointFromEnv(),
+    owner: nodeId,
+    crashPoint,
   });
   const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
   const operations = createOperationService({ queue: operationsQueue, store, events, instances, now });
@@ -231,6 +237,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
     paced,
     operationsQueue,
     idempotency,
+    nodeId,
+    crashPoint,
     webhooks,
     webhookWorker,
     retention,
@@ -238,6 +246,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
     generatedAdminKey: generated,
     start: async () => {
       await instances.startAll();
+      // One node: whatever a previous process held is not in progress any more (as the queue takes over its operations).
+      await idempotency.abandonOthers(nodeId);
       await paced.start();
       await webhookWorker.start();
       retention.start();

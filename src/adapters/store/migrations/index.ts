@@ -7,6 +7,7 @@ import * as m005 from './005-green-api.js';
 import * as m006 from './006-two-chat.js';
 import * as m007 from './007-webhooks-throughput.js';
 import * as m008 from './008-indexes.js';
+import * as m009 from './009-hardening.js';
 
 /**
  * Every migration, in order. Numbered files, the same for SQLite and PostgreSQL, applied at start-up.
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '006-two-chat': m006,
   '007-webhooks-throughput': m007,
   '008-indexes': m008,
+  '009-hardening': m009,
 };
