@@ -2,6 +2,7 @@
  * The groupgate HTTP application: one Fastify instance with the native API, the provider dialects,
  * health probes and the OpenAPI document, over a wired Container. `server.ts` only starts it.
  */
+import type { Server as HttpServer } from 'node:http';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,6 +11,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.js';
+import { trustProxySetting } from './config.js';
 import { requireKey } from './http/auth.js';
 import { createUrlRedactor, requestSerializer } from './http/redact.js';
 import { installIdempotency } from './http/idempotency.js';
@@ -59,11 +61,15 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     bodyLimit: core.config.bodyLimitBytes,
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    // Explicit timeouts: a slow client cannot hold a connection forever.
+    // Explicit limits (see the README): a slow or half-open client cannot hold a connection for long.
     connectionTimeout: 0,
-    requestTimeout: 120_000,
-    keepAliveTimeout: 72_000,
+    requestTimeout: core.config.requestTimeoutMs,
+    keepAliveTimeout: core.config.keepAliveTimeoutMs,
+    trustProxy: trustProxySetting(core.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const server = app.server as unknown as HttpServer;
+  server.headersTimeout = core.config.headersTimeoutMs;
+  server.maxConnections = core.config.maxConnections;
 
   const bodyAjv = makeAjv(false);
   const otherAjv = makeAjv(true);

@@ -22,50 +22,48 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Slows down guessing: after `limit` failed authentications from one address within a minute,
- * that address gets 429 until the minute is over.
+ * Failed-authentication limiting. A valid credential is always accepted: the limiter is consulted
+ * only once a credential was refused, so a flood of bad keys never locks out a good one (not even
+ * when every client shares one address behind a proxy). Failures are counted per client address
+ * (the real one behind a proxy when GROUPGATE_TRUST_PROXY says which proxies to trust): after
+ * `limit` failures within a minute, that address's further failures are answered 429 with
+ * Retry-After until the minute is over, which makes guessing slow and noisy without ever refusing
+ * someone who holds a key.
  */
 export function createAuthFailureLimiter(limit: number, now: () => number = Date.now) {
   const failures = new Map<string, { count: number; resetAt: number }>();
   return {
-    /** Seconds to wait when the address is blocked, else 0. */
-    blockedFor(ip: string): number {
-      const entry = failures.get(ip);
-      if (!entry) return 0;
+    /** Counts a failure from `ip`; answers the seconds to wait when the address is over the limit, else 0. */
+    fail(ip: string): number {
       const t = now();
-      if (t >= entry.resetAt) {
-        failures.delete(ip);
-        return 0;
-      }
-      return entry.count >= limit ? Math.ceil((entry.resetAt - t) / 1000) : 0;
-    },
-    fail(ip: string): void {
-      const t = now();
-      const entry = failures.get(ip);
+      let entry = failures.get(ip);
       if (!entry || t >= entry.resetAt) {
-        if (failures.size > 100_000) failures.clear();
-        failures.set(ip, { count: 1, resetAt: t + 60_000 });
-      } else entry.count++;
+        // Bounded memory: a flood from many addresses drops the oldest windows first.
+        if (failures.size >= 100_000) failures.delete(failures.keys().next().value!);
+        failures.delete(ip);
+        entry = { count: 0, resetAt: t + 60_000 };
+        failures.set(ip, entry);
+      }
+      entry.count++;
+      return entry.count > limit ? Math.max(1, Math.ceil((entry.resetAt - t) / 1000)) : 0;
     },
   };
 }
 
 export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;
 
-/** Resolves the caller from a presented secret, counting failures per address. */
+/** The 429 for an address over the failure limit. */
+export const tooManyFailures = (seconds: number) =>
+  new DomainError('too_many_auth_failures', 'too many failed authentications from this address; try again later', undefined, seconds);
+
+/** Resolves the caller from a presented secret; a refused secret counts toward the address's failure limit. */
 export async function authenticateSecret(access: AccessService, limiter: AuthFailureLimiter, request: FastifyRequest, secret: string | undefined): Promise<Principal> {
-  const wait = limiter.blockedFor(request.ip);
-  if (wait > 0) throw new DomainError('too_many_auth_failures', 'too many failed authentications from this address; try again later', undefined, wait);
-  if (!secret) {
-    limiter.fail(request.ip);
-    throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-Api-Key');
-  }
-  const principal = await access.authenticate(secret);
-  if (!principal) {
-    limiter.fail(request.ip);
-    throw new DomainError('unauthorized', 'invalid API key');
-  }
-  return principal;
+  const principal = secret ? await access.authenticate(secret) : undefined;
+  if (principal) return principal;
+  const wait = limiter.fail(request.ip);
+  if (wait > 0) throw tooManyFailures(wait);
+  if (!secret) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-Api-Key');
+  throw new DomainError('unauthorized', 'invalid API key');
 }
 
 /** A preHandler that requires a valid key on the native API. */
