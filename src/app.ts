@@ -17,7 +17,7 @@ import { createUrlRedactor, requestSerializer } from './http/redact.js';
 import { installIdempotency } from './http/idempotency.js';
 import { operationRoutes } from './http/native/operations.js';
 import { pacingRoutes } from './http/native/pacing.js';
-import { frameworkErrors, installErrorHandling, rejectNul } from './http/errors.js';
+import { frameworkErrors, installErrorHandling, rejectMultipartWithoutBoundary, rejectNul } from './http/errors.js';
 import { installMetrics } from './http/metrics.js';
 import { groupRoutes } from './http/native/groups.js';
 import { instanceRoutes } from './http/native/instances.js';
@@ -83,9 +83,10 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installErrorHandling(app, redactUrl);
+  installErrorHandling(app);
   installMetrics(app as unknown as FastifyInstance, { services: core.api, metricsToken: core.config.metricsToken });
   app.addHook('preValidation', rejectNul);
+  app.addHook('preValidation', rejectMultipartWithoutBoundary);
 
   await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
   for (const type of ['image/jpeg', 'image/png']) {
