@@ -12,7 +12,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.js';
 import { trustProxySetting } from './config.js';
-import { requireKey } from './http/auth.js';
+import { closeReadsOnRevocation, requireKey } from './http/auth.js';
 import { createUrlRedactor, requestSerializer } from './http/redact.js';
 import { installIdempotency } from './http/idempotency.js';
 import { operationRoutes } from './http/native/operations.js';
@@ -85,6 +85,7 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   });
   installErrorHandling(app);
   installMetrics(app as unknown as FastifyInstance, { services: core.api, metricsToken: core.config.metricsToken });
+  closeReadsOnRevocation(app as unknown as FastifyInstance, core.api.access);
   app.addHook('preValidation', rejectNul);
   app.addHook('preValidation', rejectMultipartWithoutBoundary);
 

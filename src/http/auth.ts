@@ -1,10 +1,13 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessService, Principal } from '../core/access/access-service.js';
 import { DomainError } from '../core/common/errors.js';
+import { hashSecret } from '../core/common/ids.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The hash of the secret this request authenticated with (its reads end when that secret is revoked). */
+    credentialHash?: string;
   }
 }
 
@@ -59,7 +62,10 @@ export const tooManyFailures = (seconds: number) =>
 /** Resolves the caller from a presented secret; a refused secret counts toward the address's failure limit. */
 export async function authenticateSecret(access: AccessService, limiter: AuthFailureLimiter, request: FastifyRequest, secret: string | undefined): Promise<Principal> {
   const principal = secret ? await access.authenticate(secret) : undefined;
-  if (principal) return principal;
+  if (principal) {
+    request.credentialHash = hashSecret(secret!);
+    return principal;
+  }
   const wait = limiter.fail(request.ip);
   if (wait > 0) throw tooManyFailures(wait);
   if (!secret) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-Api-Key');
@@ -92,4 +98,36 @@ export function requireInstance(access: AccessService, request: FastifyRequest, 
   if (!access.canAccess(principalOf(request), instanceId)) {
     throw new DomainError('instance_not_found', `no such instance: ${instanceId}`);
   }
+}
+
+/**
+ * Ends open reads when their credential is revoked: an event stream or a long poll opened with a
+ * key or token that is then rotated or deleted is closed at once, not left receiving events. Reads
+ * (GET) only: a write in flight finishes and answers.
+ */
+export function closeReadsOnRevocation(app: FastifyInstance, access: Pick<AccessService, 'onRevoked'>): void {
+  const open = new Map<string, Set<FastifyRequest>>();
+  const cleanups = new WeakMap<FastifyRequest, () => void>();
+  app.addHook('preHandler', async (request) => {
+    const hash = request.credentialHash;
+    const socket = request.raw.socket;
+    if (request.method !== 'GET' || !hash || !socket) return;
+    let set = open.get(hash);
+    if (!set) open.set(hash, (set = new Set()));
+    set.add(request);
+    const cleanup = () => {
+      socket.off('close', cleanup);
+      set.delete(request);
+      if (set.size === 0 && open.get(hash) === set) open.delete(hash);
+    };
+    socket.once('close', cleanup);
+    cleanups.set(request, cleanup);
+  });
+  app.addHook('onResponse', async (request) => cleanups.get(request)?.());
+  const unsubscribe = access.onRevoked((hash) => {
+    const set = open.get(hash);
+    if (!set) return;
+    for (const request of [...set]) request.raw.socket?.destroy();
+  });
+  app.addHook('onClose', async () => unsubscribe());
 }

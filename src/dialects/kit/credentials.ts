@@ -4,6 +4,7 @@
  * its provider's refusals; tokens are checked on their hash in constant time by the access service.
  */
 import type { FastifyRequest } from 'fastify';
+import { hashSecret } from '../../core/common/ids.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import type { ApiServices } from '../../http/deps.js';
 
@@ -50,5 +51,6 @@ export async function instanceFromPath(
   if (!instance) throw failed(deps, request, refusals.unknownInstance());
   const principal = token ? await deps.access.authenticate(token) : undefined;
   if (principal?.kind !== 'instance' || principal.instanceId !== instance.id) throw failed(deps, request, refusals.wrongToken());
+  request.credentialHash = hashSecret(token!);
   return instance;
 }
