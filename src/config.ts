@@ -36,7 +36,8 @@ export const ConfigSchema = Type.Object({
   requestTimeoutMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'GROUPGATE_REQUEST_TIMEOUT_MS' }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'GROUPGATE_KEEP_ALIVE_TIMEOUT_MS' }),
   maxConnections: Type.Integer({ minimum: 1, default: 1024, description: 'GROUPGATE_MAX_CONNECTIONS' }),
-  masterKey: Type.Optional(Type.String({ minLength: 32, description: 'GROUPGATE_MASTER_KEY' })),
+  masterKey: Type.Optional(Type.String({ minLength: 32, description: 'GROUPGATE_MASTER_KEY (unset: a key generated into <dataDir>/master.key)' })),
+  masterKeyPrevious: Type.Optional(Type.String({ description: 'GROUPGATE_MASTER_KEY_PREVIOUS: keys being rotated out, comma-separated' })),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -64,6 +65,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   keepAliveTimeoutMs: 'GROUPGATE_KEEP_ALIVE_TIMEOUT_MS',
   maxConnections: 'GROUPGATE_MAX_CONNECTIONS',
   masterKey: 'GROUPGATE_MASTER_KEY',
+  masterKeyPrevious: 'GROUPGATE_MASTER_KEY_PREVIOUS',
 };
 
 export class ConfigError extends Error {}

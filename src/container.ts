@@ -46,6 +46,7 @@ import { createWebhookService, type WebhookService } from './core/webhooks/webho
 import { crashPointFromEnv } from './adapters/queue/crash-points.js';
 import { createEmbeddedQueue, realTimer } from './adapters/queue/embedded-queue.js';
 import { createIdempotencyRepository } from './adapters/store/kysely/idempotency.js';
+import { createSecretBox, masterKey, resealSecrets } from './adapters/store/secret-box.js';
 import { createOperationStorage, createPacingStateRepository } from './adapters/store/kysely/operations.js';
 import { createWebhookRepository } from './adapters/store/kysely/webhooks.js';
 import { createWebhookTransport } from './adapters/webhooks/webhook-sender.js';
@@ -123,6 +124,17 @@ export async function createContainer(config: Config, logger: Logger, options: C
     schema: options.databaseSchema,
     sqliteFile: options.sqliteFile,
   });
+  // Secrets the server reads back are sealed under the master key; what an earlier key (or no key) sealed is sealed again now.
+  const master = masterKey({ configured: config.masterKey, dataDir: config.dataDir });
+  const box = createSecretBox(
+    master.key,
+    (config.masterKeyPrevious ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  );
+  const resealed = await resealSecrets(database.db, box);
+  if (resealed > 0) logger.info({ resealed }, 'stored secrets sealed under the current master key');
   const modules = dialectModules(config);
   const store = createKyselyStore(database.db);
   const events = createEventLog({ store, now });
@@ -138,7 +150,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const engines: Partial<Record<'sandbox' | 'baileys', EngineFactory>> = {
     sandbox: createSandboxEngineFactory(sandbox),
     baileys: createBaileysEngineFactory({
-      auth: createBaileysAuthRepository(database.db),
+      auth: createBaileysAuthRepository(database.db, box),
       logger: logger.child({ component: 'baileys' }),
       knownGroupIds: (id) => store.groups.listIds(id),
     }),
@@ -171,7 +183,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const idempotency = createIdempotencyRepository(database.db);
 
   // Webhooks: durable signed delivery from the event log, with the dialects' body formats.
-  const webhookRepo = createWebhookRepository(database.db);
+  const webhookRepo = createWebhookRepository(database.db, box);
   const allowPrivate = () => webhookAllowPrivate(config);
   const transport = createWebhookTransport({ allowPrivate, now });
   const webhooks = createWebhookService({ repo: webhookRepo, store, access, allowPrivate, transport, now });

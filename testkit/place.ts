@@ -75,6 +75,8 @@ export async function bootOnPlace(place: Place, options: BootOptions): Promise<{
       sandboxGroupCreateLimitPerHour: 0,
       // Test and benchmark webhook receivers listen on loopback, which a real server refuses by default.
       webhookAllowPrivate: true,
+      // A PostgreSQL place has no data folder of its own for a generated master key file.
+      ...(place.db === 'postgres' ? { masterKey: 'testkit-master-key-for-postgres-places-0123456789' } : {}),
       ...options.config,
     },
   );
