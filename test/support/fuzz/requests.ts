@@ -310,15 +310,13 @@ export function requestsFor(route: RouteSpec, fx: Fixtures): fc.Arbitrary<FuzzRe
   // Multipart without a boundary: refused with a 4xx before any part is read.
   if (hasBody(route.method)) {
     arbs.push(
-      fc
-        .constantFrom('multipart/form-data', 'multipart/form-data; charset=utf-8', 'multipart/mixed', 'multipart/form-data; boundary=')
-        .map((type) =>
-          req('multipart-no-boundary', {
-            headers: { ...auth, 'content-type': type },
-            payload: '--x\r\ncontent-disposition: form-data; name="file"\r\n\r\nabc\r\n--x--',
-            strict: true,
-          }),
-        ),
+      fc.constantFrom('multipart/form-data', 'multipart/form-data; charset=utf-8', 'multipart/mixed', 'multipart/form-data; boundary=').map((type) =>
+        req('multipart-no-boundary', {
+          headers: { ...auth, 'content-type': type },
+          payload: '--x\r\ncontent-disposition: form-data; name="file"\r\n\r\nabc\r\n--x--',
+          strict: true,
+        }),
+      ),
     );
   }
 
