@@ -37,7 +37,8 @@ describe('crash safety (SIGKILL)', () => {
         opIds.push(res.body.operation.id);
       }
     }
-    const c1Op = (await api(s, 'GET', `/api/instances/${inst.id}/operations?kind=group.create&status=succeeded`)).body.operations[0].id;
+    // The oldest succeeded creation is c1's (under load, c2 may already have run too).
+    const c1Op = (await api(s, 'GET', `/api/instances/${inst.id}/operations?kind=group.create&status=succeeded`)).body.operations.at(-1).id;
     opIds.unshift(c1Op);
     s.proc.kill('SIGKILL');
     await s.exited;
