@@ -2,6 +2,7 @@
  * The groupgate HTTP application: one Fastify instance with the native API, the provider dialects,
  * health probes and the OpenAPI document, over a wired Container. `server.ts` only starts it.
  */
+import type { Server as HttpServer } from 'node:http';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,12 +11,13 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from './container.js';
-import { requireKey } from './http/auth.js';
+import { trustProxySetting } from './config.js';
+import { closeReadsOnRevocation, requireKey } from './http/auth.js';
 import { createUrlRedactor, requestSerializer } from './http/redact.js';
 import { installIdempotency } from './http/idempotency.js';
 import { operationRoutes } from './http/native/operations.js';
 import { pacingRoutes } from './http/native/pacing.js';
-import { frameworkErrors, installErrorHandling, rejectNul } from './http/errors.js';
+import { frameworkErrors, installErrorHandling, rejectMultipartWithoutBoundary, rejectNul } from './http/errors.js';
 import { installMetrics } from './http/metrics.js';
 import { groupRoutes } from './http/native/groups.js';
 import { instanceRoutes } from './http/native/instances.js';
@@ -68,12 +70,16 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     bodyLimit: core.config.bodyLimitBytes,
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    // Explicit timeouts: a slow client cannot hold a connection forever.
+    // Explicit limits (see the README): a slow or half-open client cannot hold a connection for long.
     connectionTimeout: 0,
     // A paced provider request may be held for its turn (GROUPGATE_PACING_HOLD_SECONDS) before it runs.
-    requestTimeout: Math.max(120_000, (core.config.pacingHoldSeconds + 60) * 1000),
-    keepAliveTimeout: 72_000,
+    requestTimeout: Math.max(core.config.requestTimeoutMs, (core.config.pacingHoldSeconds + 60) * 1000),
+    keepAliveTimeout: core.config.keepAliveTimeoutMs,
+    trustProxy: trustProxySetting(core.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const server = app.server as unknown as HttpServer;
+  server.headersTimeout = core.config.headersTimeoutMs;
+  server.maxConnections = core.config.maxConnections;
 
   const bodyAjv = makeAjv(false);
   const otherAjv = makeAjv(true);
@@ -87,9 +93,11 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  installErrorHandling(app, redactUrl);
+  installErrorHandling(app);
   installMetrics(app as unknown as FastifyInstance, { services: core.api, metricsToken: core.config.metricsToken });
+  closeReadsOnRevocation(app as unknown as FastifyInstance, core.api.access);
   app.addHook('preValidation', rejectNul);
+  app.addHook('preValidation', rejectMultipartWithoutBoundary);
 
   await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
   for (const type of ['image/jpeg', 'image/png']) {
@@ -121,7 +129,13 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   await app.register(
     async (api) => {
       api.addHook('onRequest', requireKey(services.access, services.limiter));
-      installIdempotency(api as unknown as FastifyInstance, { records: services.idempotency, now: services.now, retentionHours: core.config.idempotencyRetentionHours });
+      installIdempotency(api as unknown as FastifyInstance, {
+        records: services.idempotency,
+        now: services.now,
+        retentionHours: core.config.idempotencyRetentionHours,
+        holder: core.nodeId,
+        crashPoint: core.crashPoint,
+      });
       await api.register(instanceRoutes, services);
       await api.register(linkingRoutes, services);
       await api.register(keyRoutes, services);

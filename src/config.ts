@@ -22,7 +22,7 @@ export const ConfigSchema = Type.Object({
     description: 'GROUPGATE_SANDBOX_GROUP_CREATE_LIMIT_PER_HOUR (0 = no limit)',
   }),
   webhookRetryBaseMs: Type.Integer({ minimum: 1, default: 1000, description: 'GROUPGATE_WEBHOOK_RETRY_BASE_MS' }),
-  webhookAllowPrivate: Type.Optional(Type.Boolean({ description: 'GROUPGATE_WEBHOOK_ALLOW_PRIVATE (default: true only when host is 127.0.0.1)' })),
+  webhookAllowPrivate: Type.Boolean({ default: false, description: 'GROUPGATE_WEBHOOK_ALLOW_PRIVATE (development only: lets webhooks reach private and loopback addresses)' }),
   metricsToken: Type.Optional(Type.String({ minLength: 16, description: 'GROUPGATE_METRICS_TOKEN' })),
   eventRetentionDays: Type.Number({ minimum: 0, default: 7, description: 'GROUPGATE_EVENT_RETENTION_DAYS' }),
   deliveryRetentionDays: Type.Number({ minimum: 0, default: 7, description: 'GROUPGATE_DELIVERY_RETENTION_DAYS' }),
@@ -35,6 +35,15 @@ export const ConfigSchema = Type.Object({
     default: 120,
     description: 'GROUPGATE_PACING_HOLD_SECONDS: how long a paced provider-dialect request waits for its turn before it is refused',
   }),
+  trustProxy: Type.Optional(
+    Type.String({ description: 'GROUPGATE_TRUST_PROXY: the proxies whose X-Forwarded-For is believed (true, or the addresses/CIDRs of the proxies, comma-separated)' }),
+  ),
+  headersTimeoutMs: Type.Integer({ minimum: 1000, default: 15_000, description: 'GROUPGATE_HEADERS_TIMEOUT_MS' }),
+  requestTimeoutMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'GROUPGATE_REQUEST_TIMEOUT_MS' }),
+  keepAliveTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'GROUPGATE_KEEP_ALIVE_TIMEOUT_MS' }),
+  maxConnections: Type.Integer({ minimum: 1, default: 1024, description: 'GROUPGATE_MAX_CONNECTIONS' }),
+  masterKey: Type.Optional(Type.String({ minLength: 32, description: 'GROUPGATE_MASTER_KEY (unset: a key generated into <dataDir>/master.key)' })),
+  masterKeyPrevious: Type.Optional(Type.String({ description: 'GROUPGATE_MASTER_KEY_PREVIOUS: keys being rotated out, comma-separated' })),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -57,6 +66,13 @@ const ENV_NAMES: Record<keyof Config, string> = {
   authFailureLimitPerMinute: 'GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE',
   bodyLimitBytes: 'GROUPGATE_BODY_LIMIT_BYTES',
   pacingHoldSeconds: 'GROUPGATE_PACING_HOLD_SECONDS',
+  trustProxy: 'GROUPGATE_TRUST_PROXY',
+  headersTimeoutMs: 'GROUPGATE_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'GROUPGATE_REQUEST_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'GROUPGATE_KEEP_ALIVE_TIMEOUT_MS',
+  maxConnections: 'GROUPGATE_MAX_CONNECTIONS',
+  masterKey: 'GROUPGATE_MASTER_KEY',
+  masterKeyPrevious: 'GROUPGATE_MASTER_KEY_PREVIOUS',
 };
 
 export class ConfigError extends Error {}
@@ -90,7 +106,18 @@ export function describeConfig(): string[] {
   });
 }
 
-/** Whether webhooks may target private and loopback addresses. */
+/** Whether webhooks may target private and loopback addresses: only when explicitly allowed, whatever the bind address. */
 export function webhookAllowPrivate(config: Config): boolean {
-  return config.webhookAllowPrivate ?? (config.host === '127.0.0.1' || config.host === 'localhost' || config.host === '::1');
+  return config.webhookAllowPrivate;
+}
+
+/** Fastify's `trustProxy` from GROUPGATE_TRUST_PROXY: `true` (any), or the proxies' addresses/CIDRs; unset trusts no proxy. */
+export function trustProxySetting(config: Config): boolean | string[] {
+  const raw = config.trustProxy?.trim();
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -47,6 +47,7 @@ import { createWebhookService, type WebhookService } from './core/webhooks/webho
 import { crashPointFromEnv } from './adapters/queue/crash-points.js';
 import { createEmbeddedQueue, realTimer } from './adapters/queue/embedded-queue.js';
 import { createIdempotencyRepository } from './adapters/store/kysely/idempotency.js';
+import { createSecretBox, masterKey, resealSecrets } from './adapters/store/secret-box.js';
 import { createOperationStorage, createPacingStateRepository } from './adapters/store/kysely/operations.js';
 import { createWebhookRepository } from './adapters/store/kysely/webhooks.js';
 import { createWebhookTransport } from './adapters/webhooks/webhook-sender.js';
@@ -93,6 +94,10 @@ export interface Container {
   operationsQueue: OperationQueue;
   /** Idempotency-Key records of the native API. */
   idempotency: IdempotencyRepository;
+  /** This process: the owner of its operation leases and idempotency leases. */
+  nodeId: string;
+  /** Test-only crash points (`GROUPGATE_TEST_CRASH_AT` under NODE_ENV=test); a no-op otherwise. */
+  crashPoint: (name: string) => void;
   /** Webhook subscriptions and deliveries (`upsertProviderSubscription` for the dialects, `lag()` for metrics). */
   webhooks: WebhookService;
   /** The background webhook delivery worker. */
@@ -124,6 +129,17 @@ export async function createContainer(config: Config, logger: Logger, options: C
     schema: options.databaseSchema,
     sqliteFile: options.sqliteFile,
   });
+  // Secrets the server reads back are sealed under the master key; what an earlier key (or no key) sealed is sealed again now.
+  const master = masterKey({ configured: config.masterKey, dataDir: config.dataDir });
+  const box = createSecretBox(
+    master.key,
+    (config.masterKeyPrevious ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  );
+  const resealed = await resealSecrets(database.db, box);
+  if (resealed > 0) logger.info({ resealed }, 'stored secrets sealed under the current master key');
   const modules = dialectModules(config);
   const tables = <T>() => database.db as unknown as Kysely<T>;
   const store = createKyselyStore(database.db);
@@ -140,7 +156,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const engines: Partial<Record<'sandbox' | 'baileys', EngineFactory>> = {
     sandbox: createSandboxEngineFactory(sandbox),
     baileys: createBaileysEngineFactory({
-      auth: createBaileysAuthRepository(database.db),
+      auth: createBaileysAuthRepository(database.db, box),
       logger: logger.child({ component: 'baileys' }),
       knownGroupIds: (id) => store.groups.listIds(id),
     }),
@@ -155,13 +171,15 @@ export async function createContainer(config: Config, logger: Logger, options: C
 
   // Paced operations on the embedded queue: stored in the app database, run in this process.
   const operationStorage = createOperationStorage(database.db);
+  const nodeId = `node-${shortId('', 8)}`;
+  const crashPoint = crashPointFromEnv();
   const operationsQueue = createEmbeddedQueue({
     storage: operationStorage,
     now,
     timer: realTimer,
     logger: logger.child({ component: 'operations' }),
-    owner: `node-${shortId('', 8)}`,
-    crashPoint: crashPointFromEnv(),
+    owner: nodeId,
+    crashPoint,
   });
   const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
   const operations = createOperationService({ queue: operationsQueue, store, events, instances, now });
@@ -172,7 +190,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const idempotency = createIdempotencyRepository(database.db);
 
   // Webhooks: durable signed delivery from the event log, with the dialects' body formats.
-  const webhookRepo = createWebhookRepository(database.db);
+  const webhookRepo = createWebhookRepository(database.db, box);
   const allowPrivate = () => webhookAllowPrivate(config);
   const transport = createWebhookTransport({ allowPrivate, now });
   const webhooks = createWebhookService({ repo: webhookRepo, store, access, allowPrivate, transport, now });
@@ -238,6 +256,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
     paced,
     operationsQueue,
     idempotency,
+    nodeId,
+    crashPoint,
     webhooks,
     webhookWorker,
     retention,
@@ -245,6 +265,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
     generatedAdminKey: generated,
     start: async () => {
       await instances.startAll();
+      // One node: whatever a previous process held is not in progress any more (as the queue takes over its operations).
+      await idempotency.abandonOthers(nodeId);
       await paced.start();
       await webhookWorker.start();
       retention.start();

@@ -59,7 +59,7 @@ export async function postgresAnswers(url: string, timeoutMs: number): Promise<b
 
 export interface BootOptions {
   logger: Logger;
-  /** Settings over the place's own (data dir or database URL) and a lifted sandbox group-creation limit. */
+  /** Settings over the place's own (data dir or database URL), a lifted sandbox group-creation limit and loopback webhook receivers allowed. */
   config?: Partial<Config>;
   now?: () => number;
   /** How a held paced request waits (a manual clock advances itself). */
@@ -75,6 +75,10 @@ export async function bootOnPlace(place: Place, options: BootOptions): Promise<{
       dataDir: place.dir ?? tmpdir(),
       ...(place.db === 'postgres' ? { databaseUrl: place.pgUrl } : {}),
       sandboxGroupCreateLimitPerHour: 0,
+      // Test and benchmark webhook receivers listen on loopback, which a real server refuses by default.
+      webhookAllowPrivate: true,
+      // A PostgreSQL place has no data folder of its own for a generated master key file.
+      ...(place.db === 'postgres' ? { masterKey: 'testkit-master-key-for-postgres-places-0123456789' } : {}),
       ...options.config,
     },
   );

@@ -1,10 +1,13 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessService, Principal } from '../core/access/access-service.js';
 import { DomainError } from '../core/common/errors.js';
+import { hashSecret } from '../core/common/ids.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The hash of the secret this request authenticated with (its reads end when that secret is revoked). */
+    credentialHash?: string;
   }
 }
 
@@ -22,50 +25,51 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Slows down guessing: after `limit` failed authentications from one address within a minute,
- * that address gets 429 until the minute is over.
+ * Failed-authentication limiting. A valid credential is always accepted: the limiter is consulted
+ * only once a credential was refused, so a flood of bad keys never locks out a good one (not even
+ * when every client shares one address behind a proxy). Failures are counted per client address
+ * (the real one behind a proxy when GROUPGATE_TRUST_PROXY says which proxies to trust): after
+ * `limit` failures within a minute, that address's further failures are answered 429 with
+ * Retry-After until the minute is over, which makes guessing slow and noisy without ever refusing
+ * someone who holds a key.
  */
 export function createAuthFailureLimiter(limit: number, now: () => number = Date.now) {
   const failures = new Map<string, { count: number; resetAt: number }>();
   return {
-    /** Seconds to wait when the address is blocked, else 0. */
-    blockedFor(ip: string): number {
-      const entry = failures.get(ip);
-      if (!entry) return 0;
+    /** Counts a failure from `ip`; answers the seconds to wait when the address is over the limit, else 0. */
+    fail(ip: string): number {
       const t = now();
-      if (t >= entry.resetAt) {
-        failures.delete(ip);
-        return 0;
-      }
-      return entry.count >= limit ? Math.ceil((entry.resetAt - t) / 1000) : 0;
-    },
-    fail(ip: string): void {
-      const t = now();
-      const entry = failures.get(ip);
+      let entry = failures.get(ip);
       if (!entry || t >= entry.resetAt) {
-        if (failures.size > 100_000) failures.clear();
-        failures.set(ip, { count: 1, resetAt: t + 60_000 });
-      } else entry.count++;
+        // Bounded memory: a flood from many addresses drops the oldest windows first.
+        if (failures.size >= 100_000) failures.delete(failures.keys().next().value!);
+        failures.delete(ip);
+        entry = { count: 0, resetAt: t + 60_000 };
+        failures.set(ip, entry);
+      }
+      entry.count++;
+      return entry.count > limit ? Math.max(1, Math.ceil((entry.resetAt - t) / 1000)) : 0;
     },
   };
 }
 
 export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;
 
-/** Resolves the caller from a presented secret, counting failures per address. */
+/** The 429 for an address over the failure limit. */
+export const tooManyFailures = (seconds: number) =>
+  new DomainError('too_many_auth_failures', 'too many failed authentications from this address; try again later', undefined, seconds);
+
+/** Resolves the caller from a presented secret; a refused secret counts toward the address's failure limit. */
 export async function authenticateSecret(access: AccessService, limiter: AuthFailureLimiter, request: FastifyRequest, secret: string | undefined): Promise<Principal> {
-  const wait = limiter.blockedFor(request.ip);
-  if (wait > 0) throw new DomainError('too_many_auth_failures', 'too many failed authentications from this address; try again later', undefined, wait);
-  if (!secret) {
-    limiter.fail(request.ip);
-    throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-Api-Key');
+  const principal = secret ? await access.authenticate(secret) : undefined;
+  if (principal) {
+    request.credentialHash = hashSecret(secret!);
+    return principal;
   }
-  const principal = await access.authenticate(secret);
-  if (!principal) {
-    limiter.fail(request.ip);
-    throw new DomainError('unauthorized', 'invalid API key');
-  }
-  return principal;
+  const wait = limiter.fail(request.ip);
+  if (wait > 0) throw tooManyFailures(wait);
+  if (!secret) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-Api-Key');
+  throw new DomainError('unauthorized', 'invalid API key');
 }
 
 /** A preHandler that requires a valid key on the native API. */
@@ -94,4 +98,36 @@ export function requireInstance(access: AccessService, request: FastifyRequest, 
   if (!access.canAccess(principalOf(request), instanceId)) {
     throw new DomainError('instance_not_found', `no such instance: ${instanceId}`);
   }
+}
+
+/**
+ * Ends open reads when their credential is revoked: an event stream or a long poll opened with a
+ * key or token that is then rotated or deleted is closed at once, not left receiving events. Reads
+ * (GET) only: a write in flight finishes and answers.
+ */
+export function closeReadsOnRevocation(app: FastifyInstance, access: Pick<AccessService, 'onRevoked'>): void {
+  const open = new Map<string, Set<FastifyRequest>>();
+  const cleanups = new WeakMap<FastifyRequest, () => void>();
+  app.addHook('preHandler', async (request) => {
+    const hash = request.credentialHash;
+    const socket = request.raw.socket;
+    if (request.method !== 'GET' || !hash || !socket) return;
+    let set = open.get(hash);
+    if (!set) open.set(hash, (set = new Set()));
+    set.add(request);
+    const cleanup = () => {
+      socket.off('close', cleanup);
+      set.delete(request);
+      if (set.size === 0 && open.get(hash) === set) open.delete(hash);
+    };
+    socket.once('close', cleanup);
+    cleanups.set(request, cleanup);
+  });
+  app.addHook('onResponse', async (request) => cleanups.get(request)?.());
+  const unsubscribe = access.onRevoked((hash) => {
+    const set = open.get(hash);
+    if (!set) return;
+    for (const request of [...set]) request.raw.socket?.destroy();
+  });
+  app.addHook('onClose', async () => unsubscribe());
 }

@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../core/common/errors.js';
-import type { UrlRedactor } from './redact.js';
 
 /** HTTP status of each domain error code on the native API. Dialects keep their own tables. */
 export const NATIVE_STATUS: Record<ErrorCode, number> = {
@@ -109,14 +108,15 @@ export function toDomainError(err: unknown): { error: DomainError; status: numbe
 }
 
 /** Installs the error and not-found handlers that answer every failure in the native envelope. */
-export function installErrorHandling(app: FastifyInstance, redactUrl: UrlRedactor): void {
+export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const { error, status } = toDomainError(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     return sendDomainError(reply, error, status);
   });
+  // The path is not echoed: clients put secrets in paths, and a 404 body is often logged by whoever receives it.
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(404).send(errorBody(request.id, 'not_found', `no route ${request.method} ${redactUrl(request.url).split('?')[0]}`)),
+    reply.code(404).send(errorBody(request.id, 'not_found', `no route for ${request.method} at this path; the API is described at /docs`)),
   );
 }
 
@@ -145,6 +145,14 @@ export function containsNul(value: unknown): boolean {
 export async function rejectNul(request: FastifyRequest): Promise<void> {
   if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
     throw new DomainError('validation_failed', 'the request contains a NUL (U+0000) character');
+  }
+}
+
+/** A preValidation hook: a multipart body must name its boundary (else the parser fails deep inside a route). */
+export async function rejectMultipartWithoutBoundary(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type'];
+  if (typeof type === 'string' && /^\s*multipart\//i.test(type) && !/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(type)) {
+    throw new DomainError('validation_failed', 'a multipart body needs a boundary: Content-Type: multipart/form-data; boundary=...');
   }
 }
 

@@ -8,7 +8,14 @@
  * - Same key, different request: 422 `idempotency_key_reused`.
  * - Same key while the first request is still running: 409 `idempotency_in_progress` with
  *   Retry-After: 1 (the second request does not wait; retrying it later gets the stored response).
+ *   "Running" is a lease its process renews while it lives: when that process dies (a crash), the
+ *   lease ends and the next retry takes the key over.
+ * - A request that starts an operation stores its request key with the operation, in the same
+ *   write: a retry after a crash (no stored response) follows that operation to its outcome and
+ *   never starts a second one.
  * - Responses that invite a retry (429 and 5xx) are not stored: the key is released.
+ * - Stored responses never hold a secret (API keys, tokens, webhook secrets: shown once). A replay
+ *   answers the resource with each secret replaced by `[withheld]` and `Idempotent-Secrets-Withheld: true`.
  * Records live in the database, so replays survive restarts.
  */
 import { createHash } from 'node:crypto';
@@ -20,14 +27,46 @@ import { principalOf } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { scope: string; key: string };
+    idempotency?: { scope: string; key: string; requestKey: string };
   }
 }
 
 const METHODS = new Set(['POST', 'PATCH', 'DELETE']);
-/** A request holding a key longer than this (the server's request timeout, plus slack) is presumed lost. */
-const LOCK_MS = 130_000;
+/** The lease of a key held by a running request; its process renews it every third of this while it lives. */
+export const IDEMPOTENCY_LEASE_MS = 15_000;
 const REPLAYED_HEADERS = ['content-type', 'location'];
+/** What groupgate's secrets look like: API keys, instance tokens, webhook signing secrets. */
+const SECRET_VALUE = /^(?:gg_|ggi_|whsec_)[A-Za-z0-9_\-+/=]{16,}$/;
+/** Fields that hold a client-chosen secret. */
+const SECRET_FIELDS = new Set(['secret', 'webhookUrlToken', 'apiTokenInstance']);
+export const WITHHELD = '[withheld]';
+
+/** The JSON body with every secret replaced by `[withheld]`; `withheld` tells whether any was. */
+export function withholdSecrets(body: string): { body: string; withheld: boolean } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { body, withheld: false };
+  }
+  let withheld = false;
+  const walk = (value: unknown, field?: string): unknown => {
+    if (typeof value === 'string' && (SECRET_VALUE.test(value) || (field !== undefined && SECRET_FIELDS.has(field) && value !== ''))) {
+      withheld = true;
+      return WITHHELD;
+    }
+    if (Array.isArray(value)) return value.map((v) => walk(v));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  const out = walk(parsed);
+  return withheld ? { body: JSON.stringify(out), withheld } : { body, withheld };
+}
+
+/** The request key a route passes to a paced service (`PacedOptions.requestKey`): set when the request carries an Idempotency-Key. */
+export function requestKeyOf(request: FastifyRequest): string | undefined {
+  return request.idempotency?.requestKey;
+}
 
 /** The scope of a key: who sent it. */
 export function idempotencyScope(principal: Principal): string {
@@ -62,12 +101,21 @@ export interface IdempotencyOptions {
   records: IdempotencyRepository;
   now: () => number;
   retentionHours: number;
+  /** This process (its leases are renewed while it lives). */
+  holder: string;
+  /** Test-only crash points (`idempotency.before-record`: the answer is ready, its record not yet written). */
+  crashPoint?: (name: string) => void;
 }
 
 /** Installs the Idempotency-Key hooks on a scope whose routes authenticate in `onRequest`. */
 export function installIdempotency(scope: FastifyInstance, options: IdempotencyOptions): void {
-  const { records, now } = options;
+  const { records, now, holder } = options;
   const retentionMs = options.retentionHours * 3_600_000;
+  const renewal = setInterval(() => {
+    records.renew(holder, now() + IDEMPOTENCY_LEASE_MS).catch((err: unknown) => scope.log.warn({ err }, 'renewing idempotency leases failed'));
+  }, IDEMPOTENCY_LEASE_MS / 3);
+  renewal.unref();
+  scope.addHook('onClose', async () => clearInterval(renewal));
 
   scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!METHODS.has(request.method)) return;
@@ -80,9 +128,10 @@ export function installIdempotency(scope: FastifyInstance, options: IdempotencyO
     const scopeId = idempotencyScope(principalOf(request));
     const fingerprint = requestFingerprint(request.method, request.url, request.body);
     const t = now();
-    const claim = await records.claim({ scope: scopeId, key, fingerprint, lockedUntil: t + LOCK_MS, expiresAt: t + retentionMs }, t);
+    const claim = await records.claim({ scope: scopeId, key, fingerprint, holder, lockedUntil: t + IDEMPOTENCY_LEASE_MS, expiresAt: t + retentionMs }, t);
     if (claim.claimed) {
-      request.idempotency = { scope: scopeId, key };
+      const requestKey = createHash('sha256').update(`${scopeId}\n${key}\n${fingerprint}\n${claim.expiresAt}`).digest('hex');
+      request.idempotency = { scope: scopeId, key, requestKey };
       return;
     }
     const existing = claim.existing;
@@ -111,7 +160,10 @@ export function installIdempotency(scope: FastifyInstance, options: IdempotencyO
       const value = reply.getHeader(name);
       if (value !== undefined) headers[name] = String(value);
     }
-    await records.complete(held.scope, held.key, { status, headers, body: payload });
+    options.crashPoint?.('idempotency.before-record');
+    const kept = withholdSecrets(payload);
+    if (kept.withheld) headers['idempotent-secrets-withheld'] = 'true';
+    await records.complete(held.scope, held.key, { status, headers, body: kept.body });
     return payload;
   });
 }

@@ -38,7 +38,7 @@ function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>
 /** Installs the request metrics hooks and the `GET /metrics` route on the root app. */
 /** What the metrics endpoint reads, and the optional token that may scrape it besides the admin key. */
 export interface MetricsDeps {
-  services: Pick<ApiServices, 'access' | 'instances' | 'stats' | 'webhooks'>;
+  services: Pick<ApiServices, 'access' | 'instances' | 'stats' | 'webhooks' | 'limiter'>;
   metricsToken?: string;
 }
 
@@ -117,6 +117,14 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
     const token = deps.metricsToken;
     const allowed = !!secret && ((token !== undefined && secretEquals(secret, token)) || (await isAdmin(core, secret)));
     if (!allowed) {
+      // Counted like every refused credential: an address guessing the metrics token is slowed down too.
+      const wait = core.limiter.fail(request.ip);
+      if (wait > 0) {
+        return reply
+          .code(429)
+          .header('retry-after', String(wait))
+          .send(errorBody(request.id, 'too_many_auth_failures', 'too many failed authentications from this address; try again later'));
+      }
       return reply.code(401).send(errorBody(request.id, 'unauthorized', 'send the admin key or GROUPGATE_METRICS_TOKEN as Authorization: Bearer <token>'));
     }
     const text = await registry.metrics();

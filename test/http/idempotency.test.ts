@@ -71,7 +71,7 @@ for (const db of await databaseKinds()) {
     test('a request still in progress keeps the key; a lost one frees it after the lock', async () => {
       const scope = 'admin:root';
       const t0 = clock.now();
-      await t.core.idempotency.claim({ scope, key: 'key-held', fingerprint: 'x', lockedUntil: t0 + 130_000, expiresAt: t0 + 86_400_000 }, t0);
+      await t.core.idempotency.claim({ scope, key: 'key-held', fingerprint: 'x', holder: 'node-elsewhere', lockedUntil: t0 + 130_000, expiresAt: t0 + 86_400_000 }, t0);
       const held = await t.request({ method: 'PATCH', url: `/api/instances/${inst.id}/pacing`, payload: { enabled: false }, headers: { 'idempotency-key': 'key-held' } });
       assert.equal(held.statusCode, 422, 'another fingerprint is a reuse even while in progress');
       clock.advance(131_000);
@@ -99,6 +99,25 @@ for (const db of await databaseKinds()) {
       assert.equal((await create('key-bad', 'Fine')).statusCode, 201, 'a body that failed validation did not hold the key');
       const invalid = await create('bad key with spaces', 'x');
       assert.equal(invalid.statusCode, 400);
+    });
+
+    test('a stored answer never holds a secret: the replay withholds it and says so', async () => {
+      const post = () => t.request({ method: 'POST', url: '/api/keys', payload: { name: 'shown once' }, headers: { 'idempotency-key': 'key-secret' } });
+      const first = await post();
+      assert.equal(first.statusCode, 201);
+      const secret = first.json().key as string;
+      assert.match(secret, /^gg_/);
+      const replay = await post();
+      assert.equal(replay.statusCode, 201);
+      assert.equal(replay.headers['idempotent-replayed'], 'true');
+      assert.equal(replay.headers['idempotent-secrets-withheld'], 'true');
+      assert.equal(replay.json().key, '[withheld]');
+      assert.equal(replay.json().id, first.json().id);
+      const rows = await t.core.database.db.selectFrom('idempotency_keys').select('response_body').execute();
+      assert.ok(
+        rows.every((r) => !(r.response_body ?? '').includes(secret)),
+        'no stored answer contains the secret',
+      );
     });
 
     test('a replayed 202 carries the Location of its operation', async () => {

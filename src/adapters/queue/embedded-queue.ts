@@ -231,6 +231,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
       return record;
     },
     get: (id) => storage.get(id),
+    findByRequestKey: (requestKey) => storage.byRequestKey(requestKey),
     list: (instanceId, query) => storage.list(instanceId, query),
     async cancel(id) {
       if (await storage.cancel(id, now())) return storage.get(id);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -46,15 +46,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 function openSqlite(options: DatabaseOptions): DatabaseHandle {
   let file = options.sqliteFile;
   if (!file) {
-    mkdirSync(options.dataDir, { recursive: true });
+    // Owner-only: the folder holds the database (device keys, secrets) and the master key file.
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(options.dataDir, 0o700);
     file = join(options.dataDir, 'groupgate.db');
   }
+  const created = file !== ':memory:' && !existsSync(file);
+  if (created) closeSync(openSync(file, 'a', 0o600));
   const sqlite = new Database(file);
   // WAL lets readers run beside the writer; synchronous=NORMAL is durable across a process crash
   // (the WAL is fsynced at checkpoints), and may lose the last transactions only on power loss.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  if (file !== ':memory:') {
+    // The database and its WAL side files are readable by the owner only, whatever the umask.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,

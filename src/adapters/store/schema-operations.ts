@@ -27,6 +27,8 @@ export interface OperationsTable {
   updated_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The client request that started it (a hash over its Idempotency-Key); unique (migration 009). */
+  request_key: string | null;
 }
 
 export interface PacingStateTable {
@@ -44,8 +46,10 @@ export interface IdempotencyKeysTable {
   fingerprint: string;
   /** in_progress | done */
   state: string;
-  /** While in_progress: after this time the request is presumed lost and the key may be taken over. */
+  /** While in_progress: the lease; after this time the request is presumed lost and the key may be taken over. */
   locked_until: string;
+  /** The process holding an in_progress record (its lease is renewed while that process lives). */
+  holder: string | null;
   response_status: number | null;
   response_headers: string | null;
   response_body: string | null;

@@ -35,6 +35,7 @@ export interface PostResult {
 }
 
 class RefusedAddress extends Error {}
+class TimedOut extends Error {}
 
 /**
  * Keep-alive agents, one per (protocol, resolver, policy). A pooled socket is safe to reuse: it was
@@ -96,8 +97,8 @@ export async function postJson(url: URL, body: string, headers: Record<string, s
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       agent: agentFor(url.protocol, options.resolver ?? systemResolver, options.allowPrivate),
     });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = () => req.destroy(new Error('aborted: the server is shutting down'));
+    const timer = setTimeout(() => req.destroy(new TimedOut(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = () => req.destroy(new TimedOut('aborted: the server is shutting down'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     req.on('response', (res) => {
       let bytesRead = 0;
@@ -115,7 +116,9 @@ export async function postJson(url: URL, body: string, headers: Record<string, s
       res.on('close', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const text = err instanceof RefusedAddress ? err.message : err.code ? `${err.code}: ${err.message}` : err.message;
+      // Node's messages name the address connected to ("connect ECONNREFUSED 10.0.0.5:5432"): a
+      // tenant must not learn what a name resolves to, so only the error code is reported.
+      const text = err instanceof RefusedAddress || err instanceof TimedOut ? err.message : err.code ? `connection failed: ${err.code}` : 'connection failed';
       finish({ statusCode: null, error: text, bytesRead: 0 });
     });
     req.end(body);

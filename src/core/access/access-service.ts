@@ -33,8 +33,14 @@ export interface AccessService {
   listKeys(): Promise<ApiKeyView[]>;
   rotateKey(id: string): Promise<ApiKeyView & { key: string }>;
   deleteKey(id: string): Promise<void>;
-  /** Drops cached lookups for a secret hash (after rotation or deletion elsewhere). */
+  /** Drops cached lookups for a secret hash (after rotation or deletion elsewhere) and announces it revoked. */
   forget(hash: string): void;
+  /**
+   * Calls `listener` with the hash of every secret revoked (a key rotated or deleted, an instance
+   * token rotated or its instance deleted), at once, so whatever it holds open can end. Returns the
+   * unsubscribe function.
+   */
+  onRevoked(listener: (hash: string) => void): () => void;
 }
 
 /** Creates the access service: admin key, API keys and instance tokens. */
@@ -45,6 +51,11 @@ export function createAccessService(deps: { store: Store }): AccessService {
   // dropped at once when a key or token is rotated or deleted.
   const cache = new Map<string, Principal | null>();
   const CACHE_MAX = 10_000;
+  const revokedListeners = new Set<(hash: string) => void>();
+  const revoked = (hash: string) => {
+    cache.delete(hash);
+    for (const listener of [...revokedListeners]) listener(hash);
+  };
 
   const view = (k: ApiKey): ApiKeyView => ({ id: k.id, name: k.name, instances: k.instances, createdAt: k.createdAt });
 
@@ -140,7 +151,7 @@ export function createAccessService(deps: { store: Store }): AccessService {
       if (!key) throw new DomainError('key_not_found', `no such key: ${id}`);
       const secret = newSecret('gg_');
       await store.keys.updateHash(id, hashSecret(secret));
-      cache.delete(key.keyHash);
+      revoked(key.keyHash);
       return { ...view(key), key: secret };
     },
 
@@ -148,11 +159,16 @@ export function createAccessService(deps: { store: Store }): AccessService {
       const key = await store.keys.get(id);
       if (!key) throw new DomainError('key_not_found', `no such key: ${id}`);
       await store.keys.delete(id);
-      cache.delete(key.keyHash);
+      revoked(key.keyHash);
     },
 
     forget(hash) {
-      cache.delete(hash);
+      revoked(hash);
+    },
+
+    onRevoked(listener) {
+      revokedListeners.add(listener);
+      return () => revokedListeners.delete(listener);
     },
   };
 }

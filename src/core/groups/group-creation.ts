@@ -182,10 +182,16 @@ export function createGroupCreation(deps: GroupCreationDeps) {
       const whenPaced = runs.whenPaced(options, policy);
       const stored = { ...input } as unknown as Record<string, unknown>;
       const progress = { done: 0, total: 1 };
+      const asCreated = (r: unknown) => r as CreatedGroup;
+      // A retry of a request that already started its creation follows that one: never a second group.
+      const resumed = await runs.resume(options.requestKey, asCreated);
+      if (resumed) return resumed;
 
       const decision = await pacing.reserveCreate(instanceId, policy, whenPaced, runs.holdMs);
       switch (decision.run) {
         case 'direct':
+          // With an Idempotency-Key the creation is stored first even when unpaced, so a crash mid-call is reconciled, not repeated.
+          if (options.requestKey) return runs.runNow(instanceId, 'group.create', stored, 'refuse', progress, asCreated, options.requestKey);
           return runs.direct(instanceId, async () => {
             const { instance: connected, session } = await instances.session(instanceId);
             return createOnEngine(connected, session, input, refs);
@@ -193,13 +199,13 @@ export function createGroupCreation(deps: GroupCreationDeps) {
         case 'refuse':
           throw runs.refusal('group creation', decision.at, decision.because, whenPaced);
         case 'later':
-          return runs.schedule(instanceId, 'group.create', decision.at, stored, progress);
+          return runs.schedule(instanceId, 'group.create', decision.at, stored, progress, options.requestKey);
         case 'hold':
           // The turn is reserved: wait for it inside the request, then run as if it had come now.
           await runs.hold(decision.at);
-          return runs.runNow(instanceId, 'group.create', stored, whenPaced, progress, (r) => r as CreatedGroup);
+          return runs.runNow(instanceId, 'group.create', stored, whenPaced, progress, asCreated, options.requestKey);
         case 'now':
-          return runs.runNow(instanceId, 'group.create', stored, whenPaced, progress, (r) => r as CreatedGroup);
+          return runs.runNow(instanceId, 'group.create', stored, whenPaced, progress, asCreated, options.requestKey);
       }
     },
   };

@@ -45,6 +45,8 @@ export interface Operation {
   updatedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** The client request that started it (from its Idempotency-Key), when it carried one. */
+  requestKey?: string | null;
 }
 
 export const isFinal = (status: OperationStatus) => status === 'succeeded' || status === 'failed' || status === 'cancelled';

@@ -4,9 +4,10 @@
  * it now through the queue (stored first, so a crash mid-call is reconciled on the next start) and
  * turn its end into the request's answer. In a step: the common answer to an engine refusal.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, isDomainError, type ErrorCode } from '../common/errors.js';
 import { ulid } from '../common/ids.js';
-import type { Operation, OperationError, OperationKind, OperationProgress } from './operation-model.js';
+import { isFinal, type Operation, type OperationError, type OperationKind, type OperationProgress } from './operation-model.js';
 import { operationView, type OperationView } from './operation-view.js';
 import type { PacedBecause, PacingPolicy, PacingService, WhenPaced } from '../pacing/pacing-service.js';
 import type { OperationQueue, OperationRun, OperationStep } from '../ports/operation-queue.js';
@@ -21,6 +22,12 @@ export interface PacedOptions {
    * than an error it was never written for.
    */
   whenPaced: WhenPaced | 'instance';
+  /**
+   * Identifies one client request across its retries (from its Idempotency-Key): stored with the
+   * operation it starts, in the same write, so a retry after a crash follows that operation instead
+   * of starting another.
+   */
+  requestKey?: string;
 }
 export type PacedResult<T> = { status: 'done'; value: T } | { status: 'scheduled'; operation: OperationView };
 
@@ -36,6 +43,9 @@ export const toOperationError = (err: DomainError): OperationError => ({
   ...(err.details !== undefined ? { details: err.details } : {}),
   ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
 });
+
+/** How long a retried request waits for the operation its first attempt started inside the request. */
+export const FOLLOW_MS = 20_000;
 
 /** True for the first step of an operation that runs inside the request that made it. */
 export const isInline = (op: Operation) => op.checkpoint.inline === true && op.attempts <= 1;
@@ -62,6 +72,16 @@ export function createPacedRuns(deps: PacedRunsDeps) {
   const sleep = deps.sleep ?? timerSleep;
   const newId = () => `op_${ulid(now()).toLowerCase()}`;
   const secondsUntil = (t: number) => Math.max(1, Math.ceil((t - now()) / 1000));
+
+  /** An operation after a step, as the request's answer: its result, its error thrown, or scheduled. */
+  function settle<T>(op: Operation, value: (result: unknown) => T): PacedResult<T> {
+    if (op.status === 'succeeded') return { status: 'done', value: value(op.result) };
+    if (op.status === 'failed' && op.error) {
+      const e = op.error as Operation['error'] & { retryAfterSeconds?: number };
+      throw new DomainError(e!.code as ErrorCode, e!.message, e!.details, e!.retryAfterSeconds);
+    }
+    return { status: 'scheduled', operation: operationView(op) };
+  }
 
   return {
     /** What to do when paced, for this request and policy. */
@@ -109,9 +129,36 @@ export function createPacedRuns(deps: PacedRunsDeps) {
     },
 
     /** Stores an operation to run at `runAt`; answers it as scheduled. */
-    async schedule<T>(instanceId: string, kind: OperationKind, runAt: number, input: Record<string, unknown>, progress: OperationProgress): Promise<PacedResult<T>> {
-      const op = await queue.enqueue({ id: newId(), instanceId, kind, runAt, input, progress });
+    async schedule<T>(
+      instanceId: string,
+      kind: OperationKind,
+      runAt: number,
+      input: Record<string, unknown>,
+      progress: OperationProgress,
+      requestKey?: string,
+    ): Promise<PacedResult<T>> {
+      const op = await queue.enqueue({ id: newId(), instanceId, kind, runAt, input, progress, requestKey });
       return { status: 'scheduled', operation: operationView(op) };
+    },
+
+    /**
+     * The operation an earlier attempt of this request started (same `requestKey`), answered as that
+     * attempt would have been: one that began inside the request is waited for (up to `FOLLOW_MS`)
+     * while it runs or is due; a scheduled one is answered as scheduled. Undefined when there is none.
+     */
+    async resume<T>(requestKey: string | undefined, value: (result: unknown) => T): Promise<PacedResult<T> | undefined> {
+      if (!requestKey) return undefined;
+      let op = await queue.findByRequestKey(requestKey);
+      if (!op) return undefined;
+      // One that was scheduled was answered as accepted: so is its retry, whatever became of it since.
+      if (op.checkpoint.inline !== true) return { status: 'scheduled', operation: operationView(op) };
+      const deadline = Date.now() + FOLLOW_MS;
+      queue.wake();
+      while (!isFinal(op.status) && (op.status === 'running' || op.runAt <= now() + 1000) && Date.now() < deadline) {
+        await sleep(50);
+        op = (await queue.get(op.id)) ?? op;
+      }
+      return settle(op, value);
     },
 
     /**
@@ -125,14 +172,10 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       whenPaced: WhenPaced,
       progress: OperationProgress,
       value: (result: unknown) => T,
+      requestKey?: string,
     ): Promise<PacedResult<T>> {
-      const op = await queue.runNow({ id: newId(), instanceId, kind, runAt: now(), input, checkpoint: { inline: true, whenPaced }, progress });
-      if (op.status === 'succeeded') return { status: 'done', value: value(op.result) };
-      if (op.status === 'failed' && op.error) {
-        const e = op.error as Operation['error'] & { retryAfterSeconds?: number };
-        throw new DomainError(e!.code as ErrorCode, e!.message, e!.details, e!.retryAfterSeconds);
-      }
-      return { status: 'scheduled', operation: operationView(op) };
+      const op = await queue.runNow({ id: newId(), instanceId, kind, runAt: now(), input, checkpoint: { inline: true, whenPaced }, progress, requestKey });
+      return settle(op, value);
     },
 
     /** The common answer to an engine refusal in a step: back off on 429, wait for a reconnection, else fail. */

@@ -133,6 +133,10 @@ export function createBulkAdd(deps: BulkAddDeps) {
       const input = { groupId, participants: refs.map((r) => r.input), ...(inviteOnPrivacyRefusal !== undefined ? { inviteOnPrivacyRefusal } : {}) };
       const bulk = policy.enabled && refs.length > policy.addBatchSize;
       const progress = { done: 0, total: refs.length, counts: {} };
+      const asAdded = (r: unknown) => ({ outcomes: (r as { outcomes: Outcome[] }).outcomes });
+      // A retry of a request that already started its operation follows that one.
+      const resumed = await runs.resume(options.requestKey, asAdded);
+      if (resumed) return resumed;
 
       const decision = await pacing.reserveAddBatch(instanceId, policy, whenPaced, bulk, runs.holdMs);
       switch (decision.run) {
@@ -143,12 +147,12 @@ export function createBulkAdd(deps: BulkAddDeps) {
         case 'hold':
           await groups.stored(instanceId, groupId); // an unknown group is refused now, not after the wait
           await runs.hold(decision.at);
-          return runs.runNow(instanceId, 'participants.add', input, whenPaced, progress, (r) => ({ outcomes: (r as { outcomes: Outcome[] }).outcomes }));
+          return runs.runNow(instanceId, 'participants.add', input, whenPaced, progress, asAdded, options.requestKey);
         case 'later':
           await groups.stored(instanceId, groupId); // an unknown group is refused now, not after the wait
-          return runs.schedule(instanceId, 'participants.add', decision.at, input, progress);
+          return runs.schedule(instanceId, 'participants.add', decision.at, input, progress, options.requestKey);
         case 'now':
-          return runs.runNow(instanceId, 'participants.add', input, whenPaced, progress, (r) => ({ outcomes: (r as { outcomes: Outcome[] }).outcomes }));
+          return runs.runNow(instanceId, 'participants.add', input, whenPaced, progress, asAdded, options.requestKey);
       }
     },
   };

@@ -18,6 +18,8 @@ export interface NewOperation {
   input: Record<string, unknown>;
   checkpoint?: Record<string, unknown>;
   progress: OperationProgress;
+  /** The client request that started it (see `PacedOptions.requestKey`); unique among operations. */
+  requestKey?: string;
 }
 
 /** What a handler decides after a step. */
@@ -62,6 +64,8 @@ export interface OperationQueue {
   enqueue(op: NewOperation): Promise<Operation>;
   /** Undefined when absent. */
   get(id: string): Promise<Operation | undefined>;
+  /** The operation a client request started (its `requestKey`); undefined when none. */
+  findByRequestKey(requestKey: string): Promise<Operation | undefined>;
   /** An instance's operations, newest first. */
   list(instanceId: string, query: OperationListQuery): Promise<{ items: Operation[]; total: number }>;
   /** Cancels a scheduled operation: the operation, `not_cancellable` (it ran or runs), or undefined when absent. */
@@ -86,8 +90,11 @@ export interface OperationQueue {
 
 /** Storage the embedded adapter runs on. Every `owner`-guarded write returns false when the lease is not the caller's. */
 export interface OperationStorage {
+  /** Stores a new operation with its `requestKey` (one write: the request and its operation are recorded together). */
   insert(op: Operation): Promise<void>;
   get(id: string): Promise<Operation | undefined>;
+  /** Undefined when no operation carries this request key. */
+  byRequestKey(requestKey: string): Promise<Operation | undefined>;
   list(instanceId: string, query: OperationListQuery): Promise<{ items: Operation[]; total: number }>;
   /** Scheduled operations with runAt <= now, earliest first. */
   due(now: number, limit: number): Promise<Operation[]>;

@@ -124,6 +124,8 @@ export function createDeliveryService(deps: {
 
     async test(principal, id) {
       const sub = await find(principal, id);
+      // A disabled subscription sends nothing, the ping included (else it is a probe that ignores the switch).
+      if (!sub.enabled) throw new DomainError('conflict', 'this subscription is disabled; enable it before sending a test ping');
       const t = now();
       const message = { id: ulid(t), body: { id: '', type: 'webhook.test', instanceId: null, occurredAt: new Date(t).toISOString(), data: { subscriptionId: id } }, at: t };
       message.body.id = message.id;

@@ -1,44 +1,109 @@
 /**
  * Where webhooks may go. Checked twice: when subscribing (the URL's shape and any literal address)
  * and when connecting (every address the name resolves to), so DNS rebinding cannot reach inside.
- * Link-local and cloud-metadata addresses are refused always; private and loopback ones only when
- * the server is not allowed to call its own network.
+ * Only public unicast addresses are allowed by default, whatever address the server binds to.
+ * Link-local, cloud-metadata, translation (NAT64 local-use, 6to4, Teredo) and reserved addresses
+ * are refused always; private and loopback ones only unless GROUPGATE_WEBHOOK_ALLOW_PRIVATE=true
+ * (development). The ranges are IANA's IPv4 and IPv6 special-purpose address registries, matched
+ * with Node's own `net.BlockList`.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { DomainError } from '../common/errors.js';
 
-export type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'reserved';
+export type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'translation' | 'reserved';
 
 /** Names of cloud metadata services (they resolve to link-local or internal addresses). */
 const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
-/** Metadata services that are not on link-local addresses (Alibaba Cloud, AWS over IPv6). */
-const METADATA_V4 = new Set(['100.100.100.200']);
-const METADATA_V6 = new Set(['fd00:ec2:0:0:0:0:0:254']);
 
-function v4Parts(ip: string): number[] {
-  return ip.split('.').map((p) => Number(p));
-}
+type Range = [network: string, prefix: number];
+/** Address classes in the order they are judged; the first list holding an address names its class. */
+const RANGES: [Exclude<AddressClass, 'public'>, Range[], Range[]][] = [
+  [
+    'metadata',
+    // Alibaba Cloud, Azure's wire server and DNS, AWS over IPv6 (169.254.169.254 is link-local below).
+    [
+      ['100.100.100.200', 32],
+      ['168.63.129.16', 32],
+    ],
+    [['fd00:ec2::254', 128]],
+  ],
+  [
+    'loopback',
+    [
+      ['127.0.0.0', 8],
+      ['0.0.0.0', 8], // "this network": 0.0.0.0 reaches the local host on Linux
+    ],
+    [
+      ['::1', 128],
+      ['::', 128],
+    ],
+  ],
+  ['link-local', [['169.254.0.0', 16]], [['fe80::', 10]]],
+  [
+    'private',
+    [
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+      ['100.64.0.0', 10], // carrier-grade NAT
+      ['198.18.0.0', 15], // benchmarking
+    ],
+    [
+      ['fc00::', 7], // unique local
+      ['fec0::', 10], // deprecated site-local
+    ],
+  ],
+  [
+    'translation',
+    [['192.88.99.0', 24]], // 6to4 relay anycast
+    [
+      ['64:ff9b:1::', 48], // local-use NAT64
+      ['2002::', 16], // 6to4: carries any IPv4 address, private ones included
+      ['2001::', 32], // Teredo
+    ],
+  ],
+  [
+    'reserved',
+    [
+      ['192.0.0.0', 24], // IETF protocol assignments (192.0.0.192 and friends)
+      ['192.0.2.0', 24], // documentation
+      ['198.51.100.0', 24],
+      ['203.0.113.0', 24],
+      ['224.0.0.0', 4], // multicast
+      ['240.0.0.0', 4], // reserved, broadcast
+    ],
+    [
+      ['ff00::', 8], // multicast
+      ['100::', 64], // discard
+      ['2001:db8::', 32], // documentation
+      ['2001:2::', 48], // benchmarking
+      ['2001:10::', 28], // ORCHID
+      ['2001:20::', 28], // ORCHIDv2
+      ['3fff::', 20], // documentation
+      ['5f00::', 16], // segment routing
+    ],
+  ],
+];
+
+const LISTS = RANGES.map(([cls, v4, v6]) => {
+  const list = new BlockList();
+  for (const [net, prefix] of v4) list.addSubnet(net, prefix, 'ipv4');
+  for (const [net, prefix] of v6) list.addSubnet(net, prefix, 'ipv6');
+  return [cls, list] as const;
+});
 
 function classifyV4(ip: string): AddressClass {
-  const [a, b] = v4Parts(ip) as [number, number, number, number];
-  if (METADATA_V4.has(ip)) return 'metadata';
-  if (a === 169 && b === 254) return 'link-local';
-  if (a === 127) return 'loopback';
-  if (a === 0) return 'loopback'; // 0.0.0.0 reaches the local host on Linux
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private';
-  if (a === 100 && b >= 64 && b <= 127) return 'private'; // carrier-grade NAT
-  if (a === 198 && (b === 18 || b === 19)) return 'private'; // benchmarking networks
-  if (a >= 224) return 'reserved'; // multicast, reserved, broadcast
+  for (const [cls, list] of LISTS) if (list.check(ip, 'ipv4')) return cls;
   return 'public';
 }
 
-/** Expands an IPv6 address to 8 lowercase groups without leading zeros. */
-function expandV6(ip: string): string[] | undefined {
-  let s = ip.toLowerCase().split('%')[0]!;
+/** Expands an IPv6 address to 8 16-bit groups. */
+function groupsV6(ip: string): number[] | undefined {
+  let s = ip.toLowerCase();
   // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
   const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (tail) {
-    const [a, b, c, d] = v4Parts(tail[1]!) as [number, number, number, number];
+    const [a, b, c, d] = tail[1]!.split('.').map(Number) as [number, number, number, number];
     s = s.slice(0, -tail[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const halves = s.split('::');
@@ -46,36 +111,31 @@ function expandV6(ip: string): string[] | undefined {
   const head = halves[0] ? halves[0].split(':') : [];
   const rest = halves.length === 2 ? (halves[1] ? halves[1].split(':') : []) : [];
   const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
-  const groups = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...rest];
-  if (groups.length !== 8) return undefined;
-  return groups.map((g) => Number.parseInt(g || '0', 16).toString(16));
+  const groups = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...rest].map((g) => Number.parseInt(g || '0', 16));
+  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
 function classifyV6(ip: string): AddressClass {
-  const g = expandV6(ip);
+  const g = groupsV6(ip);
   if (!g) return 'reserved';
-  const first = Number.parseInt(g[0]!, 16);
-  const isZeroPrefix = (n: number) => g.slice(0, n).every((x) => x === '0');
-  // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms carry an IPv4 address: judge that one.
-  const nat64 = g[0] === '64' && g[1] === 'ff9b' && g.slice(2, 6).every((x) => x === '0');
-  if ((isZeroPrefix(5) && g[5] === 'ffff') || isZeroPrefix(6) || nat64) {
-    const hi = Number.parseInt(g[6]!, 16);
-    const lo = Number.parseInt(g[7]!, 16);
-    return classifyV4(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
-  }
-  if (METADATA_V6.has(g.join(':'))) return 'metadata';
-  if ((first & 0xffc0) === 0xfe80) return 'link-local';
-  if ((first & 0xfe00) === 0xfc00) return 'private'; // unique local
-  if ((first & 0xffc0) === 0xfec0) return 'private'; // deprecated site-local
-  if ((first & 0xff00) === 0xff00) return 'reserved'; // multicast
+  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and well-known NAT64 (64:ff9b::a.b.c.d)
+  // forms carry an IPv4 address: judge that one (:: and ::1 are judged as themselves).
+  const wellKnownNat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
+  const mapped = zeros(5) && g[5] === 0xffff;
+  const compatible = zeros(6) && (g[6]! > 0 || g[7]! > 1);
+  if (mapped || compatible || wellKnownNat64) return classifyV4(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
+  const normal = g.map((x) => x.toString(16)).join(':');
+  for (const [cls, list] of LISTS) if (list.check(normal, 'ipv6')) return cls;
   return 'public';
 }
 
 /** The class of an IP address (v4 or v6); anything unparsable counts as reserved. */
 export function classifyAddress(ip: string): AddressClass {
-  const kind = isIP(ip.split('%')[0]!);
-  if (kind === 4) return classifyV4(ip);
-  if (kind === 6) return classifyV6(ip);
+  const bare = ip.split('%')[0]!;
+  const kind = isIP(bare);
+  if (kind === 4) return classifyV4(bare);
+  if (kind === 6) return classifyV6(bare);
   return 'reserved';
 }
 
@@ -92,6 +152,8 @@ function refusalReason(c: AddressClass): string {
       return 'link-local addresses are never allowed';
     case 'metadata':
       return 'cloud metadata addresses are never allowed';
+    case 'translation':
+      return 'address translation ranges (NAT64 local-use, 6to4, Teredo) are never allowed';
     case 'reserved':
       return 'multicast and reserved addresses are not allowed';
     case 'private':
@@ -135,7 +197,7 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): URL {
   return url;
 }
 
-/** The message for an address refused at connection time (never includes the URL's path or query). */
+/** The message for an address refused at connection time: the host as given and why, never the address it resolved to, the path or the query. */
 export function connectRefusal(host: string, ip: string): string {
-  return `${host} resolves to ${ip}: ${refusalReason(classifyAddress(ip))}`;
+  return `${host} is refused: ${refusalReason(classifyAddress(ip))}`;
 }

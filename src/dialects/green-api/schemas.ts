@@ -8,7 +8,7 @@ export const Params = Type.Object({
 
 export const DeleteParams = Type.Object({
   ...Params.properties,
-  receiptId: Type.Integer({ minimum: 0, description: 'The receipt to delete', examples: [1] }),
+  receiptId: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The receipt to delete', examples: [1] }),
 });
 
 export const GreenError = Type.Object(

@@ -1,9 +1,10 @@
 /**
  * Credential checks every dialect shares: the per-address failure limit (shared with the native
- * API), and "this path names an instance and carries that instance's token". Each dialect supplies
+ * API; it never refuses a valid credential), and "this path names an instance and carries that instance's token". Each dialect supplies
  * its provider's refusals; tokens are checked on their hash in constant time by the access service.
  */
 import type { FastifyRequest } from 'fastify';
+import { hashSecret } from '../../core/common/ids.js';
 import type { Instance } from '../../core/instances/instance-model.js';
 import type { ApiServices } from '../../http/deps.js';
 
@@ -17,16 +18,21 @@ export interface CredentialRefusals {
 
 type AuthDeps = Pick<ApiServices, 'access' | 'limiter'>;
 
-/** Refuses an address over the failure limit. */
-export function refuseIfBlocked({ limiter }: AuthDeps, request: FastifyRequest, refusals: Pick<CredentialRefusals, 'blocked'>): void {
-  const wait = limiter.blockedFor(request.ip);
-  if (wait > 0) throw refusals.blocked(wait);
+const blockedRefusals = new WeakMap<FastifyRequest, CredentialRefusals['blocked']>();
+
+/**
+ * Names the provider's answer for an address over the failure limit. It refuses nothing by itself:
+ * a valid credential is never blocked; only a refused one (`failed`) may be answered with it.
+ */
+export function refuseIfBlocked(_deps: AuthDeps, request: FastifyRequest, refusals: Pick<CredentialRefusals, 'blocked'>): void {
+  blockedRefusals.set(request, refusals.blocked);
 }
 
-/** Counts a failed authentication from the request's address and answers the refusal to throw. */
+/** Counts a failed authentication from the request's address and answers the refusal to throw (the provider's 429 once over the limit). */
 export function failed({ limiter }: AuthDeps, request: FastifyRequest, refusal: Error): Error {
-  limiter.fail(request.ip);
-  return refusal;
+  const wait = limiter.fail(request.ip);
+  const blocked = blockedRefusals.get(request);
+  return wait > 0 && blocked ? blocked(wait) : refusal;
 }
 
 /**
@@ -45,5 +51,6 @@ export async function instanceFromPath(
   if (!instance) throw failed(deps, request, refusals.unknownInstance());
   const principal = token ? await deps.access.authenticate(token) : undefined;
   if (principal?.kind !== 'instance' || principal.instanceId !== instance.id) throw failed(deps, request, refusals.wrongToken());
+  request.credentialHash = hashSecret(token!);
   return instance;
 }

@@ -181,7 +181,7 @@ export const zapiGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'group
         summary: 'The groups the number is in, newest first',
         params: ZapiParams,
         querystring: Type.Object({
-          page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Page, from 1', examples: [1] })),
+          page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page, from 1', examples: [1] })),
           pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100, description: 'Groups per page', examples: [10] })),
         }),
         response: { 200: Type.Array(GroupListItem), ...zapiErrors(400, 401, 404) },

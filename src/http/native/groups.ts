@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
 import { requireInstance } from '../auth.js';
+import { requestKeyOf } from '../idempotency.js';
 import { imageKind } from '../../core/groups/group-picture.js';
 import type { ApiServices } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';
@@ -70,7 +71,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
     async (request, reply) => {
       auth(request, request.params.id);
       // Paced: runs now (201), or becomes an operation that runs when pacing allows (202).
-      const created = await paced.createGroup(request.params.id, request.body, { whenPaced: 'queue' });
+      const created = await paced.createGroup(request.params.id, request.body, { whenPaced: 'queue', requestKey: requestKeyOf(request) });
       if (created.status === 'scheduled') return sendAccepted(reply, created.operation, now());
       return reply.code(201).send(created.value);
     },

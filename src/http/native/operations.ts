@@ -95,7 +95,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acces
             ),
           ),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Page size', examples: [50] })),
-          offset: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Items to skip', examples: [0] })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Items to skip', examples: [0] })),
         }),
         response: {
           200: Type.Object({

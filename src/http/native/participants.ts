@@ -4,6 +4,7 @@ import { DomainError } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
 import type { Outcome } from '../../core/outcomes/outcomes.js';
 import { requireInstance } from '../auth.js';
+import { requestKeyOf } from '../idempotency.js';
 import type { ApiServices } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupParticipantSchema, OutcomesBody, ParticipantList, Person } from './schemas.js';
@@ -75,7 +76,10 @@ export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'acc
       requireInstance(access, request, request.params.id);
       // Paced: up to one batch runs now (200); more, or a batch pacing holds back, becomes an operation (202).
       const { id } = request.params;
-      const added = await paced.addParticipants(id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal, { whenPaced: 'queue' });
+      const added = await paced.addParticipants(id, parseGroupId(request.params.groupId), request.body.participants, request.body.inviteOnPrivacyRefusal, {
+        whenPaced: 'queue',
+        requestKey: requestKeyOf(request),
+      });
       if (added.status === 'scheduled') return sendAccepted(reply, added.operation, now());
       return refuseWhenNothingApplied('add', added.value);
     },

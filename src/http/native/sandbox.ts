@@ -21,7 +21,8 @@ const Account = Type.Object({
 const PhoneParam = Type.Object({ phone: Type.String({ minLength: 1, maxLength: 32, description: 'The number (+E164 or digits)', examples: ['+5511999999999'] }) });
 
 function parsePhone(input: string): string {
-  const phone = normalizePhone(decodeURIComponent(input));
+  // The router already decoded the path once: decoding again turns `%25` into a crash.
+  const phone = normalizePhone(input);
   if (!phone) throw new DomainError('validation_failed', `invalid phone: ${JSON.stringify(input)}; use +E164 or digits`);
   return phone;
 }

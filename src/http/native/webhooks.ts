@@ -241,7 +241,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
             durationMs: Type.Integer({ description: 'Round trip', examples: [35] }),
             deliveryId: Type.String({ description: 'The recorded delivery', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] }),
           }),
-          ...errorResponses(401, 404),
+          ...errorResponses(401, 404, 409),
         },
       },
     },

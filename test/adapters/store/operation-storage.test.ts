@@ -29,6 +29,7 @@ function op(id: string, overrides: Partial<Operation> = {}): Operation {
     updatedAt: T0,
     startedAt: null,
     finishedAt: null,
+    requestKey: null,
     ...overrides,
   };
 }
@@ -43,6 +44,16 @@ for (const kind of await databaseKinds()) {
       await storage().insert(o);
       assert.deepEqual(await storage().get('op-01'), o);
       assert.equal(await storage().get('op-missing'), undefined);
+    });
+
+    it('byRequestKey finds the operation a request started; a request key is unique', async () => {
+      const o = op('op-rk1', { requestKey: 'rk-1' });
+      await storage().insert(o);
+      assert.deepEqual(await storage().byRequestKey('rk-1'), o);
+      assert.equal(await storage().byRequestKey('rk-missing'), undefined);
+      await assert.rejects(storage().insert(op('op-rk2', { requestKey: 'rk-1' })), 'a second operation for one request is refused by the store');
+      await storage().insert(op('op-rk3'));
+      await storage().insert(op('op-rk4'));
     });
 
     it("list: an instance's operations newest first, filtered by status and kind, with the total", async () => {

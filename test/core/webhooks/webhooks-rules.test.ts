@@ -44,6 +44,14 @@ describe('address classes', () => {
     ['2606:4700::1111', 'public'],
     ['64:ff9b::a9fe:a9fe', 'link-local'],
     ['nonsense', 'reserved'],
+    // Translation and special-purpose ranges that used to pass as public.
+    ['64:ff9b:1::7f00:1', 'translation'],
+    ['2002:7f00:1::1', 'translation'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'translation'],
+    ['168.63.129.16', 'metadata'],
+    ['192.0.0.192', 'reserved'],
+    ['192.0.2.1', 'reserved'],
+    ['2001:db8::1', 'reserved'],
   ];
   for (const [ip, cls] of cases) it(`${ip} is ${cls}`, () => assert.equal(classifyAddress(ip), cls));
 
@@ -53,6 +61,9 @@ describe('address classes', () => {
     assert.equal(addressAllowed('127.0.0.1', true), true);
     assert.equal(addressAllowed('127.0.0.1', false), false);
     assert.equal(addressAllowed('8.8.8.8', false), true);
+    for (const ip of ['64:ff9b:1::7f00:1', '2002:7f00:1::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '168.63.129.16', '192.0.0.192']) {
+      assert.equal(addressAllowed(ip, true), false, `${ip} is refused even when private addresses are allowed`);
+    }
   });
 });
 
@@ -140,7 +151,8 @@ describe('checked HTTP client', () => {
     );
     assert.equal(resolved, 1);
     assert.equal(r.statusCode, null);
-    assert.match(r.error!, /rebind\.example\.test resolves to 169\.254\.169\.254: link-local/);
+    assert.match(r.error!, /rebind\.example\.test is refused: link-local/);
+    assert.ok(!r.error!.includes('169.254'), 'the resolved address is not revealed');
   });
 
   it('connects to the checked address, does not follow redirects, and reads at most 64 KB', async () => {

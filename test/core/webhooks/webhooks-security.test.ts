@@ -1,6 +1,7 @@
 /** Webhooks: SSRF refusals, scoped-key isolation, and authentication. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../../src/config.js';
 import { createSandboxInstance, databaseKinds, startTestApp, type TestApp } from '../../support/app.js';
 import { startReceiver, type Receiver } from '../../support/fixtures/webhook-receiver.js';
 
@@ -118,6 +119,11 @@ for (const db of kinds) {
 }
 
 describe('webhooks on a server that may not call private addresses', () => {
+  it('is the default, whatever the bind address', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '0.0.0.0']) assert.equal(loadConfig({ GROUPGATE_HOST: host }).webhookAllowPrivate, false, host);
+    assert.equal(loadConfig({ GROUPGATE_WEBHOOK_ALLOW_PRIVATE: 'true' }).webhookAllowPrivate, true);
+  });
+
   it('refuses loopback and private receivers, literal or named', async () => {
     const t = await startTestApp({ config: { webhookAllowPrivate: false } });
     try {
@@ -126,8 +132,24 @@ describe('webhooks on a server that may not call private addresses', () => {
         assert.equal(res.statusCode, 422, url);
         assert.equal(res.json().error.code, 'webhook_url_refused');
       }
+      for (const url of [
+        'http://[64:ff9b:1::7f00:1]/',
+        'http://[2002:7f00:1::1]/',
+        'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/',
+        'http://168.63.129.16/',
+        'http://192.0.0.192/',
+      ]) {
+        const res = await t.request({ method: 'POST', url: '/api/webhooks', payload: { url } });
+        assert.equal(res.statusCode, 422, url);
+      }
       const ok = await t.request({ method: 'POST', url: '/api/webhooks', payload: { url: 'https://hooks.example.com/in' } });
       assert.equal(ok.statusCode, 201);
+      // The test ping respects enabled: a disabled subscription sends nothing.
+      const id = ok.json().id as string;
+      assert.equal((await t.request({ method: 'PATCH', url: `/api/webhooks/${id}`, payload: { enabled: false } })).statusCode, 200);
+      const ping = await t.request({ method: 'POST', url: `/api/webhooks/${id}/test` });
+      assert.equal(ping.statusCode, 409);
+      assert.equal(ping.json().error.code, 'conflict');
     } finally {
       await t.close();
     }

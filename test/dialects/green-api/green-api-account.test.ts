@@ -279,15 +279,16 @@ describe('Green API prefix and auth-failure limit', () => {
     }
   });
 
-  test('repeated failures from one address are 429 with Retry-After', async () => {
+  test('repeated failures from one address are 429 with Retry-After; the valid token still works', async () => {
     const t = await startTestApp({ config: { authFailureLimitPerMinute: 3 } });
     try {
       const a = await createUnpacedInstance(t);
       for (let i = 0; i < 3; i++) assert.equal((await green(t, { idInstance: a.idInstance, token: 'nope' }, 'getStateInstance')).statusCode, 401);
-      const blocked = await green(t, a, 'getStateInstance');
+      const blocked = await green(t, { idInstance: a.idInstance, token: 'nope' }, 'getStateInstance');
       assert.equal(blocked.statusCode, 429);
       assert.ok(Number(blocked.headers['retry-after']) >= 1);
       assert.deepEqual(blocked.json(), { statusCode: 429, message: 'Too Many Requests' });
+      assert.equal((await green(t, a, 'getStateInstance')).statusCode, 200, 'a valid token is never locked out');
     } finally {
       await t.close();
     }

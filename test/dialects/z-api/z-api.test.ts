@@ -279,7 +279,10 @@ for (const db of await databaseKinds()) {
         // Z-API's error shape, saying when and why.
         assert.deepEqual(Object.keys(second.json()), ['error', 'message']);
         assert.equal(second.json().error, 'rate_limited');
-        assert.match(second.json().message, /^pacing: the next group creation may run at \d{4}-\d{2}-\d{2}T[\d:.]+Z, later than the 120 seconds a request may wait: .+; retry after \d+ seconds$/);
+        assert.match(
+          second.json().message,
+          /^pacing: the next group creation may run at \d{4}-\d{2}-\d{2}T[\d:.]+Z, later than the 120 seconds a request may wait: .+; retry after \d+ seconds$/,
+        );
         assert.ok(Number(second.headers['retry-after']) > 0);
         const many = Array.from({ length: 6 }, (_, i) => `55119888801${String(i).padStart(2, '0')}`);
         const queued = await zapi(t, c, 'add-participant', { payload: { groupId: first.json().phone, phones: many, autoInvite: false } });

@@ -149,16 +149,51 @@ describe('access control', () => {
 });
 
 describe('repeated authentication failures', () => {
-  it('are slowed down per address with 429 and Retry-After', async () => {
+  it('are slowed down per address with 429 and Retry-After, and never lock out a valid key', async () => {
     const t = await startTestApp({ config: { authFailureLimitPerMinute: 5 } });
     try {
+      const inst = (await t.request({ method: 'POST', url: '/api/instances', payload: { engine: 'sandbox' } })).json();
       for (let i = 0; i < 5; i++) assert.equal((await t.request({ method: 'GET', url: '/api/instances', key: `bad-${i}` })).statusCode, 401);
       const blocked = await t.request({ method: 'GET', url: '/api/instances', key: 'bad-again' });
       assert.equal(blocked.statusCode, 429);
       assert.equal(blocked.json().error.code, 'too_many_auth_failures');
       assert.ok(Number(blocked.headers['retry-after']) > 0);
-      // Even the right key waits until the window is over: the address is being slowed down.
-      assert.equal((await t.request({ method: 'GET', url: '/api/instances' })).statusCode, 429);
+      assert.equal((await t.request({ method: 'GET', url: '/api/instances', key: null })).statusCode, 429, 'a missing key counts too');
+      // The admin key and an instance token from the same address still work.
+      assert.equal((await t.request({ method: 'GET', url: '/api/instances' })).statusCode, 200);
+      assert.equal((await t.request({ method: 'GET', url: `/api/instances/${inst.id}`, key: inst.token })).statusCode, 200);
+      assert.equal((await t.request({ method: 'GET', url: '/metrics' })).statusCode, 200);
+      const green = await t.request({ method: 'GET', url: `/waInstance${inst.idInstance}/getStateInstance/${inst.token}`, key: null });
+      assert.equal(green.statusCode, 200, green.body);
+      // A wrong token on a dialect path from the blocked address is answered 429 too.
+      assert.equal((await t.request({ method: 'GET', url: `/waInstance${inst.idInstance}/getStateInstance/ggi_wrong`, key: null })).statusCode, 429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('count /metrics failures', async () => {
+    const t = await startTestApp({ config: { authFailureLimitPerMinute: 3 } });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await t.request({ method: 'GET', url: '/metrics', key: `bad-${i}` })).statusCode, 401);
+      const blocked = await t.request({ method: 'GET', url: '/metrics', key: 'bad-again' });
+      assert.equal(blocked.statusCode, 429);
+      assert.equal(blocked.json().error.code, 'too_many_auth_failures');
+      assert.equal((await t.request({ method: 'GET', url: '/metrics' })).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('behind a trusted proxy (GROUPGATE_TRUST_PROXY) are counted per real client address', async () => {
+    const t = await startTestApp({ config: { authFailureLimitPerMinute: 3, trustProxy: '127.0.0.1' } });
+    try {
+      const from = (ip: string, key: string | null) => t.request({ method: 'GET', url: '/api/instances', key, headers: { 'x-forwarded-for': ip }, remoteAddress: '127.0.0.1' });
+      for (let i = 0; i < 3; i++) assert.equal((await from('203.0.113.7', `bad-${i}`)).statusCode, 401);
+      assert.equal((await from('203.0.113.7', 'bad')).statusCode, 429);
+      assert.equal((await from('198.51.100.9', 'bad')).statusCode, 401, 'another client behind the same proxy is not blocked');
+      const logged = t.logs.join('\n');
+      assert.ok(logged.includes('203.0.113.7'), 'the real client address is what the log shows');
     } finally {
       await t.close();
     }

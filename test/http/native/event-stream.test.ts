@@ -126,6 +126,44 @@ for (const db of kinds) {
       await admin.close();
     });
 
+    it('revoking a key ends its open stream within a second; rotating an instance token ends its long poll', async () => {
+      const a = await createSandboxInstance(t);
+      const key = (await t.request({ method: 'POST', url: '/api/keys', payload: { name: 'revoked', instances: [a.id] } })).json();
+      const stream = await openStream(base, key.key as string);
+      await stream.ready;
+      const ended = stream.ended.then(
+        () => Date.now(),
+        () => Date.now(),
+      );
+      const revokedAt = Date.now();
+      assert.equal((await t.request({ method: 'DELETE', url: `/api/keys/${key.id}` })).statusCode, 204);
+      const endedAt = await ended;
+      assert.ok(endedAt - revokedAt < 1000, `the stream ended ${endedAt - revokedAt} ms after the key was deleted`);
+      const before = stream.events.length;
+      await t.request({ method: 'POST', url: `/api/instances/${a.id}/messages`, payload: { chatId: '+15556660002', text: 'after' } });
+      assert.equal(stream.events.length, before, 'nothing arrives after the revocation');
+
+      // A Green API long poll waiting with the instance token ends when the token is rotated.
+      const green = (method: string, path: string) => fetch(`${base}/waInstance${a.idInstance}/${path}`, { method });
+      for (;;) {
+        const item = (await (await green('GET', `receiveNotification/${a.token}?receiveTimeout=5`)).json()) as { receiptId: number } | null;
+        if (!item) break;
+        await green('DELETE', `deleteNotification/${a.token}/${item.receiptId}`);
+      }
+      const poll = fetch(`${base}/waInstance${a.idInstance}/receiveNotification/${a.token}?receiveTimeout=30`).then(
+        async (r) => ({ status: r.status, body: await r.text() }),
+        () => 'closed' as const,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let the poll start waiting
+      const rotatedAt = Date.now();
+      assert.equal((await t.request({ method: 'POST', url: `/api/instances/${a.id}/token/rotate` })).statusCode, 200);
+      const answer = await poll;
+      assert.ok(Date.now() - rotatedAt < 1000, 'the long poll ended within a second');
+      assert.equal(answer, 'closed');
+      const again = await fetch(`${base}/waInstance${a.idInstance}/receiveNotification/${a.token}?receiveTimeout=1`);
+      assert.equal(again.status, 401);
+    });
+
     it('refuses a malformed Last-Event-ID', async () => {
       const res = await t.request({ method: 'GET', url: '/api/events/stream', headers: { 'last-event-id': 'nope' } });
       assert.equal(res.statusCode, 400);

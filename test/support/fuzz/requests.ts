@@ -103,6 +103,9 @@ const BAD_JSON = [
   '['.repeat(5000),
 ];
 const BAD_TYPES = ['application/xml', 'text/html', 'application/x-www-form-urlencoded', 'image/gif', 'application/octet-stream', 'a/b/c'];
+/** Path parts that are escapes once decoded: `%25` is `%`, `%2525` is `%25`. */
+const DOUBLE_ENCODED = ['%25', '%2525', '%25zz', '%25E0%25A4%25A', '%252B15550000001', 'a%25', '%25%25'];
+const HUGE_NUMBERS = ['1e308', '1e20', '-1e308', '9'.repeat(400), '1.7976931348623157e308', '4294967296', String(Number.MAX_SAFE_INTEGER + 2)];
 const BROKEN_ESCAPES = ['%zz', '%E0%A4%A', '%', 'a%2', '%u0041', '%C0%AF', '%ff%fe'];
 
 function makeAjv(coerce: boolean) {
@@ -296,6 +299,43 @@ export function requestsFor(route: RouteSpec, fx: Fixtures): fc.Arbitrary<FuzzRe
         .map(([n, v]) => req('param', { url: urlOf(route, { ...params, [n]: enc(v) }), strict: strictParam(route, n), headers: { ...auth } })),
     );
     arbs.push(fc.tuple(name, fc.constantFrom(...BROKEN_ESCAPES)).map(([n, v]) => req('escape', { url: urlOf(route, { ...params, [n]: `a${v}` }), strict: true })));
+    // Double-encoded parts: decoded once by the router, they still look like escapes (a second decode must never happen).
+    arbs.push(
+      fc
+        .tuple(name, fc.constantFrom(...DOUBLE_ENCODED))
+        .map(([n, v]) => req('double-encoded', { url: urlOf(route, { ...params, [n]: v }), strict: strictParam(route, n), headers: { ...auth } })),
+    );
+  }
+
+  // Multipart without a boundary: refused with a 4xx before any part is read.
+  if (hasBody(route.method)) {
+    arbs.push(
+      fc.constantFrom('multipart/form-data', 'multipart/form-data; charset=utf-8', 'multipart/mixed', 'multipart/form-data; boundary=').map((type) =>
+        req('multipart-no-boundary', {
+          headers: { ...auth, 'content-type': type },
+          payload: '--x\r\ncontent-disposition: form-data; name="file"\r\n\r\nabc\r\n--x--',
+          strict: true,
+        }),
+      ),
+    );
+  }
+
+  // Huge numbers in every integer query parameter (and in the usual paging names): refused, never passed to the database.
+  if (route.method === 'GET') {
+    const numeric = route.query
+      ? Object.entries(route.query)
+          .filter(([, q]) => q.schema.type === 'integer' || q.schema.type === 'number')
+          .map(([k]) => k)
+      : route.family !== 'native'
+        ? ['page', 'pageSize', 'receiveTimeout']
+        : [];
+    if (numeric.length) {
+      arbs.push(
+        fc
+          .tuple(fc.constantFrom(...numeric), fc.constantFrom(...HUGE_NUMBERS))
+          .map(([k, v]) => req('huge-number', { url: urlOf(route, params, `${k}=${enc(v)}`), strict: route.query ? !queryValid(route, [[k, v]]) : false })),
+      );
+    }
   }
 
   // Bodies that break the schema, with valid credentials.

@@ -1,9 +1,12 @@
 /**
  * The Baileys auth repository over Kysely (SQLite and PostgreSQL alike): creds and Signal keys as
- * BufferJSON text, one row per (instance, kind, id). Multi-key writes run in one transaction.
+ * BufferJSON text, one row per (instance, kind, id). Multi-key writes run in one transaction. The
+ * values are the device's keys (whoever reads them can act as the linked number): they are stored
+ * sealed by the master key's `SecretBox` (AES-256-GCM).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { PLAINTEXT, type SecretBox } from '../../store/secret-box.js';
 
 /** One key change: `value` null deletes the key. */
 export interface AuthKeyChange {
@@ -31,9 +34,10 @@ const CREDS = 'creds';
 const CHUNK = 500;
 
 /** Creates the repository over the one shared Kysely connection. */
-export function createBaileysAuthRepository(db: Kysely<Database>): BaileysAuthRepository {
-  const upsert = async (tx: Kysely<Database>, instanceId: string, kind: string, id: string, value: string) => {
+export function createBaileysAuthRepository(db: Kysely<Database>, box: SecretBox = PLAINTEXT): BaileysAuthRepository {
+  const upsert = async (tx: Kysely<Database>, instanceId: string, kind: string, id: string, plain: string) => {
     const updatedAt = new Date().toISOString();
+    const value = box.seal(plain);
     await tx
       .insertInto('baileys_auth')
       .values({ instance_id: instanceId, kind, key_id: id, value, updated_at: updatedAt })
@@ -44,7 +48,7 @@ export function createBaileysAuthRepository(db: Kysely<Database>): BaileysAuthRe
   return {
     async readCreds(instanceId) {
       const row = await db.selectFrom('baileys_auth').select('value').where('instance_id', '=', instanceId).where('kind', '=', CREDS).where('key_id', '=', '').executeTakeFirst();
-      return row?.value;
+      return row && box.open(row.value);
     },
 
     writeCreds: (instanceId, value) => upsert(db, instanceId, CREDS, '', value),
@@ -59,7 +63,7 @@ export function createBaileysAuthRepository(db: Kysely<Database>): BaileysAuthRe
           .where('kind', '=', kind)
           .where('key_id', 'in', ids.slice(i, i + CHUNK))
           .execute();
-        for (const row of rows) found.set(row.key_id, row.value);
+        for (const row of rows) found.set(row.key_id, box.open(row.value));
       }
       return found;
     },

@@ -34,6 +34,7 @@ function toOperation(row: OperationsTable): Operation {
     updatedAt: Date.parse(row.updated_at),
     startedAt: ms(row.started_at),
     finishedAt: ms(row.finished_at),
+    requestKey: row.request_key ?? null,
   };
 }
 
@@ -65,8 +66,13 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
           updated_at: iso(op.updatedAt),
           started_at: op.startedAt === null ? null : iso(op.startedAt),
           finished_at: op.finishedAt === null ? null : iso(op.finishedAt),
+          request_key: op.requestKey ?? null,
         })
         .execute();
+    },
+    async byRequestKey(requestKey) {
+      const row = await db.selectFrom('operations').selectAll().where('request_key', '=', requestKey).executeTakeFirst();
+      return row && toOperation(row);
     },
     async get(id) {
       const row = await db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();

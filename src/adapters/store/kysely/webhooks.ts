@@ -8,38 +8,41 @@ import type { DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookSubscriptio
 import type { WebhookRepository } from '../../../core/ports/webhook-repository.js';
 import type { WebhookFormat } from '../../../core/webhooks/webhook-rules.js';
 import type { Database } from '../schema.js';
+import { PLAINTEXT, type SecretBox } from '../secret-box.js';
 import type { WebhookDeliveriesTable, WebhookSubscriptionsTable } from '../schema-webhooks.js';
 
 const FINISHED: DeliveryStatus[] = ['delivered', 'failed', 'skipped', 'cancelled'];
 
-function toSubscription(row: Selectable<WebhookSubscriptionsTable>): WebhookSubscription {
+/** A row as a subscription, its secrets opened. */
+function rowToSubscription(row: Selectable<WebhookSubscriptionsTable>, box: SecretBox): WebhookSubscription {
   return {
     id: row.id,
     url: row.url,
     instances: row.instances === null ? null : (JSON.parse(row.instances) as string[]),
     events: row.events === null ? null : (JSON.parse(row.events) as string[]),
     format: row.format as WebhookFormat,
-    secret: row.secret,
+    secret: box.open(row.secret),
     enabled: Number(row.enabled) === 1,
     provider: row.provider,
     providerSlot: row.provider_slot,
-    authorization: row.auth_header,
+    authorization: row.auth_header === null ? null : box.open(row.auth_header),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
-function subscriptionColumns(s: Partial<WebhookSubscription>): Partial<WebhookSubscriptionsTable> {
+/** A subscription's columns, its secrets sealed. */
+function columnsOf(s: Partial<WebhookSubscription>, box: SecretBox): Partial<WebhookSubscriptionsTable> {
   const out: Partial<WebhookSubscriptionsTable> = {};
   if (s.url !== undefined) out.url = s.url;
   if (s.instances !== undefined) out.instances = s.instances === null ? null : JSON.stringify(s.instances);
   if (s.events !== undefined) out.events = s.events === null ? null : JSON.stringify(s.events);
   if (s.format !== undefined) out.format = s.format;
-  if (s.secret !== undefined) out.secret = s.secret;
+  if (s.secret !== undefined) out.secret = box.seal(s.secret);
   if (s.enabled !== undefined) out.enabled = s.enabled ? 1 : 0;
   if (s.provider !== undefined) out.provider = s.provider;
   if (s.providerSlot !== undefined) out.provider_slot = s.providerSlot;
-  if (s.authorization !== undefined) out.auth_header = s.authorization;
+  if (s.authorization !== undefined) out.auth_header = s.authorization === null ? null : box.seal(s.authorization);
   if (s.createdAt !== undefined) out.created_at = s.createdAt;
   if (s.updatedAt !== undefined) out.updated_at = s.updatedAt;
   return out;
@@ -93,7 +96,9 @@ function toEvent(row: Selectable<Database['events']>): EventRecord {
 }
 
 /** Webhook subscriptions, cursors and deliveries over Kysely (SQLite and PostgreSQL). */
-export function createWebhookRepository(db: Kysely<Database>): WebhookRepository {
+export function createWebhookRepository(db: Kysely<Database>, box: SecretBox = PLAINTEXT): WebhookRepository {
+  const toSubscription = (row: Selectable<WebhookSubscriptionsTable>) => rowToSubscription(row, box);
+  const subscriptionColumns = (s: Partial<WebhookSubscription>) => columnsOf(s, box);
   async function putCursor(tx: Kysely<Database>, c: WebhookCursor, now: string, onlyIfAbsent: boolean): Promise<void> {
     const existing = await tx
       .selectFrom('webhook_cursors')

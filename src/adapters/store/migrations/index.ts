@@ -8,6 +8,7 @@ import * as m006 from './006-two-chat.js';
 import * as m007 from './007-webhooks-throughput.js';
 import * as m008 from './008-indexes.js';
 import * as m009 from './009-two-chat-webhooks.js';
+import * as m010 from './010-hardening.js';
 
 /**
  * Every migration, in order. Numbered files, the same for SQLite and PostgreSQL, applied at start-up.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '007-webhooks-throughput': m007,
   '008-indexes': m008,
   '009-two-chat-webhooks': m009,
+  '010-hardening': m010,
 };

@@ -201,8 +201,11 @@ export class Lane {
         if (this.complete) return;
         await this.read();
         if (!this.buffer.length) return;
-        if (!this.instance) return this.forget();
       }
+      // Live events reach the buffer without a read (after an idle reset, too): the instance the
+      // formats need is loaded before the first of them is formatted.
+      this.instance ??= await deps.store.instances.get(this.instanceId);
+      if (!this.instance) return this.forget();
       if (!(await this.next(sub))) return;
     }
   }

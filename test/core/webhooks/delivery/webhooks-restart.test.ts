@@ -17,6 +17,7 @@ async function startChild(dir: string): Promise<{ child: ChildProcess; url: stri
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: {
       ...process.env,
+      GROUPGATE_WEBHOOK_ALLOW_PRIVATE: 'true', // the receiver listens on loopback
       GROUPGATE_DATA_DIR: dir,
       GROUPGATE_DATABASE_URL: '',
       GROUPGATE_ADMIN_KEY: ADMIN,
