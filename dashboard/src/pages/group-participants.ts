@@ -64,7 +64,7 @@ export function participantsTable({ base, group, admin, onOutcomes, reload }: Op
 
 /** Adding many numbers at once (built once, so a reload never loses what was pasted). */
 export function addForm(base: string, onOutcomes: Options['onOutcomes'], reload: () => Promise<void>): HTMLElement {
-  const numbers = h('textarea', { name: 'add-participants', rows: 3, placeholder: 'Paste numbers: one per line, or separated by commas' });
+  const numbers = h('textarea', { name: 'add-participants', rows: 3, placeholder: 'Paste numbers: one per line (+55 11 98888-1234), or separated by commas' });
   const invite = h('input', { type: 'checkbox', name: 'invite-on-refusal', checked: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add participants');
   const form = h(

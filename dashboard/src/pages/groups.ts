@@ -6,12 +6,15 @@ import { link, navigate, setFlash, type PageContext } from '../router';
 
 const PAGE_SIZE = 25;
 
-/** Splits pasted numbers: one per line, or separated by commas, semicolons or spaces. */
+/**
+ * Splits pasted numbers: one per line, or separated by commas, semicolons or tabs. Spaces belong to
+ * a number (`+55 11 98888-1234`); the server reads every usual way of writing one.
+ */
 export function parseNumbers(text: string): string[] {
   return [
     ...new Set(
       text
-        .split(/[\n,;\t ]+/)
+        .split(/[\r\n,;\t]+/)
         .map((s) => s.trim())
         .filter(Boolean),
     ),
@@ -128,7 +131,12 @@ export function groupsPage({ params, main, signal }: PageContext): void {
 
 function createForm(id: string, base: string): HTMLElement {
   const name = h('input', { name: 'group-name', required: true, maxLength: 100, placeholder: 'Customers Q3' });
-  const numbers = h('textarea', { name: 'group-participants', rows: 4, required: true, placeholder: 'One number per line, e.g.\n+15550001111\n+15550002222' });
+  const numbers = h('textarea', {
+    name: 'group-participants',
+    rows: 4,
+    required: true,
+    placeholder: 'One number per line, with its country code, e.g.\n+55 11 98888-1234\n+1 (415) 555-0101',
+  });
   const description = h('input', { name: 'group-description', maxLength: 2048, placeholder: 'Optional' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create group');
   const status = h('div');

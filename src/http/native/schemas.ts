@@ -70,7 +70,7 @@ export const GroupSchema = Type.Object(
     createdAt: Type.String({ format: 'date-time', description: 'Creation time', examples: ['2026-11-22T10:00:00.000Z'] }),
     size: Type.Integer({ description: 'Number of participants', examples: [3] }),
     settings: Type.Composite([GroupSettingsSchema], { description: 'Group settings' }),
-    participants: Type.Array(GroupParticipantSchema, { description: 'Participants (empty in lists)' }),
+    participants: Type.Array(GroupParticipantSchema, { description: 'Every participant with their role' }),
     myRole: Role,
     subjectOwner: Nullable(Type.String({ description: 'Who last set the name', examples: ['15550001111@s.whatsapp.net'] })),
     subjectTime: Nullable(Type.String({ description: 'When the name was last set', examples: ['2026-11-22T10:00:00.000Z'] })),
@@ -78,6 +78,9 @@ export const GroupSchema = Type.Object(
   },
   { $id: 'Group' },
 );
+
+/** A group as lists show it: everything but the participants (`size` counts them; read one group for them). */
+export const GroupSummarySchema = Type.Omit(GroupSchema, ['participants'], { $id: 'GroupSummary' });
 
 export const OutcomeSchema = Type.Object(
   {
@@ -110,4 +113,4 @@ export const InstanceSchema = Type.Object(
   { $id: 'Instance' },
 );
 
-export const sharedSchemas = [ErrorBody, GroupSchema, OutcomeSchema, InstanceSchema];
+export const sharedSchemas = [ErrorBody, GroupSchema, GroupSummarySchema, OutcomeSchema, InstanceSchema];
