@@ -31,7 +31,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 const before = gitStatus();
-const reporters = [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-summary.js', '--test-reporter-destination=stdout'];
+const reporters = [
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/test-summary.js',
+  '--test-reporter-destination=stdout',
+];
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...reporters, ...files], {
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' },

@@ -89,7 +89,12 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'groupgate', version: '0.1.0', description: 'Self-hosted WhatsApp group-management gateway: the native API.' },
+      info: {
+        title: 'groupgate',
+        version: '0.1.0',
+        description:
+          'Self-hosted WhatsApp group-management gateway. This document lists every API the server speaks: the native API under `/api` (Bearer or X-Api-Key: the admin key, an API key or an instance token), and the Green API (`/waInstance{idInstance}/...`), Z-API (`/instances/{id}/token/{token}/...`) and 2Chat (`/open/whatsapp/...`) dialects with their own credentials and error bodies. Every native error answers `{error: {code, message, details?}, requestId}`.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } } },
       security: [{ bearer: [] }, { apiKey: [] }],
     },

@@ -89,7 +89,7 @@ describe('README walkthrough', () => {
     const events = (await (await fetch(`${server.url}/api/instances/${instances.instances[0]!.id}/events?after=0&limit=500`, { headers: auth })).json()) as {
       events: { type: string }[];
     };
-    assert.equal(events.events.filter((e) => e.type === 'message.sent' ).length >= 1, true);
+    assert.equal(events.events.filter((e) => e.type === 'message.sent').length >= 1, true);
     assert.ok(events.events.some((e) => e.type === 'group.left'));
   });
 });
