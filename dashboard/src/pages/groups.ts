@@ -1,5 +1,5 @@
 /** Groups of an instance: search and paging over the store, create, join by link, resync. */
-import { api, apiCall, errorMessage, type Group, type Operation, type Outcome, seg } from '../api';
+import { api, apiCall, errorMessage, type Group, type GroupSummary, type Operation, type Outcome, seg } from '../api';
 import { badge, busy, formatTime, h, mount, notice, toast } from '../dom';
 import { subscribeLive } from '../events-panel';
 import { link, navigate, setFlash, type PageContext } from '../router';
@@ -21,6 +21,17 @@ export function parseNumbers(text: string): string[] {
   ];
 }
 
+/** The settings of a group at a glance: who may send, edit and add, approval, disappearing messages. */
+export function settingsBadges(s: Group['settings']): HTMLElement[] {
+  return [
+    badge(s.announcement ? 'admins send' : 'all send', s.announcement ? 'info' : 'muted'),
+    badge(s.locked ? 'admins edit' : 'all edit', s.locked ? 'info' : 'muted'),
+    badge(s.memberAddMode === 'all' ? 'all add' : 'admins add', s.memberAddMode === 'all' ? 'muted' : 'info'),
+    ...(s.approvalMode ? [badge('approval', 'info')] : []),
+    ...(s.ephemeralSeconds ? [badge(`disappearing ${Math.round(s.ephemeralSeconds / 86400)} d`, 'info')] : []),
+  ];
+}
+
 /** Encodes a group id for the URL of the dashboard. */
 export const groupPath = (instanceId: string, groupId: string) => `/instances/${instanceId}/groups/${encodeURIComponent(groupId)}`;
 
@@ -38,7 +49,7 @@ export function groupsPage({ params, main, signal }: PageContext): void {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     if (search) query.set('search', search);
     try {
-      const page = await api<{ groups: Group[]; total: number; limit: number; offset: number }>('GET', `${base}/groups?${query}`, undefined, { signal });
+      const page = await api<{ groups: GroupSummary[]; total: number; limit: number; offset: number }>('GET', `${base}/groups?${query}`, undefined, { signal });
       error.replaceChildren();
       if (page.groups.length === 0) {
         mount(
@@ -55,7 +66,7 @@ export function groupsPage({ params, main, signal }: PageContext): void {
               h('td', null, link(groupPath(id, g.id), h('strong', null, g.name || '(no name)')), h('div', { class: 'muted small' }, g.id)),
               h('td', null, String(g.size)),
               h('td', null, badge(g.myRole)),
-              h('td', null, [g.settings.announcement ? badge('announcement', 'info') : null, g.settings.approvalMode ? badge('approval', 'info') : null]),
+              h('td', { class: 'settings-cell' }, settingsBadges(g.settings)),
               h('td', null, formatTime(g.createdAt)),
             ),
           ),
