@@ -58,7 +58,7 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       const seconds = secondsUntil(at);
       return new DomainError(
         'rate_limited',
-        `pacing: the next ${what} may run at ${new Date(at).toISOString()}; retry after ${seconds} seconds`,
+        `pacing: this instance's next ${what} may run at ${new Date(at).toISOString()} (in ${seconds} s). groupgate spaces group creations and add batches like a careful person, so that WhatsApp does not ban the number; retry then, or set queueWhenPaced in the instance's pacing policy to have such requests queued`,
         { retryAt: new Date(at).toISOString() },
         seconds,
       );
