@@ -15,6 +15,8 @@ function newest(dir) {
 const marker = 'dist/cli.js';
 if (!existsSync(marker) || statSync(marker).mtimeMs < newest('src')) {
   console.log('groupgate: building (tsc)...');
+  // The CLI compiles against the typed client, whose types are generated from the server's schemas.
+  execFileSync(process.execPath, ['scripts/generate-client.js', '--if-needed', '--if-possible'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
 

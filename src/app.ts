@@ -72,8 +72,9 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Explicit limits (see the README): a slow or half-open client cannot hold a connection for long.
     connectionTimeout: 0,
-    // A paced provider request may be held for its turn (GROUPGATE_PACING_HOLD_SECONDS) before it runs.
-    requestTimeout: Math.max(core.config.requestTimeoutMs, (core.config.pacingHoldSeconds + 60) * 1000),
+    // The time to receive a request, not to answer it: a paced provider request held for its turn
+    // (GROUPGATE_PACING_HOLD_SECONDS) is not cut by it.
+    requestTimeout: core.config.requestTimeoutMs,
     keepAliveTimeout: core.config.keepAliveTimeoutMs,
     trustProxy: trustProxySetting(core.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -107,7 +108,12 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'groupgate', version: '0.1.0', description: 'Self-hosted WhatsApp group-management gateway: the native API.' },
+      info: {
+        title: 'groupgate',
+        version: '0.1.0',
+        description:
+          'Self-hosted WhatsApp group-management gateway. This document lists every API the server speaks: the native API under `/api` (Bearer or X-Api-Key: the admin key, an API key or an instance token), and the Green API (`/waInstance{idInstance}/...`), Z-API (`/instances/{id}/token/{token}/...`) and 2Chat (`/open/whatsapp/...`) dialects with their own credentials and error bodies. Every native error answers `{error: {code, message, details?}, requestId}`.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } } },
       security: [{ bearer: [] }, { apiKey: [] }],
     },

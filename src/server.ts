@@ -27,6 +27,9 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
   await core.start();
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address, database: core.database.kind, location: core.database.location }, 'groupgate is listening');
+  // Where to go next, on the console (the log line above may be shipped elsewhere).
+  const base = publicBase(address);
+  process.stdout.write(`\n  groupgate is running at ${base}\n    dashboard  ${base}/dashboard\n    API docs   ${base}/docs (OpenAPI: ${base}/openapi.json)\n\n`);
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -40,6 +43,13 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
       return closing;
     },
   };
+}
+
+/** The address to print: a wildcard bind is reached through 127.0.0.1 from the same machine. */
+function publicBase(address: string): string {
+  const url = new URL(address);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = '127.0.0.1';
+  return url.origin;
 }
 
 /** Runs until SIGTERM/SIGINT, then closes gracefully (a second signal forces the exit). */

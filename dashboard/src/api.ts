@@ -2,6 +2,7 @@
  * The dashboard's only door to the server: every call goes through `api()`, which sends the key,
  * and turns every failure into an ApiError with a sentence a person can read.
  */
+import type { components } from '@groupgate/client';
 
 const STORAGE_KEY = 'groupgate.apiKey';
 
@@ -112,57 +113,15 @@ function capitalize(s: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
-// ---- shapes of the native API the dashboard reads (see GET /openapi.json) ----
+// ---- shapes of the native API, from the typed client generated from GET /openapi.json ----
 
-export interface Instance {
-  id: string;
-  idInstance: string;
-  name: string;
-  engine: 'sandbox' | 'baileys';
-  status: string;
-  statusReason: string;
-  phone: string | null;
-  createdAt: string;
-}
-
-export type Role = 'member' | 'admin' | 'superadmin';
-
-export interface Participant {
-  jid: string;
-  phone: string | null;
-  lid: string | null;
-  role: Role;
-}
-
-export interface GroupSettings {
-  announcement: boolean;
-  locked: boolean;
-  memberAddMode: 'admins' | 'all';
-  approvalMode: boolean;
-  ephemeralSeconds: number;
-}
-
-export interface Group {
-  id: string;
-  name: string;
-  description: string;
-  owner: string | null;
-  createdAt: string;
-  size: number;
-  settings: GroupSettings;
-  participants: Participant[];
-  myRole: Role;
-  inviteLink?: string;
-}
-
-export interface Outcome {
-  participant: string;
-  jid: string;
-  lid?: string;
-  status: string;
-  inviteSent: boolean;
-  code: number;
-}
+export type Instance = components['schemas']['Instance'];
+export type Group = components['schemas']['Group'];
+export type GroupSummary = components['schemas']['GroupSummary'];
+export type Participant = Group['participants'][number];
+export type Role = Participant['role'];
+export type GroupSettings = Group['settings'];
+export type Outcome = components['schemas']['Outcome'];
 
 export interface Operation {
   id: string;

@@ -35,6 +35,20 @@ export function startEventsPanel(container: HTMLElement, signal: AbortSignal): v
     mode.textContent = text;
   };
 
+  const lookups = new Map<string, Promise<string | undefined>>();
+  const groupName = (instanceId: string, groupId: string) => {
+    const key = `${instanceId} ${groupId}`;
+    let found = lookups.get(key);
+    if (!found) {
+      found = api<{ name: string }>('GET', `/api/instances/${encodeURIComponent(instanceId)}/groups/${encodeURIComponent(groupId)}`).then(
+        (g) => g.name,
+        () => undefined,
+      );
+      lookups.set(key, found);
+    }
+    return found;
+  };
+
   const seen = new Set<string>();
   const show = (event: LiveEvent) => {
     // A reconnect may resend what was already shown.
@@ -46,6 +60,15 @@ export function startEventsPanel(container: HTMLElement, signal: AbortSignal): v
     if (typeof event.data?.name === 'string' && typeof event.data.groupId === 'string') groupNames.set(event.data.groupId, event.data.name);
     empty.remove();
     const time = new Date(event.occurredAt);
+    const summary = h('div', { class: 'event-summary' }, summarize(event, groupNames));
+    const groupId = typeof event.data?.groupId === 'string' ? event.data.groupId : undefined;
+    // An event that names a group only by id shows its name once the store has told it.
+    if (groupId && !groupNames.has(groupId))
+      void groupName(event.instanceId, groupId).then((name) => {
+        if (!name) return;
+        groupNames.set(groupId, name);
+        summary.textContent = summarize(event, groupNames);
+      });
     const item = h(
       'li',
       { class: `event event-${event.type.split('.')[0]}`, 'data-type': event.type, 'data-instance': event.instanceId },
@@ -55,7 +78,7 @@ export function startEventsPanel(container: HTMLElement, signal: AbortSignal): v
         h('span', { class: 'event-type' }, event.type),
         h('time', { dateTime: event.occurredAt }, Number.isNaN(time.getTime()) ? '' : time.toLocaleTimeString()),
       ),
-      h('div', { class: 'event-summary' }, summarize(event, groupNames)),
+      summary,
       h('div', { class: 'event-source', 'data-instance': event.instanceId }, names.get(event.instanceId) ?? event.instanceId),
     );
     list.prepend(item);

@@ -1,28 +1,17 @@
 /**
- * Serves the browser dashboard: the static files Vite builds into `dist/dashboard`, at `/dashboard`.
- * `/` redirects there. When the build output is missing, `/dashboard` answers a 503 page saying how
- * to build it, instead of a bare 404.
+ * Serves the browser dashboard: the static files Vite builds into `dist/dashboard`, at `/dashboard`,
+ * sent by @fastify/static (content types, streaming, conditional requests, path safety). `/`
+ * redirects there. Any page path is the single-page app; a missing asset is a 404. When the build
+ * output is missing, `/dashboard` answers a 503 page saying how to build it, instead of a bare 404.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 /** Where `vite build` writes the dashboard (the same from `src/http` under tsx and `dist/http`). */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.woff2': 'font/woff2',
-};
 
 // Everything the dashboard loads comes from this origin; the QR image is a data: URL.
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -47,22 +36,36 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   const root = normalize(options.root ?? DEFAULT_DASHBOARD_DIR);
   const rootPrefix = root.endsWith(sep) ? root : root + sep;
 
-  const send = (reply: FastifyReply, file: string, immutable: boolean) => {
-    const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-    reply
-      .header('content-type', type)
-      .header('content-length', statSync(file).size)
-      .header('x-content-type-options', 'nosniff')
+  // Only `reply.sendFile` is used: the routes below decide what each path is.
+  await app.register(fastifyStatic, {
+    root,
+    serve: false,
+    index: false,
+    dotfiles: 'deny',
+    etag: true,
+    lastModified: true,
+    cacheControl: false,
+    setHeaders(res, path) {
+      res.setHeader('x-content-type-options', 'nosniff');
       // Vite puts a content hash in every asset name, so those never change; index.html always may.
-      .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-    if (type.startsWith('text/html')) reply.header('content-security-policy', CSP).header('x-frame-options', 'DENY');
-    return reply.send(createReadStream(file));
-  };
+      const immutable = path.startsWith(join(rootPrefix, 'assets') + sep);
+      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      if (extname(path).toLowerCase() === '.html') {
+        res.setHeader('content-security-policy', CSP);
+        res.setHeader('x-frame-options', 'DENY');
+      }
+    },
+  });
+
+  // RFC 9239: JavaScript is text/javascript (the mime table of @fastify/send still says application/javascript).
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('application/javascript')) reply.header('content-type', 'text/javascript; charset=utf-8');
+    return payload;
+  });
 
   const serveIndex = (reply: FastifyReply) => {
-    const index = join(root, 'index.html');
-    if (!existsSync(index)) return reply.code(503).header('content-type', 'text/html; charset=utf-8').header('retry-after', '60').send(MISSING_PAGE);
-    return send(reply, index, false);
+    if (!existsSync(join(root, 'index.html'))) return reply.code(503).header('content-type', 'text/html; charset=utf-8').header('retry-after', '60').send(MISSING_PAGE);
+    return reply.sendFile('index.html');
   };
 
   const hide = { schema: { hide: true } };
@@ -74,7 +77,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     const file = normalize(join(root, rel));
     // Never serve anything outside the build directory (`..`, encoded or not, lands outside it).
     if (!file.startsWith(rootPrefix)) return serveIndex(reply);
-    if (existsSync(file) && statSync(file).isFile()) return send(reply, file, rel.startsWith('assets/'));
+    if (existsSync(file) && statSync(file).isFile()) return reply.sendFile(file.slice(rootPrefix.length));
     // A missing asset is a real 404; any other path is a page of the single-page app.
     if (rel.startsWith('assets/') || extname(rel) !== '') return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('not found');
     return serveIndex(reply);

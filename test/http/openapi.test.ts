@@ -70,6 +70,23 @@ describe('OpenAPI', () => {
     assert.deepEqual(undocumented(doc), []);
   });
 
+  it('shows an error example that fits each status, and says which APIs the document covers', async () => {
+    const doc = (await t.request({ method: 'GET', url: '/openapi.json', key: null })).json();
+    assert.match(doc.info.description, /native API/);
+    for (const dialect of ['Green API', 'Z-API', '2Chat']) assert.match(doc.info.description, new RegExp(dialect));
+    const add = doc.paths['/api/instances/{id}/groups/{groupId}/participants'].post.responses;
+    const example = (status: string) => add[status].content['application/json'].schema.properties.error.properties.code.example;
+    assert.equal(example('401'), 'unauthorized');
+    assert.equal(example('422'), 'invalid_participant');
+    assert.equal(example('400'), 'validation_failed');
+    assert.notEqual(add['404'].description, add['422'].description);
+    // Group lists leave participants out (their size counts them).
+    const list = doc.paths['/api/instances/{id}/groups'].get.responses['200'].content['application/json'].schema;
+    const item = doc.components.schemas[String(list.properties.groups.items.$ref).split('/').pop()!];
+    assert.equal(item.properties.participants, undefined);
+    assert.ok(item.properties.size);
+  });
+
   it('serves the docs UI at /docs', async () => {
     const res = await t.request({ method: 'GET', url: '/docs/', key: null });
     assert.equal(res.statusCode, 200);

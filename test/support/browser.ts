@@ -3,16 +3,17 @@
  * Without /usr/bin/chromium the tests skip with a message, unless GROUPGATE_REQUIRE_BROWSER=1.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium; GROUPGATE_CHROMIUM_PATH points elsewhere (another distribution's build). */
 export const CHROMIUM = process.env.GROUPGATE_CHROMIUM_PATH || '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const OUTPUT_DIR = join(ROOT, 'test-output', 'dashboard');
+/** Where screenshots go: never into the repository (GROUPGATE_TEST_OUTPUT_DIR picks the place). */
+export const OUTPUT_DIR = join(process.env.GROUPGATE_TEST_OUTPUT_DIR || join(tmpdir(), 'groupgate-test-output'), 'dashboard');
 
 /**
  * Why browser tests must skip, or undefined when they can run. Under GROUPGATE_REQUIRE_BROWSER=1
@@ -67,17 +68,10 @@ export async function launchBrowser(): Promise<Browser> {
   };
 }
 
-/** Saves a full-page screenshot under test-output/dashboard/<name>.png; answers its path. */
+/** Saves a screenshot as <OUTPUT_DIR>/<name>.png; answers its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const path = join(OUTPUT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;
-}
-
-/** Copies a screenshot into the repository's docs (the README shows it). */
-export function publishScreenshot(from: string, relative: string): void {
-  const to = join(ROOT, relative);
-  mkdirSync(dirname(to), { recursive: true });
-  copyFileSync(from, to);
 }

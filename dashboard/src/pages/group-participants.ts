@@ -64,7 +64,7 @@ export function participantsTable({ base, group, admin, onOutcomes, reload }: Op
 
 /** Adding many numbers at once (built once, so a reload never loses what was pasted). */
 export function addForm(base: string, onOutcomes: Options['onOutcomes'], reload: () => Promise<void>): HTMLElement {
-  const numbers = h('textarea', { name: 'add-participants', rows: 3, placeholder: 'Paste numbers: one per line, or separated by commas' });
+  const numbers = h('textarea', { name: 'add-participants', rows: 3, placeholder: 'Paste numbers: one per line (+55 11 98888-1234), or separated by commas' });
   const invite = h('input', { type: 'checkbox', name: 'invite-on-refusal', checked: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add participants');
   const form = h(
@@ -76,10 +76,18 @@ export function addForm(base: string, onOutcomes: Options['onOutcomes'], reload:
         event.preventDefault();
         const participants = parseNumbers(numbers.value);
         if (participants.length === 0) return toast('Paste at least one number.', 'error');
+        // The previous result goes at once: the panel never shows an older add as this one's outcome.
+        onOutcomes('', []);
         void busy(submit, async () => {
-          const res = await api<{ outcomes?: Outcome[]; operation?: { id: string } }>('POST', `${base}/participants`, { participants, inviteOnPrivacyRefusal: invite.checked });
+          const res = await api<{ outcomes?: Outcome[]; operation?: { id: string; runAt?: string; progress?: { total: number } } }>('POST', `${base}/participants`, {
+            participants,
+            inviteOnPrivacyRefusal: invite.checked,
+          });
           if (res.operation) {
-            toast(`Large add: running as paced operation ${res.operation.id}. Follow it under Operations.`, 'info');
+            const when = res.operation.runAt ? ` The next batch runs at ${new Date(res.operation.runAt).toLocaleTimeString()}.` : '';
+            const message = `Adding ${participants.length} number${participants.length === 1 ? '' : 's'} to this group in paced batches (operation ${res.operation.id}).${when} Follow it under Operations.`;
+            onOutcomes(message, []);
+            toast(message, 'info');
           } else if (res.outcomes) {
             onOutcomes(`Added ${participants.length} number${participants.length === 1 ? '' : 's'}`, res.outcomes);
           }

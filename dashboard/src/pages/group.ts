@@ -17,8 +17,9 @@ export function groupPage({ params, main, signal }: PageContext): void {
   const body = h('div', { class: 'group-body' });
   const error = h('div');
 
+  // No outcomes: the panel says what is going on instead (or empties, with no title), never an older result.
   const showOutcomes = (title: string, outcomes: Outcome[]) => {
-    mount(outcomesArea, outcomesView(title, outcomes));
+    mount(outcomesArea, outcomes.length ? outcomesView(title, outcomes) : title ? notice(title, 'info') : null);
   };
 
   // Parts that hold what a person is doing (a shown link, pasted numbers, typed text) are built

@@ -1,20 +1,34 @@
 /** Groups of an instance: search and paging over the store, create, join by link, resync. */
-import { api, apiCall, errorMessage, type Group, type Operation, type Outcome, seg } from '../api';
+import { api, apiCall, errorMessage, type Group, type GroupSummary, type Operation, type Outcome, seg } from '../api';
 import { badge, busy, formatTime, h, mount, notice, toast } from '../dom';
 import { subscribeLive } from '../events-panel';
 import { link, navigate, setFlash, type PageContext } from '../router';
 
 const PAGE_SIZE = 25;
 
-/** Splits pasted numbers: one per line, or separated by commas, semicolons or spaces. */
+/**
+ * Splits pasted numbers: one per line, or separated by commas, semicolons or tabs. Spaces belong to
+ * a number (`+55 11 98888-1234`); the server reads every usual way of writing one.
+ */
 export function parseNumbers(text: string): string[] {
   return [
     ...new Set(
       text
-        .split(/[\n,;\t ]+/)
+        .split(/[\r\n,;\t]+/)
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  ];
+}
+
+/** The settings of a group at a glance: who may send, edit and add, approval, disappearing messages. */
+export function settingsBadges(s: Group['settings']): HTMLElement[] {
+  return [
+    badge(s.announcement ? 'admins send' : 'all send', s.announcement ? 'info' : 'muted'),
+    badge(s.locked ? 'admins edit' : 'all edit', s.locked ? 'info' : 'muted'),
+    badge(s.memberAddMode === 'all' ? 'all add' : 'admins add', s.memberAddMode === 'all' ? 'muted' : 'info'),
+    ...(s.approvalMode ? [badge('approval', 'info')] : []),
+    ...(s.ephemeralSeconds ? [badge(`disappearing ${Math.round(s.ephemeralSeconds / 86400)} d`, 'info')] : []),
   ];
 }
 
@@ -35,7 +49,7 @@ export function groupsPage({ params, main, signal }: PageContext): void {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     if (search) query.set('search', search);
     try {
-      const page = await api<{ groups: Group[]; total: number; limit: number; offset: number }>('GET', `${base}/groups?${query}`, undefined, { signal });
+      const page = await api<{ groups: GroupSummary[]; total: number; limit: number; offset: number }>('GET', `${base}/groups?${query}`, undefined, { signal });
       error.replaceChildren();
       if (page.groups.length === 0) {
         mount(
@@ -52,7 +66,7 @@ export function groupsPage({ params, main, signal }: PageContext): void {
               h('td', null, link(groupPath(id, g.id), h('strong', null, g.name || '(no name)')), h('div', { class: 'muted small' }, g.id)),
               h('td', null, String(g.size)),
               h('td', null, badge(g.myRole)),
-              h('td', null, [g.settings.announcement ? badge('announcement', 'info') : null, g.settings.approvalMode ? badge('approval', 'info') : null]),
+              h('td', { class: 'settings-cell' }, settingsBadges(g.settings)),
               h('td', null, formatTime(g.createdAt)),
             ),
           ),
@@ -128,7 +142,12 @@ export function groupsPage({ params, main, signal }: PageContext): void {
 
 function createForm(id: string, base: string): HTMLElement {
   const name = h('input', { name: 'group-name', required: true, maxLength: 100, placeholder: 'Customers Q3' });
-  const numbers = h('textarea', { name: 'group-participants', rows: 4, required: true, placeholder: 'One number per line, e.g.\n+15550001111\n+15550002222' });
+  const numbers = h('textarea', {
+    name: 'group-participants',
+    rows: 4,
+    required: true,
+    placeholder: 'One number per line, with its country code, e.g.\n+55 11 98888-1234\n+1 (415) 555-0101',
+  });
   const description = h('input', { name: 'group-description', maxLength: 2048, placeholder: 'Optional' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create group');
   const status = h('div');

@@ -68,8 +68,8 @@ export function instancesPage({ main, signal }: PageContext): void {
   const engine = h(
     'select',
     { name: 'engine' },
-    h('option', { value: 'baileys' }, 'WhatsApp (link a real number)'),
-    h('option', { value: 'sandbox' }, 'Sandbox (emulated, for trying things out)'),
+    h('option', { value: 'baileys', title: 'A real WhatsApp number, linked by QR code or pairing code' }, 'WhatsApp number'),
+    h('option', { value: 'sandbox', title: 'An emulated number, connected at once, for trying things out' }, 'Sandbox (emulated)'),
   );
   const phone = h('input', { name: 'phone', placeholder: '+15550001111 (optional)', maxLength: 32 });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create instance');

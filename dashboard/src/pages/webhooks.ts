@@ -38,7 +38,7 @@ export function webhooksPage({ main, signal }: PageContext): void {
   const area = h('div');
   const load = async () => {
     try {
-      const subs = list<Subscription>(await api('GET', '/api/webhooks', undefined, { signal }), 'webhooks');
+      const [subs, names] = await Promise.all([list<Subscription>(await api('GET', '/api/webhooks', undefined, { signal }), 'webhooks'), instanceNames(signal)]);
       if (subs.length === 0) return mount(area, h('div', { class: 'card empty' }, h('p', null, 'No subscriptions yet. Add one below to receive group events over HTTP.')));
       mount(
         area,
@@ -59,7 +59,7 @@ export function webhooksPage({ main, signal }: PageContext): void {
                   h('td', null, link(`/webhooks/${s.id}`, h('strong', { class: 'break' }, s.url))),
                   h('td', null, s.format),
                   h('td', null, s.events?.length ? s.events.join(', ') : 'all'),
-                  h('td', null, s.instances?.length ? s.instances.join(', ') : 'all'),
+                  h('td', null, instancesLabel(s.instances, names)),
                   h('td', null, badge(s.enabled ? 'enabled' : 'disabled')),
                 ),
               ),
@@ -183,7 +183,7 @@ export function webhookPage({ params, main, signal }: PageContext): void {
         h(
           'p',
           { class: 'muted' },
-          `${sub.format} format · events: ${sub.events?.length ? sub.events.join(', ') : 'all'} · instances: ${sub.instances?.length ? sub.instances.join(', ') : 'all'}${sub.managedBy ? ` · managed by ${sub.managedBy} settings` : ''}`,
+          `${sub.format} format · events: ${sub.events?.length ? sub.events.join(', ') : 'all'} · instances: ${instancesLabel(sub.instances, await instanceNames(signal))}${sub.managedBy ? ` · managed by ${sub.managedBy} settings` : ''}`,
         ),
         h('div', { class: 'toolbar' }, ping, toggle, h('span', { class: 'spacer' }), remove),
       );
@@ -303,4 +303,19 @@ function replayForm(replay: (from: string) => Promise<void>): HTMLElement {
     h('div', { class: 'form-actions' }, submit),
   );
   return form;
+}
+
+/** Instance id -> name, for showing subscriptions by the names people gave their numbers. */
+async function instanceNames(signal?: AbortSignal): Promise<Map<string, string>> {
+  try {
+    const { instances } = await api<{ instances: Instance[] }>('GET', '/api/instances', undefined, { signal });
+    return new Map(instances.map((i) => [i.id, i.name]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** `Sales, Support` (an unknown id stays as it is), or `all`. */
+function instancesLabel(ids: string[] | null | undefined, names: Map<string, string>): string {
+  return ids?.length ? ids.map((id) => names.get(id) ?? id).join(', ') : 'all';
 }

@@ -15,7 +15,7 @@ import { createPacedRuns, isInline, type PacedOptions, type PacedResult } from '
 import type { Operation } from '../operations/operation-model.js';
 import { mapEngineError, toOutcome, type Outcome } from '../outcomes/outcomes.js';
 import type { PacingService } from '../pacing/pacing-service.js';
-import { participantRefs, resultFor } from '../participants/participant-refs.js';
+import { instancePhoneOptions, participantRefs, resultFor } from '../participants/participant-refs.js';
 import { sendPrivacyInvites } from '../participants/privacy-invites.js';
 import { normalizePeople, phoneToJid, type PersonRef } from '../common/phone.js';
 import { groupView, validateDescription, validateSubject, type GroupService, type GroupView } from './group-service.js';
@@ -111,7 +111,7 @@ export function createGroupCreation(deps: GroupCreationDeps) {
     const { instance } = await instances.session(op.instanceId);
     await sync.apply(instance, { type: 'group.upsert', group: found, reason: 'created', actor: myJid(instance) }, OWN_RESULT);
     const members = new Set(found.participants.flatMap((p) => [p.phoneJid, p.lid].filter(Boolean) as string[]));
-    const outcomes = normalizePeople(input.participants).map((ref) => {
+    const outcomes = normalizePeople(input.participants, instancePhoneOptions(instance)).map((ref) => {
       const result: ParticipantResult | undefined = members.has(ref.jid) ? { jid: ref.jid, code: 200 } : undefined;
       return toOutcome('add', ref, result);
     });

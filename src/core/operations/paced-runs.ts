@@ -4,7 +4,7 @@
  * it now through the queue (stored first, so a crash mid-call is reconciled on the next start) and
  * turn its end into the request's answer. In a step: the common answer to an engine refusal.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as pollDelay } from 'node:timers/promises';
 import { DomainError, isDomainError, type ErrorCode } from '../common/errors.js';
 import { ulid } from '../common/ids.js';
 import { isFinal, type Operation, type OperationError, type OperationKind, type OperationProgress } from './operation-model.js';
@@ -109,7 +109,9 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       const held = whenPaced === 'hold' ? `, later than the ${Math.round(holdMs / 1000)} seconds a request may wait` : '';
       return new DomainError(
         'rate_limited',
-        `pacing: the next ${what} may run at ${new Date(at).toISOString()}${held}: ${why}; retry after ${seconds} seconds`,
+        whenPaced === 'hold' || because === 'backoff'
+          ? `pacing: the next ${what} may run at ${new Date(at).toISOString()}${held}: ${why}; retry after ${seconds} seconds`
+          : `pacing: this instance's next ${what} may run at ${new Date(at).toISOString()} (in ${seconds} s). groupgate spaces group creations and add batches like a careful person, so that WhatsApp does not ban the number; retry then, or set queueWhenPaced in the instance's pacing policy to have such requests queued`,
         { retryAt: new Date(at).toISOString(), reason: because },
         seconds,
       );
@@ -155,7 +157,7 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       const deadline = Date.now() + FOLLOW_MS;
       queue.wake();
       while (!isFinal(op.status) && (op.status === 'running' || op.runAt <= now() + 1000) && Date.now() < deadline) {
-        await sleep(50);
+        await pollDelay(50); // real time: the operation runs in this or another process
         op = (await queue.get(op.id)) ?? op;
       }
       return settle(op, value);

@@ -13,7 +13,7 @@ import { toOutcome, type Outcome } from '../outcomes/outcomes.js';
 import type { PacingService } from '../pacing/pacing-service.js';
 import type { OperationQueue } from '../ports/operation-queue.js';
 import { normalizePeople } from '../common/phone.js';
-import { participantRefs } from './participant-refs.js';
+import { instancePhoneOptions, participantRefs } from './participant-refs.js';
 import type { ParticipantService } from './participant-service.js';
 
 export interface BulkAddDeps {
@@ -70,10 +70,10 @@ export function createBulkAdd(deps: BulkAddDeps) {
     if (cp.stage === 'calling') {
       // The last attempt died around the engine call: whoever is in the group now was added by it.
       try {
-        const { session } = await instances.session(op.instanceId);
+        const { instance, session } = await instances.session(op.instanceId);
         const meta = await session.groupMetadata(groupId);
         const members = new Set(meta.participants.flatMap((p) => [p.phoneJid, p.lid].filter(Boolean) as string[]));
-        const refs = normalizePeople(batch);
+        const refs = normalizePeople(batch, instancePhoneOptions(instance));
         toCall = [];
         refs.forEach((ref) => {
           if (members.has(ref.jid)) already.push(toOutcome('add', ref, { jid: ref.jid, code: 200 }));

@@ -5,19 +5,23 @@
 import type { ParticipantResult } from '../ports/engine.js';
 import { DomainError } from '../common/errors.js';
 import type { Instance } from '../instances/instance-model.js';
-import { normalizePeople, type PersonRef } from '../common/phone.js';
+import { normalizePeople, phoneCountry, type PersonRef } from '../common/phone.js';
 
 /**
  * Normalises the people of a request: `invalid_participant` for unusable entries or the instance's
- * own number, `validation_failed` for an empty list.
+ * own number, `validation_failed` for an empty list. A number written without its country code is
+ * read in the country of the instance's own number, as a phone would.
  */
 export function participantRefs(instance: Instance, inputs: unknown[]): PersonRef[] {
-  const refs = normalizePeople(inputs);
+  const refs = normalizePeople(inputs, instancePhoneOptions(instance));
   const own = refs.filter((r) => instance.phone && r.phone === instance.phone);
   if (own.length) throw new DomainError('invalid_participant', "the instance's own number cannot be a participant", { invalid: own.map((r) => r.input) });
   if (refs.length === 0) throw new DomainError('validation_failed', 'participants must list at least one person');
   return refs;
 }
+
+/** Phone parsing options of an instance: its own number's country for national numbers. */
+export const instancePhoneOptions = (instance: Pick<Instance, 'phone'>) => ({ defaultCountry: phoneCountry(instance.phone) });
 
 /** The engine's answer about one requested person, whichever of its ids the engine used. */
 export const resultFor = (ref: PersonRef, results: ParticipantResult[]): ParticipantResult | undefined =>

@@ -91,7 +91,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
         }),
         response: {
           200: Type.Object({
-            groups: Type.Array(Type.Ref('Group'), { description: 'This page of groups (participants left out)' }),
+            groups: Type.Array(Type.Ref('GroupSummary'), {
+              description: 'This page of groups, newest first; `size` counts the participants, `GET .../groups/{groupId}` lists them',
+            }),
             total: Type.Integer({ description: 'Groups matching, all pages', examples: [120] }),
             limit: Type.Integer({ description: 'Page size', examples: [50] }),
             offset: Type.Integer({ description: 'Items skipped', examples: [0] }),
@@ -102,7 +104,8 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
     },
     async (request) => {
       auth(request, request.params.id);
-      return groups.list(request.params.id, request.query);
+      const page = await groups.list(request.params.id, request.query);
+      return { ...page, groups: page.groups.map(({ participants: _participants, ...summary }) => summary) };
     },
   );
 

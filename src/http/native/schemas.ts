@@ -8,9 +8,9 @@ export const ErrorBody = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.String({ description: 'Stable machine-readable error code', examples: ['group_not_found'] }),
-        message: Type.String({ description: 'Human-readable explanation', examples: ['group not found, or the instance is not a member'] }),
-        details: Type.Optional(Type.Unknown({ description: 'Structured details (offending entries, outcomes...)', examples: [{ invalid: ['john@example.com'] }] })),
+        code: Type.String({ description: 'Stable machine-readable error code', examples: ['validation_failed'] }),
+        message: Type.String({ description: 'Human-readable explanation', examples: ['body/name must NOT have fewer than 1 characters'] }),
+        details: Type.Optional(Type.Unknown({ description: 'Structured details (offending entries, outcomes...)', examples: [{ invalid: ['not-a-number'] }] })),
       },
       { description: 'What went wrong' },
     ),
@@ -19,7 +19,51 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody', description: 'Every error answers this body' },
 );
 
-export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('ErrorBody')])) as Record<number, ReturnType<typeof Type.Ref>>;
+/** What each error status means, with a typical code, message and details, for the OpenAPI document. */
+const ERROR_EXAMPLES: Record<number, { description: string; code: string; message: string; details?: unknown }> = {
+  400: {
+    description: 'The request is malformed',
+    code: 'validation_failed',
+    message: 'body/name must NOT have fewer than 1 characters',
+    details: [{ path: 'body/name', message: 'must NOT have fewer than 1 characters' }],
+  },
+  401: { description: 'No API key, or not a valid one', code: 'unauthorized', message: 'Invalid API key' },
+  403: { description: 'The key or the instance may not do this', code: 'forbidden', message: 'this needs the admin key' },
+  404: { description: 'No such resource, or the key may not see it', code: 'instance_not_found', message: 'instance not found' },
+  409: { description: 'The current state does not allow it', code: 'instance_not_connected', message: 'the instance is not connected (status: qr)' },
+  410: { description: 'Gone', code: 'invite_code_revoked', message: 'the invite code was revoked' },
+  413: { description: 'The body is too large', code: 'payload_too_large', message: 'the body is larger than 5242880 bytes' },
+  415: { description: 'The body is not of a supported type', code: 'unsupported_media_type', message: 'send JSON, multipart/form-data or a JPEG/PNG body' },
+  422: {
+    description: 'The request is well formed but cannot be done',
+    code: 'invalid_participant',
+    message: 'invalid participant: "not-a-number"; write each number with its country code, e.g. +55 11 98888-1234',
+    details: { invalid: ['not-a-number'] },
+  },
+  429: { description: 'Paced or rate limited: retry after the Retry-After header', code: 'rate_limited', message: 'pacing: the next add batch of this instance may start in 42 s' },
+};
+
+/** The error envelope of one status, with an example that fits it. */
+function errorBodyFor(status: number) {
+  const e = ERROR_EXAMPLES[status] ?? { description: 'Error', code: 'internal_error', message: 'something went wrong' };
+  return Type.Object(
+    {
+      error: Type.Object(
+        {
+          code: Type.String({ description: 'Stable machine-readable error code', examples: [e.code] }),
+          message: Type.String({ description: 'Human-readable explanation', examples: [e.message] }),
+          details: Type.Optional(Type.Unknown({ description: 'Structured details (offending entries, outcomes...)', examples: e.details === undefined ? [null] : [e.details] })),
+        },
+        { description: 'What went wrong' },
+      ),
+      requestId: Type.String({ description: 'Id of this request, also in the x-request-id header', examples: ['req-01jbz3k4m5n6p7q8r9s0t1v2w3'] }),
+    },
+    { description: e.description },
+  );
+}
+
+/** Error responses of a route, each with the envelope and an example that fits its status. */
+export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorBodyFor(c)])) as Record<number, ReturnType<typeof errorBodyFor>>;
 
 export const InstanceIdParam = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, description: 'Instance id', examples: ['k3j9x0a2mq'] }),
@@ -70,7 +114,7 @@ export const GroupSchema = Type.Object(
     createdAt: Type.String({ format: 'date-time', description: 'Creation time', examples: ['2026-11-22T10:00:00.000Z'] }),
     size: Type.Integer({ description: 'Number of participants', examples: [3] }),
     settings: Type.Composite([GroupSettingsSchema], { description: 'Group settings' }),
-    participants: Type.Array(GroupParticipantSchema, { description: 'Participants (empty in lists)' }),
+    participants: Type.Array(GroupParticipantSchema, { description: 'Every participant with their role' }),
     myRole: Role,
     subjectOwner: Nullable(Type.String({ description: 'Who last set the name', examples: ['15550001111@s.whatsapp.net'] })),
     subjectTime: Nullable(Type.String({ description: 'When the name was last set', examples: ['2026-11-22T10:00:00.000Z'] })),
@@ -78,6 +122,9 @@ export const GroupSchema = Type.Object(
   },
   { $id: 'Group' },
 );
+
+/** A group as lists show it: everything but the participants (`size` counts them; read one group for them). */
+export const GroupSummarySchema = Type.Omit(GroupSchema, ['participants'], { $id: 'GroupSummary' });
 
 export const OutcomeSchema = Type.Object(
   {
@@ -110,4 +157,4 @@ export const InstanceSchema = Type.Object(
   { $id: 'Instance' },
 );
 
-export const sharedSchemas = [ErrorBody, GroupSchema, OutcomeSchema, InstanceSchema];
+export const sharedSchemas = [ErrorBody, GroupSchema, GroupSummarySchema, OutcomeSchema, InstanceSchema];

@@ -83,6 +83,12 @@ for (const db of await databaseKinds()) {
       const body = res.json();
       assert.equal(body.total, 1);
       assert.equal(body.groups[0].id, groupId);
+      // A list item counts its participants and does not pretend to list them.
+      assert.equal('participants' in body.groups[0], false);
+      const details = (await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${encodeURIComponent(groupId)}` })).json();
+      assert.equal(body.groups[0].size, details.participants.length);
+      assert.ok(body.groups[0].size > 0);
+      assert.deepEqual(body.groups[0].settings, details.settings);
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups?search=nomatch` })).json().total, 0);
       // The bare digits are accepted as the group id too.
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${groupId.split('@')[0]}` })).statusCode, 200);

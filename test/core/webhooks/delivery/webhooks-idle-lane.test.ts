@@ -16,7 +16,7 @@ for (const db of await databaseKinds()) {
       try {
         const a = await createUnpacedInstance(t);
         const b = await createUnpacedInstance(t);
-        const set = await green(t, a, 'setSettings', { payload: { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc' } });
+        const set = await green(t, a, 'setSettings', { payload: { webhookUrl: receiver.url, webhookUrlToken: 'Bearer abc', outgoingAPIMessageWebhook: 'yes' } });
         assert.equal(set.statusCode, 200);
         await green(t, a, 'sendMessage', { payload: { chatId: cus(b), message: 'first' } });
         await receiver.waitFor((r) => r.some((x) => x.body.includes('first')));
