@@ -182,7 +182,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     crashPoint,
   });
   const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
-  const operations = createOperationService({ queue: operationsQueue, store, events, instances, now });
+  const operations = createOperationService({ queue: operationsQueue, store, events, instances, now, pacing });
   const hold = { pacingHoldMs: config.pacingHoldSeconds * 1000, sleep: options.sleep };
   const creation = createGroupCreation({ instances, groups, sync, events, pacing, queue: operationsQueue, operations, now, ...hold });
   const bulkAdd = createBulkAdd({ instances, groups, participants, pacing, queue: operationsQueue, operations, now, ...hold });

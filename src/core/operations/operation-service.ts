@@ -9,7 +9,7 @@ import { DomainError, isDomainError } from '../common/errors.js';
 import type { EventLog } from '../events/event-log.js';
 import type { InstanceService } from '../instances/instance-service.js';
 import { isFinal, type Operation, type OperationKind, type OperationStatus } from './operation-model.js';
-import { operationView, type OperationView } from './operation-view.js';
+import { operationView, type OperationView, type OperationViewContext } from './operation-view.js';
 import { toOperationError } from './paced-runs.js';
 import type { Store } from '../ports/store.js';
 
@@ -32,6 +32,8 @@ export interface OperationServiceDeps {
   events: EventLog;
   instances: InstanceService;
   now: () => number;
+  /** The instance's pacing policy, for the batch size an operation's summary names. */
+  pacing?: { policy(instanceId: string): Promise<{ enabled: boolean; addBatchSize: number }> };
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -82,7 +84,39 @@ export function createOperationService(deps: OperationServiceDeps) {
     );
   }
 
+  /** What an operation's summary needs beyond its input: the stored group's name and the batch size (memoised per call site). */
+  function contextOf(): (op: Operation) => Promise<OperationViewContext> {
+    const names = new Map<string, Promise<string | null>>();
+    const sizes = new Map<string, Promise<number | null>>();
+    const name = (instanceId: string, groupId: string) =>
+      store.groups.get(instanceId, groupId).then(
+        (g) => g?.subject ?? null,
+        () => null,
+      );
+    const size = (instanceId: string) =>
+      deps.pacing
+        ? deps.pacing.policy(instanceId).then(
+            (p) => (p.enabled ? p.addBatchSize : null),
+            () => null,
+          )
+        : Promise.resolve(null);
+    return async (op) => {
+      if (op.kind !== 'participants.add' || typeof op.input.groupId !== 'string') return {};
+      const key = `${op.instanceId}\u0000${op.input.groupId}`;
+      if (!names.has(key)) names.set(key, name(op.instanceId, op.input.groupId));
+      if (!sizes.has(op.instanceId)) sizes.set(op.instanceId, size(op.instanceId));
+      return { groupName: await names.get(key)!, batchSize: await sizes.get(op.instanceId)! };
+    };
+  }
+
+  /** An operation as clients see it, its summary included. */
+  async function view(op: Operation): Promise<OperationView> {
+    return operationView(op, await contextOf()(op));
+  }
+
   return {
+    view,
+
     /** Registers what an operation kind does (once per kind, before `start`). */
     register(kind: OperationKind, hooks: OperationKindHooks): void {
       if (kinds.has(kind)) throw new Error(`operation kind ${kind} is already registered`);
@@ -97,7 +131,7 @@ export function createOperationService(deps: OperationServiceDeps) {
       await instances.get(instanceId);
       const op = await queue.get(id);
       if (!op || op.instanceId !== instanceId) throw new DomainError('operation_not_found', `no such operation: ${id}`);
-      return operationView(op);
+      return view(op);
     },
 
     async list(instanceId: string, query: { status?: OperationStatus; kind?: OperationKind; limit?: number; offset?: number }) {
@@ -105,7 +139,9 @@ export function createOperationService(deps: OperationServiceDeps) {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
       const offset = Math.max(query.offset ?? 0, 0);
       const { items, total } = await queue.list(instanceId, { status: query.status, kind: query.kind, limit, offset });
-      return { operations: items.map(operationView), total, limit, offset };
+      const context = contextOf();
+      const operations = await Promise.all(items.map(async (op) => operationView(op, await context(op))));
+      return { operations, total, limit, offset };
     },
 
     /** Cancels what has not started; `operation_not_cancellable` otherwise. */
@@ -122,7 +158,7 @@ export function createOperationService(deps: OperationServiceDeps) {
         throw new DomainError('operation_not_cancellable', `operation ${id} cannot be cancelled: ${hint} (status ${status})`, { status });
       }
       await kinds.get(cancelled.kind)?.onCancel?.(existing);
-      return operationView(cancelled);
+      return view(cancelled);
     },
   };
 }

@@ -58,6 +58,8 @@ export interface PacedRunsDeps {
   pacingHoldMs?: number;
   /** Waits `ms` (a test clock may advance itself instead). Default: a timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** Shows an operation with its summary (the operation service); without it, the summary has only the stored input. */
+  operations?: { view(op: Operation): Promise<OperationView> };
 }
 
 /** The default hold limit of a paced provider request. */
@@ -72,15 +74,16 @@ export function createPacedRuns(deps: PacedRunsDeps) {
   const sleep = deps.sleep ?? timerSleep;
   const newId = () => `op_${ulid(now()).toLowerCase()}`;
   const secondsUntil = (t: number) => Math.max(1, Math.ceil((t - now()) / 1000));
+  const view = (op: Operation): Promise<OperationView> => (deps.operations ? deps.operations.view(op) : Promise.resolve(operationView(op)));
 
   /** An operation after a step, as the request's answer: its result, its error thrown, or scheduled. */
-  function settle<T>(op: Operation, value: (result: unknown) => T): PacedResult<T> {
+  async function settle<T>(op: Operation, value: (result: unknown) => T): Promise<PacedResult<T>> {
     if (op.status === 'succeeded') return { status: 'done', value: value(op.result) };
     if (op.status === 'failed' && op.error) {
       const e = op.error as Operation['error'] & { retryAfterSeconds?: number };
       throw new DomainError(e!.code as ErrorCode, e!.message, e!.details, e!.retryAfterSeconds);
     }
-    return { status: 'scheduled', operation: operationView(op) };
+    return { status: 'scheduled', operation: await view(op) };
   }
 
   return {
@@ -140,7 +143,7 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       requestKey?: string,
     ): Promise<PacedResult<T>> {
       const op = await queue.enqueue({ id: newId(), instanceId, kind, runAt, input, progress, requestKey });
-      return { status: 'scheduled', operation: operationView(op) };
+      return { status: 'scheduled', operation: await view(op) };
     },
 
     /**
@@ -153,7 +156,7 @@ export function createPacedRuns(deps: PacedRunsDeps) {
       let op = await queue.findByRequestKey(requestKey);
       if (!op) return undefined;
       // One that was scheduled was answered as accepted: so is its retry, whatever became of it since.
-      if (op.checkpoint.inline !== true) return { status: 'scheduled', operation: operationView(op) };
+      if (op.checkpoint.inline !== true) return { status: 'scheduled', operation: await view(op) };
       const deadline = Date.now() + FOLLOW_MS;
       queue.wake();
       while (!isFinal(op.status) && (op.status === 'running' || op.runAt <= now() + 1000) && Date.now() < deadline) {

@@ -6,7 +6,7 @@ import type { GroupCreation } from '../groups/group-creation.js';
 import type { BulkAdd } from '../participants/bulk-add.js';
 import type { OperationService } from './operation-service.js';
 
-export type PacedService = Omit<OperationService, 'register'> & Pick<GroupCreation, 'createGroup'> & Pick<BulkAdd, 'addParticipants'>;
+export type PacedService = Omit<OperationService, 'register' | 'view'> & Pick<GroupCreation, 'createGroup'> & Pick<BulkAdd, 'addParticipants'>;
 
 /** Joins the operations API with group creation and bulk adds (which registered their kinds with it). */
 export function createPacedService(operations: OperationService, creation: GroupCreation, bulkAdd: BulkAdd): PacedService {

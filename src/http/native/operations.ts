@@ -48,6 +48,26 @@ export const OperationSchema = Type.Object(
     updatedAt: Type.String({ format: 'date-time', description: 'Last change', examples: ['2026-11-22T10:00:41.000Z'] }),
     startedAt: Nullable(Type.String({ format: 'date-time', description: 'First step start', examples: ['2026-11-22T10:05:41.000Z'] })),
     finishedAt: Nullable(Type.String({ format: 'date-time', description: 'When it ended', examples: [null] })),
+    summary: Type.Object(
+      {
+        groupId: Type.Optional(Type.String({ description: 'The group it adds people to (participants.add)', examples: ['120363043968066561@g.us'] })),
+        groupName: Nullable(
+          Type.String({
+            description: 'The name of the group it creates, or the stored name of the group it adds people to (null when that group is not known yet)',
+            examples: ['Book club'],
+          }),
+        ),
+        participants: Type.Integer({ description: 'How many people it adds (or creates the group with)', examples: [12] }),
+        batchSize: Type.Optional(
+          Nullable(Type.Integer({ description: 'People per batch under the instance pacing policy (participants.add; null when pacing is off)', examples: [5] })),
+        ),
+        description: Type.String({ description: 'What it does, in one sentence', examples: ['Add 12 people to "Book club" in batches of 5'] }),
+      },
+      {
+        description: 'What the operation does, from the request it was accepted with',
+        examples: [{ groupId: '120363043968066561@g.us', groupName: 'Book club', participants: 12, batchSize: 5, description: 'Add 12 people to "Book club" in batches of 5' }],
+      },
+    ),
   },
   { description: 'A durable operation: a paced action accepted now and done when pacing allows, even across restarts' },
 );
