@@ -133,6 +133,8 @@ export interface Operation {
   result?: unknown;
   error?: unknown;
   createdAt?: string;
+  /** What it does (the group, how many people), with a sentence saying so. */
+  summary?: { groupName: string | null; participants: number; description: string };
 }
 
 export interface LiveEvent {

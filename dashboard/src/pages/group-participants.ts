@@ -79,13 +79,20 @@ export function addForm(base: string, onOutcomes: Options['onOutcomes'], reload:
         // The previous result goes at once: the panel never shows an older add as this one's outcome.
         onOutcomes('', []);
         void busy(submit, async () => {
-          const res = await api<{ outcomes?: Outcome[]; operation?: { id: string; runAt?: string; progress?: { total: number } } }>('POST', `${base}/participants`, {
-            participants,
-            inviteOnPrivacyRefusal: invite.checked,
-          });
+          const res = await api<{ outcomes?: Outcome[]; operation?: { id: string; runAt?: string; progress?: { total: number }; summary?: { description: string } } }>(
+            'POST',
+            `${base}/participants`,
+            {
+              participants,
+              inviteOnPrivacyRefusal: invite.checked,
+            },
+          );
           if (res.operation) {
             const when = res.operation.runAt ? ` The next batch runs at ${new Date(res.operation.runAt).toLocaleTimeString()}.` : '';
-            const message = `Adding ${participants.length} number${participants.length === 1 ? '' : 's'} to this group in paced batches (operation ${res.operation.id}).${when} Follow it under Operations.`;
+            const what = res.operation.summary
+              ? `${res.operation.summary.description} (operation ${res.operation.id}).`
+              : `Adding ${participants.length} number${participants.length === 1 ? '' : 's'} to this group in paced batches (operation ${res.operation.id}).`;
+            const message = `${what}${when} Follow it under Operations.`;
             onOutcomes(message, []);
             toast(message, 'info');
           } else if (res.outcomes) {

@@ -47,7 +47,13 @@ function operationRow(base: string, op: Operation, refresh: () => Promise<void>)
   return h(
     'tr',
     { 'data-operation': op.id, 'data-status': op.status },
-    h('td', null, h('strong', null, op.kind.replace(/_/g, ' ')), h('div', { class: 'muted small' }, op.id)),
+    h(
+      'td',
+      null,
+      h('strong', null, op.kind.replace(/_/g, ' ')),
+      op.summary ? h('div', { 'data-summary': '' }, op.summary.description) : null,
+      h('div', { class: 'muted small' }, op.id),
+    ),
     h('td', null, badge(op.status)),
     h(
       'td',
