@@ -68,7 +68,11 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     },
     requestIdHeader: false,
     bodyLimit: core.config.bodyLimitBytes,
-    frameworkErrors,
+    // A URL error on a dialect's path is answered in that dialect's error shape.
+    frameworkErrors: (err, request, reply) => {
+      for (const dialect of core.dialects) if (dialect.frameworkError?.(err, request, reply)) return;
+      frameworkErrors(err, request, reply);
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Explicit limits (see the README): a slow or half-open client cannot hold a connection for long.
     connectionTimeout: 0,

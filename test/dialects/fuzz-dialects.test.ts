@@ -4,7 +4,7 @@ import { assertHealthy, fuzz, FUZZ_SEED, startFuzzApp, type FuzzApp } from '../s
 import type { Family } from '../support/fuzz/routes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS_DIALECT ?? 1_500);
-const DIALECTS: Family[] = ['green-api', 'z-api', 'two-chat'];
+const DIALECTS: Family[] = ['green-api', 'z-api', 'two-chat', 'wappfy'];
 
 describe('bad-input fuzzing: provider dialects (sqlite)', () => {
   let app: FuzzApp;

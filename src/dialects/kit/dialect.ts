@@ -3,7 +3,7 @@
  * routes), its own storage, and how its secrets are kept out of logs. Adding a dialect is a folder
  * under src/dialects plus one line in the composition root's dialect list.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { WebhookBodyFormat } from '../../core/ports/webhook-format.js';
 import type { ApiServices } from '../../http/deps.js';
@@ -29,6 +29,11 @@ export interface Dialect {
    * whose method names match whatever their case).
    */
   rewriteUrl?(url: string): string | undefined;
+  /**
+   * Answers a URL error raised before routing (a broken percent-escape, an over-long parameter) on
+   * one of the dialect's paths in its own error shape; false leaves it to the native envelope.
+   */
+  frameworkError?(err: FastifyError, request: FastifyRequest, reply: FastifyReply): boolean;
 }
 
 export interface DialectModule {

@@ -7,7 +7,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DialectModule } from '../kit/dialect.js';
 import { wappfyAuth } from './auth.js';
-import { createWappfyErrorHandler, failure } from './errors.js';
+import { createWappfyErrorHandler, failure, wappfyCode } from './errors.js';
+import { toDomainError } from '../../http/errors.js';
 import { wappfyGroupRoutes } from './routes-groups.js';
 import { wappfyMessageRoutes } from './routes-messages.js';
 import { wappfyParticipantRoutes } from './routes-participants.js';
@@ -34,6 +35,16 @@ export const wappfyDialect: DialectModule = {
         { prefix: '/wappfy/api' },
       );
     };
-    return { routes };
+    return {
+      routes,
+      frameworkError(err, request, reply) {
+        if (!(request.url ?? '').startsWith('/wappfy/')) return false;
+        const { error, status } = toDomainError(err);
+        // Raised before routing, so the app's onSend hook that sets this header does not run.
+        reply.header('x-request-id', request.id);
+        void reply.code(status).send(failure(request, now(), wappfyCode(error.code), error.message, error.details));
+        return true;
+      },
+    };
   },
 };

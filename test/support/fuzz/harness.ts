@@ -72,7 +72,8 @@ function documentedStatus(family: Family, route: RouteSpec, status: number, stri
   if (status >= 400 && status < 500) return true;
   if (strict) return false;
   if (status < 400) return true;
-  // Green API answers 500 when WhatsApp refuses a group creation; nothing else may be 5xx.
+  // Green API answers 500 when WhatsApp refuses a group creation; nothing else may be 5xx (Wappfy
+  // documents a 4xx for every malformed request: VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, ...).
   return family === 'green-api' && status === 500 && /\/createGroup\//.test(route.path);
 }
 
@@ -85,7 +86,17 @@ export function checkAnswer(r: FuzzRequest, res: LightMyRequestResponse, fx: Fix
   if (res.statusCode < 400) return;
   const type = String(res.headers['content-type'] ?? '');
   const dialect = r.route.family === 'green-api' || r.route.family === 'z-api' || r.route.family === 'two-chat';
-  if (!dialect) {
+  if (r.route.family === 'wappfy') {
+    // Wappfy's envelope: {success: false, error: {code, message, details}, meta: {requestId, timestamp}}.
+    const body = res.json() as { success?: unknown; error?: { code?: unknown; message?: unknown; details?: unknown }; meta?: { requestId?: unknown; timestamp?: unknown } };
+    assert.equal(body.success, false, `error shape: ${where}`);
+    assert.match(String(body.error?.code), /^[A-Z][A-Z0-9_]*$/, `error code: ${where}`);
+    assert.equal(typeof body.error?.message, 'string', `error shape: ${where}`);
+    assert.ok(body.error && 'details' in body.error, `error details: ${where}`);
+    assert.equal(typeof body.meta?.requestId, 'string', `meta.requestId: ${where}`);
+    if (res.headers['x-request-id'] !== undefined) assert.equal(body.meta?.requestId, res.headers['x-request-id'], `meta.requestId: ${where}`);
+    assert.ok(!Number.isNaN(Date.parse(String(body.meta?.timestamp))), `meta.timestamp: ${where}`);
+  } else if (!dialect) {
     const body = res.json() as { error?: { code?: unknown; message?: unknown }; requestId?: unknown };
     assert.equal(typeof body.error?.code, 'string', `error shape: ${where}`);
     assert.equal(typeof body.error?.message, 'string', `error shape: ${where}`);

@@ -225,6 +225,8 @@ export function urlOf(route: RouteSpec, params: Record<string, string>, query = 
 export function authHeaders(route: RouteSpec, fx: Fixtures): Record<string, string> {
   if (route.family === 'two-chat') return { 'x-user-api-key': fx.apiKey };
   if (route.family === 'native' || route.path === '/metrics') return { authorization: `Bearer ${fx.adminKey}` };
+  // Wappfy takes a groupgate API key as X-Api-Key (or a Bearer token): the fixtures' instance-scoped key.
+  if (route.family === 'wappfy') return { 'x-api-key': fx.apiKey };
   return {};
 }
 
@@ -259,11 +261,17 @@ export function requestsFor(route: RouteSpec, fx: Fixtures): fc.Arbitrary<FuzzRe
           return req('auth', { headers: secret ? { authorization: secret.startsWith('B') ? secret : `Bearer ${secret}` } : {}, strict: true });
         }
         if (route.family === 'two-chat') return req('auth', { headers: secret ? { 'x-user-api-key': secret } : {}, strict: true });
+        if (route.family === 'wappfy') {
+          // Either header Wappfy documents, with a bad key (or none).
+          if (!secret) return req('auth', { headers: {}, strict: true });
+          const headers: Record<string, string> = secret.length % 2 ? { 'x-api-key': secret } : { authorization: secret.startsWith('B') ? secret : `Bearer ${secret}` };
+          return req('auth', { headers, strict: true });
+        }
         const name = route.params.includes('token') ? 'token' : route.params.includes('idInstance') ? 'idInstance' : route.params[0];
         return req('auth', { url: urlOf(route, { ...params, [name]: enc(secret || 'none') }), strict: true });
       }),
     );
-    if (route.family === 'native') {
+    if (route.family === 'native' || route.family === 'wappfy') {
       // A header sent twice reaches the app joined with ", ", as Node joins unknown headers.
       arbs.push(fc.constantFrom(`${fx.adminKey}, ${fx.adminKey}`, `junk, ${fx.adminKey}`).map((v) => req('repeated-header', { headers: { 'x-api-key': v }, strict: true })));
     }
