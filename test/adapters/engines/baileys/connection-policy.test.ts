@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { createMemoryAuthRepository } from '../../../../src/adapters/engines/baileys/auth-state.js';
 import { createBaileysEngineFactory } from '../../../../src/adapters/engines/baileys/baileys-engine.js';
-import type { BaileysSession } from '../../../../src/adapters/engines/baileys/baileys-session.js';
+import { MAX_IMMEDIATE_RESTARTS, type BaileysSession } from '../../../../src/adapters/engines/baileys/baileys-session.js';
 import { importBaileys, type BaileysModule } from '../../../../src/adapters/engines/baileys/baileys-types.js';
 import { backoffDelay, decideOnClose } from '../../../../src/adapters/engines/baileys/connection-policy.js';
 import { toEngineError } from '../../../../src/adapters/engines/baileys/convert.js';
@@ -200,6 +200,77 @@ describe('baileys connection policy', () => {
     assert.equal(fake.sockets[1]!.loggedOut, true);
     assert.equal(session.status().status, 'logged_out');
     assert.equal(auth.rows.size, 0);
+  });
+
+  it('connect() after close() resets the attempt counter: the backoff starts from 2 s again', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(428);
+    await session.settled();
+    timers.advance(2_000);
+    await fake.sockets[1]!.closeWith(428);
+    await session.settled();
+    timers.advance(4_000);
+    await fake.sockets[2]!.closeWith(428);
+    await session.settled();
+    assert.match(session.status().reason, /retrying in 6 s$/);
+    await session.close();
+    await session.connect();
+    await fake.sockets[3]!.closeWith(428);
+    await session.settled();
+    assert.match(session.status().reason, /retrying in 2 s$/);
+  });
+
+  it(`stream error 515 over and over: ${MAX_IMMEDIATE_RESTARTS} immediate reconnects, then the backoff`, async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    for (let i = 0; i < MAX_IMMEDIATE_RESTARTS; i += 1) {
+      await fake.sockets[i]!.closeWith(515, 'Stream Errored (restart required)');
+      await session.settled();
+      assert.equal(fake.sockets.length, i + 2, 'reconnected at once');
+    }
+    await fake.sockets[MAX_IMMEDIATE_RESTARTS]!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(fake.sockets.length, MAX_IMMEDIATE_RESTARTS + 1, 'no socket opened at once');
+    assert.equal(session.status().status, 'disconnected');
+    assert.match(session.status().reason, /restart required by WhatsApp \d+ times in a row; retrying in 2 s/);
+    assert.equal(timers.pending(), 1);
+    timers.advance(2_000);
+    assert.equal(fake.sockets.length, MAX_IMMEDIATE_RESTARTS + 2);
+    await fake.sockets.at(-1)!.open(PHONE);
+    await session.settled();
+    await fake.sockets.at(-1)!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(fake.sockets.length, MAX_IMMEDIATE_RESTARTS + 3, 'an open connection resets the count');
+  });
+
+  it('open() failing inside the backoff timer: retried with a longer backoff, never disconnected for good', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(503);
+    await session.settled();
+    fake.failures = 1;
+    timers.advance(2_000);
+    await session.whenStatus((s) => /reconnecting to WhatsApp failed/.test(s.reason));
+    assert.match(session.status().reason, /retrying in 3 s$/);
+    assert.equal(timers.pending(), 1, 'a retry is pending');
+    timers.advance(3_000);
+    assert.equal(fake.sockets.length, 2);
+    await fake.sockets[1]!.open(PHONE);
+    await session.settled();
+    assert.equal(session.status().status, 'connected');
+  });
+
+  it('515 reconnect failing to open: retried with a backoff', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    fake.failures = 1;
+    await fake.sockets[0]!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(session.status().status, 'disconnected');
+    assert.equal(timers.pending(), 1);
+    timers.advance(2_000);
+    assert.equal(fake.sockets.length, 2);
   });
 });
 
