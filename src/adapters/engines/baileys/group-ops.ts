@@ -282,9 +282,14 @@ export function createGroupOps(ctx: OpsContext) {
     async sendGroupInvite(to: Jid, invite: GroupInviteV4): Promise<{ id: string; timestamp: number }> {
       const sent = await wa(() =>
         ctx.guard((sock) =>
-          sock.sendMessage(to, {
-            groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' },
-          }),
+          sock.sendMessage(
+            to,
+            { groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' } },
+            // The group's picture is only the thumbnail: a group without one (item-not-found) still gets its invite.
+            { getProfilePicUrl: (jid: string, type: 'preview' | 'image') => sock.profilePictureUrl(jid, type, ctx.queryTimeoutMs).catch(() => undefined) } as Parameters<
+              WASocket['sendMessage']
+            >[2],
+          ),
         ),
       );
       return sentInfo(sent);

@@ -192,6 +192,22 @@ describe('baileys faults at the wire', () => {
   });
 });
 
+describe('baileys invites and pictures', () => {
+  it('group without a picture (item-not-found 404 on the picture query): the invite v4 message is still sent', async () => {
+    await withDouble(async (h) => {
+      const [a] = [await h.session(A), await h.session(B)];
+      const { group } = await a.createGroup('Team', []);
+      const code = await a.inviteCode(group.id);
+      const sent = await a.sendGroupInvite(jid(B), { groupId: group.id, code, expiration: 1_900_000_000, groupName: 'Team', caption: 'join us' });
+      assert.ok(sent.id, 'a message id');
+      const asked = h.double.received(A).map((n) => (n.tag === 'iq' ? n.attrs.xmlns : n.tag));
+      const picture = asked.indexOf('w:profile:picture');
+      assert.ok(picture >= 0, 'the picture was asked for (and refused)');
+      assert.ok(asked.slice(picture).includes('usync'), 'the send went on to look up the devices');
+    });
+  });
+});
+
 describe('baileys groups flagged dirty by WhatsApp', () => {
   it('dirty groups notification: the refetched groups reach the core as group.upsert (sync)', async () => {
     await withDouble(async (h) => {
