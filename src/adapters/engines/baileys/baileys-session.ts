@@ -207,6 +207,12 @@ export class BaileysSession implements EngineSession {
     return normalizeJid(id) ?? (this.options.phone ? `${this.options.phone}@s.whatsapp.net` : '');
   }
 
+  /** Our own LID (WhatsApp gives it at login), so a stanza naming us only by LID is about us. */
+  private learnOwnLid(sock: WASocket): void {
+    const me = this.auth?.state.creds.me;
+    this.lids.learn(normalizeJid(sock.user?.lid ?? me?.lid), normalizeJid(sock.user?.id ?? me?.id));
+  }
+
   private phone(): string | undefined {
     const me = this.me();
     return me ? phoneOf(me) : undefined;
@@ -304,6 +310,7 @@ export class BaileysSession implements EngineSession {
       if (this.state.status !== 'pairing') await this.setStatus('qr', 'scan the QR code with WhatsApp > Linked devices', update.qr);
     }
     if (update.connection === 'open') {
+      this.learnOwnLid(sock);
       this.attempt = 0;
       this.restarts = 0;
       this.qr = undefined;

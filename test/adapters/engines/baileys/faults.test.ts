@@ -208,6 +208,25 @@ describe('baileys invites and pictures', () => {
   });
 });
 
+describe('baileys own LID', () => {
+  it('own LID: a LID-addressed removal naming us only by LID (no phone_number) is our group.gone', async () => {
+    await withDouble(async (h) => {
+      await h.session(B);
+      await h.session(A);
+      const [lidA, lidB] = [h.network.getAccount(A).lid!, h.network.getAccount(B).lid!];
+      const groupId = '120363000000000099@g.us';
+      const start = h.events(A).length;
+      await h.double.notify(A, {
+        tag: 'notification',
+        attrs: { from: groupId, type: 'w:gp2', participant: lidB, participant_pn: jid(B), addressing_mode: 'lid', t: '1735689600' },
+        content: [{ tag: 'remove', attrs: {}, content: [{ tag: 'participant', attrs: { jid: lidA } }] }],
+      });
+      await h.baileys(A)!.settled();
+      assert.deepEqual(h.events(A).slice(start), [{ type: 'group.gone', groupId, reason: 'removed', actor: jid(B) }]);
+    });
+  });
+});
+
 describe('baileys groups flagged dirty by WhatsApp', () => {
   it('dirty groups notification: the refetched groups reach the core as group.upsert (sync)', async () => {
     await withDouble(async (h) => {
