@@ -305,7 +305,12 @@ export class BaileysSession implements EngineSession {
       this.qrShown = true;
       if (!this.qrPrinted) {
         this.qrPrinted = true;
-        this.deps.printQr(update.qr);
+        try {
+          this.deps.printQr(update.qr);
+        } catch (err) {
+          // Printing is a convenience: the QR is still served through the API.
+          this.deps.logger.warn({ err: describe(err) }, 'printing the QR in the terminal failed');
+        }
       }
       if (this.state.status !== 'pairing') await this.setStatus('qr', 'scan the QR code with WhatsApp > Linked devices', update.qr);
     }

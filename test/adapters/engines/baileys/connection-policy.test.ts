@@ -7,13 +7,15 @@ import { createBaileysEngineFactory } from '../../../../src/adapters/engines/bai
 import { MAX_IMMEDIATE_RESTARTS, type BaileysSession } from '../../../../src/adapters/engines/baileys/baileys-session.js';
 import { importBaileys, type BaileysModule } from '../../../../src/adapters/engines/baileys/baileys-types.js';
 import { backoffDelay, decideOnClose } from '../../../../src/adapters/engines/baileys/connection-policy.js';
-import { toEngineError } from '../../../../src/adapters/engines/baileys/convert.js';
+import { toEngineError, toResult } from '../../../../src/adapters/engines/baileys/convert.js';
+import { LidMap } from '../../../../src/adapters/engines/baileys/lid-map.js';
+import { outcomeStatus } from '../../../../src/core/outcomes/outcomes.js';
 import { EngineError, type EngineEvent } from '../../../../src/core/ports/engine.js';
 import { fakeSocketFactory, manualTimers } from './fake-socket.js';
 
 const PHONE = '15550001111';
 
-async function setup(overrides: Partial<BaileysModule> = {}) {
+async function setup(overrides: Partial<BaileysModule> = {}, printQr?: (qr: string) => void) {
   const real = await importBaileys();
   const versionFetches: number[] = [];
   const lib = {
@@ -36,7 +38,7 @@ async function setup(overrides: Partial<BaileysModule> = {}) {
     timers,
     now: timers.now,
     random: () => 0.5,
-    printQr: (qr) => printed.push(qr),
+    printQr: printQr ?? ((qr) => printed.push(qr)),
   });
   const events: EngineEvent[] = [];
   await factory.create({ instanceId: 'inst-1', sink: async (event) => void events.push(event) });
@@ -70,6 +72,16 @@ describe('baileys linking', () => {
     assert.equal(session.status().phone, PHONE);
     assert.equal(session.currentQr(), undefined);
     assert.ok(await auth.readCreds('inst-1'), 'creds stored');
+  });
+
+  it('printQr throwing (no terminal, qrcode missing): the status still reaches qr and the QR is served', async () => {
+    const { session, fake } = await setup({}, () => {
+      throw new Error('no terminal');
+    });
+    await session.connect();
+    await fake.sockets[0]!.update({ qr: 'QR-1' });
+    assert.equal(session.status().status, 'qr');
+    assert.equal(session.currentQr(), 'QR-1');
   });
 
   it('a pairing code is 8 characters and moves the status to pairing', async () => {
@@ -293,6 +305,14 @@ describe('baileys backoff and errors', () => {
       [401, 403, 406, 402, 440, 515, 405, 408, 428, 500, 503, undefined].map((c) => decide(c)),
       ['logged_out', 'logged_out', 'logged_out', 'stop', 'stop', 'reconnect_now', 'refresh_version', 'backoff', 'backoff', 'backoff', 'backoff', 'backoff'],
     );
+  });
+
+  it('per-participant code outside the known list (401, 420): kept as WhatsApp answered it, a failed outcome, not 500', () => {
+    for (const error of ['401', '420']) {
+      const result = toResult('15550002222@s.whatsapp.net', { tag: 'participant', attrs: { jid: '15550002222@s.whatsapp.net', error } }, undefined, new LidMap());
+      assert.equal(result.code, Number(error));
+      for (const action of ['add', 'remove', 'promote', 'demote', 'approve', 'reject'] as const) assert.equal(outcomeStatus(action, result.code), 'failed');
+    }
   });
 
   it('stanza errors (Boom, code in data, HTTP status 500) become EngineErrors with that code', () => {

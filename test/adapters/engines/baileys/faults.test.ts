@@ -208,6 +208,18 @@ describe('baileys invites and pictures', () => {
   });
 });
 
+describe('baileys pictures', () => {
+  it('setPicture with bytes the image library cannot convert (not a JPEG): 400, nothing sent to WhatsApp', async () => {
+    await withDouble(async (h) => {
+      const a = await h.session(A);
+      const { group } = await a.createGroup('Team', []);
+      await rejectsWith(a.setPicture(group.id, Buffer.from('not an image at all')), 400);
+      assert.ok(!h.double.received(A).some((n) => n.tag === 'iq' && n.attrs.xmlns === 'w:profile:picture' && n.attrs.type === 'set'));
+      assert.equal(h.network.group(group.id)?.record.picture, null);
+    });
+  });
+});
+
 describe('baileys own LID', () => {
   it('own LID: a LID-addressed removal naming us only by LID (no phone_number) is our group.gone', async () => {
     await withDouble(async (h) => {
