@@ -24,7 +24,8 @@ export type Jid = string;
  * 409 already a member, 419 group full. remove/promote/demote/approve/reject: 200 done, 404 not a
  * member (or no such request), 406 not allowed (the creator cannot be removed or demoted).
  */
-export type ParticipantCode = 200 | 403 | 404 | 406 | 408 | 409 | 417 | 419 | 500;
+/** Any other code WhatsApp answers is passed through as it is (the core reports it as a failed outcome). */
+export type ParticipantCode = 200 | 403 | 404 | 406 | 408 | 409 | 417 | 419 | 500 | (number & {});
 
 /** Whole-operation codes WhatsApp answers in `<error code=...>`. */
 export type EngineErrorCode = 304 | 400 | 401 | 403 | 404 | 405 | 406 | 408 | 409 | 410 | 419 | 423 | 428 | 429 | 500 | 503;

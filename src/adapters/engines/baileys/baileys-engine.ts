@@ -44,10 +44,12 @@ export function createBaileysEngineFactory(options: BaileysEngineOptions): Engin
     options.printQr ??
     ((qr: string) => {
       if (!process.stdout.isTTY) return;
-      void import('qrcode').then(async (qrcode) => {
-        const art = await qrcode.toString(qr, { type: 'terminal', small: true });
-        options.logger.info(`scan this QR code with WhatsApp > Linked devices:\n${art}`);
-      });
+      import('qrcode')
+        .then(async (qrcode) => {
+          const art = await qrcode.toString(qr, { type: 'terminal', small: true });
+          options.logger.info(`scan this QR code with WhatsApp > Linked devices:\n${art}`);
+        })
+        .catch((err: unknown) => options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'printing the QR in the terminal failed'));
     });
 
   return {

@@ -17,6 +17,9 @@ import { createGroupOps, type GroupOps } from './group-ops.js';
 import { LidMap } from './lid-map.js';
 import { withInstance } from '../process-guard.js';
 
+/** How many 515 restarts in a row reconnect at once before the backoff takes over. */
+export const MAX_IMMEDIATE_RESTARTS = 3;
+
 /** The browser WhatsApp is told about: name, browser, version. Pairing codes need a known browser. */
 export const BROWSER: [string, string, string] = ['groupgate', 'Chrome', '1.0.0'];
 import type { BaileysAuthRepository } from './auth-repository.js';
@@ -72,6 +75,10 @@ export class BaileysSession implements EngineSession {
   private qrPrinted = false;
   private pairingPhone: string | undefined;
   private attempt = 0;
+  /** Immediate reconnects (515) since the connection last opened. */
+  private restarts = 0;
+  /** Bumped by connect, close and logout: a reconnect started before one of them gives up. */
+  private generation = 0;
   private reconnectTimer: unknown;
   private version: WAVersion | undefined;
   private versionRefreshed = false;
@@ -109,6 +116,9 @@ export class BaileysSession implements EngineSession {
 
   async connect(): Promise<void> {
     if (this.sock || this.reconnectTimer !== undefined) return;
+    this.generation += 1;
+    this.attempt = 0;
+    this.restarts = 0;
     this.versionRefreshed = false;
     this.qrShown = false;
     this.qrPrinted = false;
@@ -117,6 +127,7 @@ export class BaileysSession implements EngineSession {
   }
 
   async close(): Promise<void> {
+    this.generation += 1;
     this.cancelReconnect();
     const sock = this.sock;
     this.sock = undefined;
@@ -127,6 +138,7 @@ export class BaileysSession implements EngineSession {
   }
 
   async logout(): Promise<void> {
+    this.generation += 1;
     this.cancelReconnect();
     const sock = this.sock;
     this.sock = undefined;
@@ -193,6 +205,12 @@ export class BaileysSession implements EngineSession {
   private me(): Jid {
     const id = this.sock?.user?.id ?? this.auth?.state.creds.me?.id;
     return normalizeJid(id) ?? (this.options.phone ? `${this.options.phone}@s.whatsapp.net` : '');
+  }
+
+  /** Our own LID (WhatsApp gives it at login), so a stanza naming us only by LID is about us. */
+  private learnOwnLid(sock: WASocket): void {
+    const me = this.auth?.state.creds.me;
+    this.lids.learn(normalizeJid(sock.user?.lid ?? me?.lid), normalizeJid(sock.user?.id ?? me?.id));
   }
 
   private phone(): string | undefined {
@@ -287,12 +305,19 @@ export class BaileysSession implements EngineSession {
       this.qrShown = true;
       if (!this.qrPrinted) {
         this.qrPrinted = true;
-        this.deps.printQr(update.qr);
+        try {
+          this.deps.printQr(update.qr);
+        } catch (err) {
+          // Printing is a convenience: the QR is still served through the API.
+          this.deps.logger.warn({ err: describe(err) }, 'printing the QR in the terminal failed');
+        }
       }
       if (this.state.status !== 'pairing') await this.setStatus('qr', 'scan the QR code with WhatsApp > Linked devices', update.qr);
     }
     if (update.connection === 'open') {
+      this.learnOwnLid(sock);
       this.attempt = 0;
+      this.restarts = 0;
       this.qr = undefined;
       this.qrShown = false;
       await this.setStatus('connected', 'connected');
@@ -351,8 +376,14 @@ export class BaileysSession implements EngineSession {
         await this.setStatus(decision.status, decision.reason);
         return;
       case 'reconnect_now':
+        // A server that asks for a restart on every connection must not get a reconnect loop.
+        this.restarts += 1;
+        if (this.restarts > MAX_IMMEDIATE_RESTARTS) {
+          await this.scheduleReconnect(`${decision.reason} ${this.restarts} times in a row`);
+          return;
+        }
         await this.setStatus('starting', decision.reason);
-        await this.open();
+        await this.reopen();
         return;
       case 'refresh_version': {
         this.versionRefreshed = true;
@@ -360,20 +391,37 @@ export class BaileysSession implements EngineSession {
         const latest = await this.deps.lib.fetchLatestBaileysVersion().catch(() => undefined);
         // Offline the fetch fails: keep the bundled version.
         if (latest && !latest.error && latest.version) this.version = latest.version;
-        await this.open();
+        await this.reopen();
         return;
       }
-      case 'backoff': {
-        const delay = backoffDelay(this.attempt, { ...DEFAULT_BACKOFF, random: this.deps.random });
-        this.attempt += 1;
-        // Armed before the status is reported, so whoever sees "disconnected" sees the retry pending.
-        this.reconnectTimer = this.deps.timers.setTimeout(() => {
-          this.reconnectTimer = undefined;
-          this.open().catch((err) => this.deps.logger.error({ err: describe(err) }, 'reconnecting failed'));
-        }, delay);
-        await this.setStatus('disconnected', `${decision.reason}; retrying in ${Math.ceil(delay / 1000)} s`);
+      case 'backoff':
+        await this.scheduleReconnect(decision.reason);
         return;
-      }
+    }
+  }
+
+  /** Reconnects after an exponential backoff with jitter. */
+  private async scheduleReconnect(reason: string): Promise<void> {
+    const delay = backoffDelay(this.attempt, { ...DEFAULT_BACKOFF, random: this.deps.random });
+    this.attempt += 1;
+    // Armed before the status is reported, so whoever sees "disconnected" sees the retry pending.
+    this.reconnectTimer = this.deps.timers.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.reopen().catch((err) => this.deps.logger.error({ err: describe(err) }, 'scheduling a reconnect failed'));
+    }, delay);
+    await this.setStatus('disconnected', `${reason}; retrying in ${Math.ceil(delay / 1000)} s`);
+  }
+
+  /** Opens a new socket; when that fails (the key store unreachable, ...), tries again after a backoff. */
+  private async reopen(): Promise<void> {
+    const generation = this.generation;
+    try {
+      await this.open();
+    } catch (err) {
+      this.deps.logger.error({ err: describe(err) }, 'reconnecting failed');
+      // Closed, logged out or restarted meanwhile: that call decides what happens next.
+      if (generation !== this.generation || this.sock || this.reconnectTimer !== undefined) return;
+      await this.scheduleReconnect('reconnecting to WhatsApp failed');
     }
   }
 

@@ -81,13 +81,13 @@ export function toMetadata(m: WaGroupMetadata, lids: LidMap): GroupMetadata {
 }
 
 const KNOWN_CODES = new Set<number>(Object.keys(ENGINE_ERROR_TEXT).map(Number));
-const PARTICIPANT_CODES = new Set<number>([200, 403, 404, 406, 408, 409, 417, 419, 500]);
 
 /** A per-participant result from a `<participant jid error=...>` node (with `add_request` on a 403). */
 export function toResult(requested: Jid, node: BinaryNode | undefined, status: string | undefined, lids: LidMap): ParticipantResult {
   const attrs = node?.attrs ?? {};
+  // A code outside the documented list is WhatsApp's answer all the same: kept, never turned into 500.
   const raw = Number(status ?? attrs.error ?? 200);
-  const code = (PARTICIPANT_CODES.has(raw) ? raw : 500) as ParticipantCode;
+  const code: ParticipantCode = Number.isInteger(raw) && raw > 0 ? raw : 500;
   const id = normalizeJid(attrs.jid);
   const lid = isLid(id) ? id : normalizeJid(attrs.lid);
   let phoneJid = isPn(id) ? id : normalizeJid(attrs.phone_number);

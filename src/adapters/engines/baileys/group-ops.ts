@@ -188,14 +188,16 @@ export function createGroupOps(ctx: OpsContext) {
         await iq({ to: 's.whatsapp.net', type: 'set', xmlns: 'w:profile:picture', target: groupId });
         return;
       }
-      // Baileys resizes with an optional image library (sharp/jimp); without one, send the image as given.
+      // Baileys converts to a 640x640 JPEG with an optional image library (sharp/jimp). When that fails,
+      // only a JPEG can go as given: anything else WhatsApp cannot show, so it is refused here.
       const img = await ctx
         .lib()
         .generateProfilePicture(image)
         .then(
           (r) => r.img,
-          () => image,
+          () => (isJpeg(image) ? image : undefined),
         );
+      if (!img) throw engineError(400, 'the picture could not be converted to a JPEG (send a JPEG or PNG image)');
       await iq({ to: 's.whatsapp.net', type: 'set', xmlns: 'w:profile:picture', target: groupId }, [node('picture', { type: 'image' }, img)]);
     },
 
@@ -282,9 +284,14 @@ export function createGroupOps(ctx: OpsContext) {
     async sendGroupInvite(to: Jid, invite: GroupInviteV4): Promise<{ id: string; timestamp: number }> {
       const sent = await wa(() =>
         ctx.guard((sock) =>
-          sock.sendMessage(to, {
-            groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' },
-          }),
+          sock.sendMessage(
+            to,
+            { groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' } },
+            // The group's picture is only the thumbnail: a group without one (item-not-found) still gets its invite.
+            { getProfilePicUrl: (jid: string, type: 'preview' | 'image') => sock.profilePictureUrl(jid, type, ctx.queryTimeoutMs).catch(() => undefined) } as Parameters<
+              WASocket['sendMessage']
+            >[2],
+          ),
         ),
       );
       return sentInfo(sent);
@@ -324,6 +331,9 @@ export function createGroupOps(ctx: OpsContext) {
     if (meta.announce && !mine.admin) throw engineError(401, `only admins may send to ${chatId}`);
   }
 }
+
+/** JPEG files start with the SOI marker and another marker. */
+const isJpeg = (image: Buffer): boolean => image.length > 3 && image[0] === 0xff && image[1] === 0xd8 && image[2] === 0xff;
 
 function sentInfo(sent: { key?: { id?: string | null }; messageTimestamp?: unknown } | undefined): { id: string; timestamp: number } {
   const ts = sent?.messageTimestamp;

@@ -4,16 +4,18 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { createMemoryAuthRepository } from '../../../../src/adapters/engines/baileys/auth-state.js';
 import { createBaileysEngineFactory } from '../../../../src/adapters/engines/baileys/baileys-engine.js';
-import type { BaileysSession } from '../../../../src/adapters/engines/baileys/baileys-session.js';
+import { MAX_IMMEDIATE_RESTARTS, type BaileysSession } from '../../../../src/adapters/engines/baileys/baileys-session.js';
 import { importBaileys, type BaileysModule } from '../../../../src/adapters/engines/baileys/baileys-types.js';
 import { backoffDelay, decideOnClose } from '../../../../src/adapters/engines/baileys/connection-policy.js';
-import { toEngineError } from '../../../../src/adapters/engines/baileys/convert.js';
+import { toEngineError, toResult } from '../../../../src/adapters/engines/baileys/convert.js';
+import { LidMap } from '../../../../src/adapters/engines/baileys/lid-map.js';
+import { outcomeStatus } from '../../../../src/core/outcomes/outcomes.js';
 import { EngineError, type EngineEvent } from '../../../../src/core/ports/engine.js';
 import { fakeSocketFactory, manualTimers } from './fake-socket.js';
 
 const PHONE = '15550001111';
 
-async function setup(overrides: Partial<BaileysModule> = {}) {
+async function setup(overrides: Partial<BaileysModule> = {}, printQr?: (qr: string) => void) {
   const real = await importBaileys();
   const versionFetches: number[] = [];
   const lib = {
@@ -36,7 +38,7 @@ async function setup(overrides: Partial<BaileysModule> = {}) {
     timers,
     now: timers.now,
     random: () => 0.5,
-    printQr: (qr) => printed.push(qr),
+    printQr: printQr ?? ((qr) => printed.push(qr)),
   });
   const events: EngineEvent[] = [];
   await factory.create({ instanceId: 'inst-1', sink: async (event) => void events.push(event) });
@@ -70,6 +72,16 @@ describe('baileys linking', () => {
     assert.equal(session.status().phone, PHONE);
     assert.equal(session.currentQr(), undefined);
     assert.ok(await auth.readCreds('inst-1'), 'creds stored');
+  });
+
+  it('printQr throwing (no terminal, qrcode missing): the status still reaches qr and the QR is served', async () => {
+    const { session, fake } = await setup({}, () => {
+      throw new Error('no terminal');
+    });
+    await session.connect();
+    await fake.sockets[0]!.update({ qr: 'QR-1' });
+    assert.equal(session.status().status, 'qr');
+    assert.equal(session.currentQr(), 'QR-1');
   });
 
   it('a pairing code is 8 characters and moves the status to pairing', async () => {
@@ -201,6 +213,77 @@ describe('baileys connection policy', () => {
     assert.equal(session.status().status, 'logged_out');
     assert.equal(auth.rows.size, 0);
   });
+
+  it('connect() after close() resets the attempt counter: the backoff starts from 2 s again', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(428);
+    await session.settled();
+    timers.advance(2_000);
+    await fake.sockets[1]!.closeWith(428);
+    await session.settled();
+    timers.advance(4_000);
+    await fake.sockets[2]!.closeWith(428);
+    await session.settled();
+    assert.match(session.status().reason, /retrying in 6 s$/);
+    await session.close();
+    await session.connect();
+    await fake.sockets[3]!.closeWith(428);
+    await session.settled();
+    assert.match(session.status().reason, /retrying in 2 s$/);
+  });
+
+  it(`stream error 515 over and over: ${MAX_IMMEDIATE_RESTARTS} immediate reconnects, then the backoff`, async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    for (let i = 0; i < MAX_IMMEDIATE_RESTARTS; i += 1) {
+      await fake.sockets[i]!.closeWith(515, 'Stream Errored (restart required)');
+      await session.settled();
+      assert.equal(fake.sockets.length, i + 2, 'reconnected at once');
+    }
+    await fake.sockets[MAX_IMMEDIATE_RESTARTS]!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(fake.sockets.length, MAX_IMMEDIATE_RESTARTS + 1, 'no socket opened at once');
+    assert.equal(session.status().status, 'disconnected');
+    assert.match(session.status().reason, /restart required by WhatsApp \d+ times in a row; retrying in 2 s/);
+    assert.equal(timers.pending(), 1);
+    timers.advance(2_000);
+    assert.equal(fake.sockets.length, MAX_IMMEDIATE_RESTARTS + 2);
+    await fake.sockets.at(-1)!.open(PHONE);
+    await session.settled();
+    await fake.sockets.at(-1)!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(fake.sockets.length, MAX_IMMEDIATE_RESTARTS + 3, 'an open connection resets the count');
+  });
+
+  it('open() failing inside the backoff timer: retried with a longer backoff, never disconnected for good', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    await fake.sockets[0]!.closeWith(503);
+    await session.settled();
+    fake.failures = 1;
+    timers.advance(2_000);
+    await session.whenStatus((s) => /reconnecting to WhatsApp failed/.test(s.reason));
+    assert.match(session.status().reason, /retrying in 3 s$/);
+    assert.equal(timers.pending(), 1, 'a retry is pending');
+    timers.advance(3_000);
+    assert.equal(fake.sockets.length, 2);
+    await fake.sockets[1]!.open(PHONE);
+    await session.settled();
+    assert.equal(session.status().status, 'connected');
+  });
+
+  it('515 reconnect failing to open: retried with a backoff', async () => {
+    const { session, fake, timers } = await setup();
+    await session.connect();
+    fake.failures = 1;
+    await fake.sockets[0]!.closeWith(515, 'Stream Errored (restart required)');
+    await session.settled();
+    assert.equal(session.status().status, 'disconnected');
+    assert.equal(timers.pending(), 1);
+    timers.advance(2_000);
+    assert.equal(fake.sockets.length, 2);
+  });
 });
 
 describe('baileys rate limits', () => {});
@@ -222,6 +305,14 @@ describe('baileys backoff and errors', () => {
       [401, 403, 406, 402, 440, 515, 405, 408, 428, 500, 503, undefined].map((c) => decide(c)),
       ['logged_out', 'logged_out', 'logged_out', 'stop', 'stop', 'reconnect_now', 'refresh_version', 'backoff', 'backoff', 'backoff', 'backoff', 'backoff'],
     );
+  });
+
+  it('per-participant code outside the known list (401, 420): kept as WhatsApp answered it, a failed outcome, not 500', () => {
+    for (const error of ['401', '420']) {
+      const result = toResult('15550002222@s.whatsapp.net', { tag: 'participant', attrs: { jid: '15550002222@s.whatsapp.net', error } }, undefined, new LidMap());
+      assert.equal(result.code, Number(error));
+      for (const action of ['add', 'remove', 'promote', 'demote', 'approve', 'reject'] as const) assert.equal(outcomeStatus(action, result.code), 'failed');
+    }
   });
 
   it('stanza errors (Boom, code in data, HTTP status 500) become EngineErrors with that code', () => {

@@ -75,13 +75,19 @@ export class FakeSocket {
 }
 
 /** A factory recording every socket it made. */
-export function fakeSocketFactory(): { make: SocketFactory; sockets: FakeSocket[]; settle: () => Promise<void> } {
+export function fakeSocketFactory(): { make: SocketFactory; sockets: FakeSocket[]; settle: () => Promise<void>; failures: number } {
   const sockets: FakeSocket[] = [];
   const self = {
     sockets,
     /** Set by the test: resolves once the engine handled what a socket emitted. */
     settle: async () => undefined as void,
+    /** How many of the next sockets fail to be made (as when the key store cannot be read). */
+    failures: 0,
     make: ((_lib, config) => {
+      if (self.failures > 0) {
+        self.failures -= 1;
+        throw new Error('key store unreachable');
+      }
       const socket = new FakeSocket(config as Record<string, unknown>, () => self.settle());
       sockets.push(socket);
       return socket as unknown as WASocket;

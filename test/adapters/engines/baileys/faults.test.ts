@@ -192,6 +192,53 @@ describe('baileys faults at the wire', () => {
   });
 });
 
+describe('baileys invites and pictures', () => {
+  it('group without a picture (item-not-found 404 on the picture query): the invite v4 message is still sent', async () => {
+    await withDouble(async (h) => {
+      const [a] = [await h.session(A), await h.session(B)];
+      const { group } = await a.createGroup('Team', []);
+      const code = await a.inviteCode(group.id);
+      const sent = await a.sendGroupInvite(jid(B), { groupId: group.id, code, expiration: 1_900_000_000, groupName: 'Team', caption: 'join us' });
+      assert.ok(sent.id, 'a message id');
+      const asked = h.double.received(A).map((n) => (n.tag === 'iq' ? n.attrs.xmlns : n.tag));
+      const picture = asked.indexOf('w:profile:picture');
+      assert.ok(picture >= 0, 'the picture was asked for (and refused)');
+      assert.ok(asked.slice(picture).includes('usync'), 'the send went on to look up the devices');
+    });
+  });
+});
+
+describe('baileys pictures', () => {
+  it('setPicture with bytes the image library cannot convert (not a JPEG): 400, nothing sent to WhatsApp', async () => {
+    await withDouble(async (h) => {
+      const a = await h.session(A);
+      const { group } = await a.createGroup('Team', []);
+      await rejectsWith(a.setPicture(group.id, Buffer.from('not an image at all')), 400);
+      assert.ok(!h.double.received(A).some((n) => n.tag === 'iq' && n.attrs.xmlns === 'w:profile:picture' && n.attrs.type === 'set'));
+      assert.equal(h.network.group(group.id)?.record.picture, null);
+    });
+  });
+});
+
+describe('baileys own LID', () => {
+  it('own LID: a LID-addressed removal naming us only by LID (no phone_number) is our group.gone', async () => {
+    await withDouble(async (h) => {
+      await h.session(B);
+      await h.session(A);
+      const [lidA, lidB] = [h.network.getAccount(A).lid!, h.network.getAccount(B).lid!];
+      const groupId = '120363000000000099@g.us';
+      const start = h.events(A).length;
+      await h.double.notify(A, {
+        tag: 'notification',
+        attrs: { from: groupId, type: 'w:gp2', participant: lidB, participant_pn: jid(B), addressing_mode: 'lid', t: '1735689600' },
+        content: [{ tag: 'remove', attrs: {}, content: [{ tag: 'participant', attrs: { jid: lidA } }] }],
+      });
+      await h.baileys(A)!.settled();
+      assert.deepEqual(h.events(A).slice(start), [{ type: 'group.gone', groupId, reason: 'removed', actor: jid(B) }]);
+    });
+  });
+});
+
 describe('baileys groups flagged dirty by WhatsApp', () => {
   it('dirty groups notification: the refetched groups reach the core as group.upsert (sync)', async () => {
     await withDouble(async (h) => {

@@ -86,6 +86,11 @@ export function createGroupServer(network: SandboxNetwork, addressing: 'lid' | '
       return undefined;
     }
     if (xmlns === 'w:profile:picture') {
+      // Asking for a picture: WhatsApp answers item-not-found when there is none (no URL is served here).
+      if (iq.attrs.type === 'get') {
+        if (!network.group(iq.attrs.target ?? '')?.record.picture) throw new EngineError(404, 'item-not-found');
+        return [node('picture', { id: '1', type: kids(iq, 'picture')[0]?.attrs.type ?? 'preview' })];
+      }
       const picture = kids(iq, 'picture')[0];
       await net.setPicture(iq.attrs.target!, picture ? Buffer.from(picture.content as Uint8Array) : null);
       return undefined;
