@@ -90,10 +90,10 @@ for (const kind of await databaseKinds()) {
     });
 
     it('markSecretRevealed records the first showing only', async () => {
-      await repo().insertSubscription(subscription('sub-r'), []);
-      assert.equal(await repo().markSecretRevealed('sub-r', at(3)), true);
-      assert.equal(await repo().markSecretRevealed('sub-r', at(4)), false);
-      assert.equal((await repo().getSubscription('sub-r'))?.secretRevealedAt, at(3));
+      await repo().insertSubscription(subscription('sub-shown'), []);
+      assert.equal(await repo().markSecretRevealed('sub-shown', at(3)), true);
+      assert.equal(await repo().markSecretRevealed('sub-shown', at(4)), false);
+      assert.equal((await repo().getSubscription('sub-shown'))?.secretRevealedAt, at(3));
       assert.equal(await repo().markSecretRevealed('sub-missing', at(3)), false);
     });
 
