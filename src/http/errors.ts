@@ -39,6 +39,7 @@ export const NATIVE_STATUS: Record<ErrorCode, number> = {
   idempotency_in_progress: 409,
   webhook_not_found: 404,
   webhook_url_refused: 422,
+  secret_already_revealed: 409,
   media_url_refused: 422,
   media_fetch_failed: 422,
   delivery_not_found: 404,

@@ -16,6 +16,8 @@ export interface WebhookSubscriptionsTable {
   /** The instance a provider-managed subscription belongs to. */
   provider_instance_id: string | null;
   auth_header: string | null;
+  /** When the current signing secret was shown to an admin (reveal or rotation); migration 011. */
+  secret_revealed_at: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import type { SendResult, WebhookMessage, WebhookTarget, WebhookTransport } from '../../core/ports/webhook-transport.js';
 import { postJson, type Resolver } from './http-client.js';
+import { authorizationHeader } from '../../core/webhooks/webhook-rules.js';
 
 export interface SenderOptions {
   allowPrivate: () => boolean;
@@ -43,7 +44,7 @@ export function signedHeaders(sub: Pick<WebhookTarget, 'secret' | 'authorization
     'webhook-timestamp': String(Math.floor(atMs / 1000)),
     'webhook-signature': signature(sub.secret, id, atMs, payload),
   };
-  if (sub.authorization) headers.authorization = sub.authorization;
+  if (sub.authorization) headers.authorization = authorizationHeader(sub.authorization);
   return headers;
 }
 

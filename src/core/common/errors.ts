@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   'idempotency_in_progress',
   'webhook_not_found',
   'webhook_url_refused',
+  'secret_already_revealed',
   'media_url_refused',
   'media_fetch_failed',
   'delivery_not_found',

@@ -10,6 +10,8 @@ export interface WebhookRepository {
   listSubscriptions(): Promise<WebhookSubscription[]>;
   /** Updates fields; `newCursors` are inserted when absent (instances added to the subscription). */
   updateSubscription(id: string, patch: Partial<Omit<WebhookSubscription, 'id' | 'createdAt'>>, newCursors?: WebhookCursor[]): Promise<void>;
+  /** Records that the current secret was shown, only if it never was; false when it was (or no such subscription). */
+  markSecretRevealed(id: string, at: string): Promise<boolean>;
   /** Deletes the subscription with its cursors and deliveries; false when absent. */
   deleteSubscription(id: string): Promise<boolean>;
 

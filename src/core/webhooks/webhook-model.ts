@@ -12,14 +12,19 @@ export interface WebhookSubscription {
   /** null = every event. */
   events: string[] | null;
   format: WebhookFormat;
-  /** The Standard Webhooks secret (`whsec_...`): kept to sign, never shown after creation, never logged. */
+  /** The Standard Webhooks secret (`whsec_...`): kept to sign, never logged; shown at creation, and once to an admin (reveal or rotation). */
   secret: string;
+  /** When the current secret was shown to an admin (reveal or rotation); null while it never was. */
+  secretRevealedAt: string | null;
   enabled: boolean;
   /** The provider dialect whose settings (Green API setSettings, Z-API webhooks) manage it, named by that dialect. */
   provider: string | null;
   /** Which of the provider's webhook settings it mirrors (Z-API has several URLs). */
   providerSlot: string | null;
-  /** `Authorization` header value sent with each delivery (Green API's webhookUrlToken). */
+  /**
+   * The Authorization value given for deliveries (Green API's webhookUrlToken), kept as given: it is
+   * its only copy. Sent as is when it names its scheme, else as `Bearer <value>` (`authorizationHeader`).
+   */
   authorization: string | null;
   createdAt: string;
   updatedAt: string;

@@ -97,3 +97,11 @@ export function afterFailure(input: {
 export function isEventId(value: string): boolean {
   return /^[0-9A-HJKMNP-TV-Z]{26}$/.test(value);
 }
+
+/**
+ * The Authorization header a stored Authorization value is sent as: as it is when it already names
+ * its scheme ("Basic ...", "Bearer ..."), else `Bearer <value>`. Applying it twice changes nothing.
+ */
+export function authorizationHeader(value: string): string {
+  return /^\S+\s+\S/.test(value) ? value : `Bearer ${value}`;
+}

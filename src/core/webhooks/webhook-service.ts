@@ -62,6 +62,18 @@ export interface WebhookService extends DeliveryService {
    * `provider` names the dialect, which is also the subscription's body format.
    */
   upsertProviderSubscription(instanceId: string, provider: string, settings: ProviderWebhookSettings): Promise<WebhookView | null>;
+  /**
+   * Answers the current signing secret to an admin, once: a second call (or one after a rotation,
+   * which shows the new secret itself) is refused with `secret_already_revealed`.
+   */
+  revealSecret(principal: Principal, id: string): Promise<WebhookView & { secret: string }>;
+  /** Replaces the signing secret (admin only) and answers the new one, shown this once. */
+  rotateSecret(principal: Principal, id: string): Promise<WebhookView & { secret: string }>;
+  /**
+   * The Authorization value a provider dialect's setting gave its subscription (Green API's
+   * webhookUrlToken), or null when none (or no subscription). The subscription holds its only copy.
+   */
+  providerAuthorization(instanceId: string, provider: string, slot?: string): Promise<string | null>;
   /** The subscription a provider dialect's setting manages for one instance, or null when unset. */
   providerSubscription(instanceId: string, provider: string, slot?: string): Promise<WebhookView | null>;
   /** Called after any change that may give the delivery worker work (set once at wiring). */
@@ -138,6 +150,11 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     return (await store.instances.list()).map((i) => i.id);
   }
 
+  /** Only an admin key may read or replace a signing secret; anyone else is refused before any lookup. */
+  function requireAdmin(principal: Principal): void {
+    if (!access.isAdmin(principal)) throw new DomainError('forbidden', 'only an admin key may reveal or rotate a webhook signing secret');
+  }
+
   const deliveries = createDeliveryService({ repo, store, find, now, transport: deps.transport, changed });
 
   return {
@@ -158,6 +175,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         events,
         format: input.format ?? 'native',
         secret: input.secret ?? newWebhookSecret(),
+        secretRevealedAt: null,
         enabled: input.enabled ?? true,
         provider: null,
         providerSlot: null,
@@ -221,10 +239,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       }
       checkWebhookUrl(url, deps.allowPrivate());
       const events = settings.events === undefined || settings.events === null ? null : validateEventFilters(settings.events);
-      const token = settings.token?.trim() ? settings.token.trim() : null;
-      // Green API puts the token in the Authorization header; a value that already names its
-      // scheme ("Basic ...", "Bearer ...") is sent as it is.
-      const authorization = token === null ? null : /^\S+\s+\S/.test(token) ? token : `Bearer ${token}`;
+      // Green API puts the token in the Authorization header (`authorizationHeader` builds it at
+      // sending); the value is kept as given, so the dialect can answer it back.
+      const authorization = settings.token?.trim() ? settings.token.trim() : null;
       const at = new Date(now()).toISOString();
       const format = provider;
       if (existing) {
@@ -240,6 +257,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         events,
         format,
         secret: newWebhookSecret(),
+        secretRevealedAt: null,
         enabled: true,
         provider,
         providerSlot: slot,
@@ -250,6 +268,34 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       await repo.insertSubscription(sub, await startCursors(store, sub.id, [instanceId]));
       changed(sub.id);
       return view(sub);
+    },
+
+    async revealSecret(principal, id) {
+      requireAdmin(principal);
+      const s = await find(principal, id);
+      if (!(await repo.markSecretRevealed(id, new Date(now()).toISOString()))) {
+        throw new DomainError(
+          'secret_already_revealed',
+          `the signing secret of webhook ${id} was already revealed: rotate it (POST /api/webhooks/${id}/secret/rotate) to get a new one`,
+        );
+      }
+      return { ...view(s), secret: s.secret };
+    },
+
+    async rotateSecret(principal, id) {
+      requireAdmin(principal);
+      const s = await find(principal, id);
+      const at = new Date(now()).toISOString();
+      const patch: Partial<WebhookSubscription> = { secret: newWebhookSecret(), secretRevealedAt: at, updatedAt: at };
+      await repo.updateSubscription(id, patch);
+      changed(id);
+      const next = { ...s, ...patch };
+      return { ...view(next), secret: next.secret };
+    },
+
+    async providerAuthorization(instanceId, provider, slot) {
+      const sub = await repo.getProviderSubscription(instanceId, provider, slot ?? 'default');
+      return sub?.authorization ?? null;
     },
 
     async providerSubscription(instanceId, provider, slot) {

@@ -38,6 +38,8 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
     async (request) => {
       const instance = await fresh(instanceOf(request));
       const { [GROUP_NOTIFICATIONS_SWITCH]: groupNotifications, ...settings } = greenSettings(instance);
+      // The token lives only in the subscription (sealed), so it is answered from there: "" once the URL is cleared.
+      settings.webhookUrlToken = settings.webhookUrl ? ((await webhooks.providerAuthorization(instance.id, 'green-api')) ?? '') : '';
       return {
         wid: greenWid(instance),
         countryInstance: '',
@@ -65,16 +67,18 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
       const instance = await fresh(instanceOf(request));
       const before = greenSettings(instance);
       if (request.body.webhookUrl !== undefined) checkWebhookUrl(request.body.webhookUrl);
-      const known = Object.keys(GREEN_DEFAULT_SETTINGS) as (keyof GreenSettings)[];
-      const stored = { ...((instance.settings[GREEN_SETTINGS_KEY] ?? {}) as Record<string, unknown>) };
+      // webhookUrlToken is never kept in the settings: the subscription's sealed Authorization value is its only copy.
+      const known = (Object.keys(GREEN_DEFAULT_SETTINGS) as (keyof GreenSettings)[]).filter((key) => key !== 'webhookUrlToken');
+      const { webhookUrlToken: _legacy, ...stored } = (instance.settings[GREEN_SETTINGS_KEY] ?? {}) as Record<string, unknown>;
       for (const key of known) {
         const value = (request.body as Record<string, unknown>)[key];
         if (value !== undefined) stored[key] = value;
       }
       const after = greenSettings({ ...instance, settings: { ...instance.settings, [GREEN_SETTINGS_KEY]: stored } });
+      const token = request.body.webhookUrlToken ?? (await webhooks.providerAuthorization(instance.id, 'green-api')) ?? '';
       // The webhook URL becomes (or stops being) a green-api subscription first: a URL the server
-      // may not call is refused before anything is saved.
-      await webhooks.upsertProviderSubscription(instance.id, 'green-api', { url: after.webhookUrl || null, token: after.webhookUrlToken || undefined });
+      // may not call is refused before anything is saved. Clearing the URL forgets the token.
+      await webhooks.upsertProviderSubscription(instance.id, 'green-api', { url: after.webhookUrl || null, token: token || undefined });
       await instances.putSetting(instance.id, GREEN_SETTINGS_KEY, stored);
       // While a webhook is set, the queue stays empty; whatever happened meanwhile went by webhook
       // (or nowhere), so removing the webhook starts the queue afresh rather than replaying it.

@@ -41,7 +41,7 @@ const WebhookView = Type.Object({
 });
 const WebhookWithSecret = Type.Intersect([
   WebhookView,
-  Type.Object({ secret: Type.String({ description: 'Standard Webhooks signing secret: shown once, store it now', examples: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }) }),
+  Type.Object({ secret: Type.String({ description: 'Standard Webhooks signing secret: shown once here, store it now', examples: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] }) }),
 ]);
 const Delivery = Type.Object({
   id: Type.String({ description: 'Delivery id', examples: ['01JD2Z5W4V3Q8X9Y7T6R5P4N3M'] }),
@@ -123,7 +123,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
     {
       schema: {
         tags: ['webhooks'],
-        summary: 'Change a subscription (the secret cannot be changed: create a new one)',
+        summary: 'Change a subscription (the secret is replaced by POST /api/webhooks/{id}/secret/rotate)',
         params: IdParam,
         body: Type.Object(
           {
@@ -155,6 +155,32 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'webhook
       await webhooks.delete(principalOf(request), request.params.id);
       return reply.code(204).send(null);
     },
+  );
+
+  app.post(
+    '/webhooks/:id/secret/reveal',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Show the signing secret once (admin key only); 409 secret_already_revealed afterwards: rotate instead',
+        params: IdParam,
+        response: { 200: WebhookWithSecret, ...errorResponses(401, 403, 404, 409) },
+      },
+    },
+    async (request) => webhooks.revealSecret(principalOf(request), request.params.id),
+  );
+
+  app.post(
+    '/webhooks/:id/secret/rotate',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Replace the signing secret (admin key only); the new one is shown this once',
+        params: IdParam,
+        response: { 200: WebhookWithSecret, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => webhooks.rotateSecret(principalOf(request), request.params.id),
   );
 
   app.get(

@@ -19,6 +19,7 @@ function subscription(id: string, overrides: Partial<WebhookSubscription> = {}):
     events: null,
     format: 'native',
     secret: 'whsec_dGVzdA==',
+    secretRevealedAt: null,
     enabled: true,
     provider: null,
     providerSlot: null,
@@ -86,6 +87,14 @@ for (const kind of await databaseKinds()) {
       assert.deepEqual(await repo().getProviderSubscription('inst-p', 'green-api', 'main'), s);
       assert.equal(await repo().getProviderSubscription('inst-p', 'z-api', 'main'), undefined);
       assert.equal(await repo().getProviderSubscription('inst-p', 'green-api', 'other'), undefined);
+    });
+
+    it('markSecretRevealed records the first showing only', async () => {
+      await repo().insertSubscription(subscription('sub-shown'), []);
+      assert.equal(await repo().markSecretRevealed('sub-shown', at(3)), true);
+      assert.equal(await repo().markSecretRevealed('sub-shown', at(4)), false);
+      assert.equal((await repo().getSubscription('sub-shown'))?.secretRevealedAt, at(3));
+      assert.equal(await repo().markSecretRevealed('sub-missing', at(3)), false);
     });
 
     it('moveCursor moves only at the expected version, with its deliveries, and answers the new version', async () => {

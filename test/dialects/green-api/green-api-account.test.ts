@@ -103,7 +103,8 @@ describe('Green API instance methods', () => {
         assert.equal('unknownSetting' in got, false);
         const stored = await t.core.store.instances.get(a.id);
         const kept = stored?.settings.greenApi as Record<string, unknown>;
-        assert.deepEqual([kept.webhookUrl, kept.webhookUrlToken, kept.outgoingAPIMessageWebhook, kept.unknownSetting], [receiver.url, 'Bearer abc', 'yes', undefined]);
+        // The token is kept only in the subscription (sealed), never in the settings.
+        assert.deepEqual([kept.webhookUrl, kept.webhookUrlToken, kept.outgoingAPIMessageWebhook, kept.unknownSetting], [receiver.url, undefined, 'yes', undefined]);
         const subs = (await t.request({ method: 'GET', url: '/api/webhooks' })).json().webhooks as { url: string; format: string; instances: string[] | null }[];
         const mine = subs.filter((w) => w.format === 'green-api');
         assert.deepEqual(

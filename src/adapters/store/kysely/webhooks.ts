@@ -22,6 +22,7 @@ function rowToSubscription(row: Selectable<WebhookSubscriptionsTable>, box: Secr
     events: row.events === null ? null : (JSON.parse(row.events) as string[]),
     format: row.format as WebhookFormat,
     secret: box.open(row.secret),
+    secretRevealedAt: row.secret_revealed_at ?? null,
     enabled: Number(row.enabled) === 1,
     provider: row.provider,
     providerSlot: row.provider_slot,
@@ -39,6 +40,7 @@ function columnsOf(s: Partial<WebhookSubscription>, box: SecretBox): Partial<Web
   if (s.events !== undefined) out.events = s.events === null ? null : JSON.stringify(s.events);
   if (s.format !== undefined) out.format = s.format;
   if (s.secret !== undefined) out.secret = box.seal(s.secret);
+  if (s.secretRevealedAt !== undefined) out.secret_revealed_at = s.secretRevealedAt;
   if (s.enabled !== undefined) out.enabled = s.enabled ? 1 : 0;
   if (s.provider !== undefined) out.provider = s.provider;
   if (s.providerSlot !== undefined) out.provider_slot = s.providerSlot;
@@ -157,6 +159,10 @@ export function createWebhookRepository(db: Kysely<Database>, box: SecretBox = P
         if (Object.keys(cols).length) await tx.updateTable('webhook_subscriptions').set(cols).where('id', '=', id).execute();
         for (const c of newCursors) await putCursor(tx, c, patch.updatedAt ?? new Date().toISOString(), true);
       });
+    },
+    async markSecretRevealed(id, at) {
+      const r = await db.updateTable('webhook_subscriptions').set({ secret_revealed_at: at }).where('id', '=', id).where('secret_revealed_at', 'is', null).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async deleteSubscription(id) {
       return db.transaction().execute(async (tx) => {
