@@ -130,3 +130,19 @@ export function mapEngineError(err: unknown, context: EngineContext): never {
       return d('engine_refused', `WhatsApp refused the request (${err.code} ${err.text})`);
   }
 }
+
+/**
+ * Seed 002's whole-request refusals, for the APIs that follow it (native, Wappfy): 409 when EVERY
+ * participant of an add is already in, or every participant of a removal is not in. Any other mix
+ * answers per person. Provider dialects that answer per number do not apply it.
+ */
+export function refuseWhenNothingApplied<T extends { outcomes: Outcome[] }>(action: 'add' | 'remove', result: T): T {
+  const { outcomes } = result;
+  if (action === 'add' && outcomes.every((o) => o.status === 'already_member')) {
+    throw new DomainError('participant_already_member', 'every participant is already a member of the group', { outcomes });
+  }
+  if (action === 'remove' && outcomes.every((o) => o.status === 'not_member')) {
+    throw new DomainError('participant_not_member', 'no participant is a member of the group', { outcomes });
+  }
+  return result;
+}

@@ -8,24 +8,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { parseGroupId } from '../../core/groups/group-service.js';
-import type { Outcome } from '../../core/outcomes/outcomes.js';
+import { refuseWhenNothingApplied } from '../../core/outcomes/outcomes.js';
 import { wappfyInstance } from './auth.js';
-import { ok, wappfyError } from './errors.js';
+import { ok } from './errors.js';
 import { requireWappfyParticipants, sendScheduled, type WappfyDeps } from './routes-groups.js';
 import { GroupParams, GroupWithOutcomes, Ok, ParticipantSchema, Participants, Scheduled, wappfyErrors } from './schemas.js';
 import { wappfyGroup, wappfyParticipant } from './shapes.js';
 
 const Body = Type.Object({ participants: Participants });
-
-/** Seed 002's 409: every participant of an add already in, or every participant of a removal not in. */
-function refuseWhenNothingApplied(action: 'add' | 'remove', outcomes: Outcome[]): void {
-  if (action === 'add' && outcomes.every((o) => o.status === 'already_member')) {
-    throw wappfyError(409, 'PARTICIPANT_ALREADY_MEMBER', 'every participant is already a member of the group', { outcomes });
-  }
-  if (action === 'remove' && outcomes.every((o) => o.status === 'not_member')) {
-    throw wappfyError(409, 'PARTICIPANT_NOT_MEMBER', 'no participant is a member of the group', { outcomes });
-  }
-}
 
 /** The participant routes. */
 export const wappfyParticipantRoutes: FastifyPluginAsyncTypebox<WappfyDeps> = async (app, deps) => {
@@ -67,7 +57,7 @@ export const wappfyParticipantRoutes: FastifyPluginAsyncTypebox<WappfyDeps> = as
       requireWappfyParticipants(request.body.participants);
       const added = await paced.addParticipants(instance.id, groupId, request.body.participants, true, { whenPaced: 'instance' });
       if (added.status === 'scheduled') return sendScheduled(request, reply, now(), added.operation);
-      refuseWhenNothingApplied('add', added.value.outcomes);
+      refuseWhenNothingApplied('add', added.value);
       return ok(request, now(), { ...wappfyGroup(await groups.get(instance.id, groupId)), outcomes: added.value.outcomes });
     },
   );
@@ -77,7 +67,7 @@ export const wappfyParticipantRoutes: FastifyPluginAsyncTypebox<WappfyDeps> = as
     const groupId = parseGroupId(request.params.groupId);
     requireWappfyParticipants(request.body.participants);
     const { outcomes } = await participants.remove(instance.id, groupId, request.body.participants);
-    refuseWhenNothingApplied('remove', outcomes);
+    refuseWhenNothingApplied('remove', { outcomes });
     return ok(request, now(), { ...wappfyGroup(await groups.get(instance.id, groupId)), outcomes });
   }
 

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DomainError } from '../../core/common/errors.js';
 import { parseGroupId } from '../../core/groups/group-service.js';
-import type { Outcome } from '../../core/outcomes/outcomes.js';
+import { refuseWhenNothingApplied } from '../../core/outcomes/outcomes.js';
 import { requireInstance } from '../auth.js';
 import { requestKeyOf } from '../idempotency.js';
 import type { ApiServices } from '../deps.js';
@@ -10,22 +9,6 @@ import { AcceptedBody, sendAccepted } from './operations.js';
 import { errorResponses, GroupParams, GroupParticipantSchema, OutcomesBody, ParticipantList, Person } from './schemas.js';
 
 const PeopleBody = Type.Object({ participants: ParticipantList }, { additionalProperties: false });
-
-/**
- * The native API's whole-request refusals (seed 002): 409 when EVERY participant of an add is
- * already in, or every participant of a removal is not in. Any other mix is 200 with the outcomes;
- * provider dialects always answer per number.
- */
-function refuseWhenNothingApplied(action: 'add' | 'remove', result: { outcomes: Outcome[] }): { outcomes: Outcome[] } {
-  const { outcomes } = result;
-  if (action === 'add' && outcomes.every((o) => o.status === 'already_member')) {
-    throw new DomainError('participant_already_member', 'every participant is already a member of the group', { outcomes });
-  }
-  if (action === 'remove' && outcomes.every((o) => o.status === 'not_member')) {
-    throw new DomainError('participant_not_member', 'no participant is a member of the group', { outcomes });
-  }
-  return result;
-}
 
 /** Participants and join requests of a group; every change answers one outcome per person. */
 export const participantRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' | 'groups' | 'now' | 'paced' | 'participants'>> = async (
