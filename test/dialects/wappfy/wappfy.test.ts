@@ -379,6 +379,10 @@ for (const db of await databaseKinds()) {
         const doc = (await t.request({ method: 'GET', url: '/openapi.json', key: null })).json();
         assert.ok(doc.paths['/wappfy/api/instances/{instanceId}/groups']?.post?.tags?.includes('wappfy'));
         assert.ok(doc.paths['/wappfy/api/instances/{instanceId}/groups/{groupId}/participants/remove']);
+        const wappfyPaths = Object.entries(doc.paths as Record<string, Record<string, { tags?: string[] }>>).filter(([path]) => path.startsWith('/wappfy/'));
+        assert.ok(wappfyPaths.flatMap(([, ops]) => Object.keys(ops)).length >= 12, 'every Wappfy operation is documented');
+        for (const [path, ops] of wappfyPaths) for (const [method, op] of Object.entries(ops)) assert.ok(op.tags?.includes('wappfy'), `${method} ${path} is tagged wappfy`);
+        assert.match(doc.info.description, /Wappfy \(`\/wappfy\/api\/instances\/\{instanceId\}\/\.\.\.`/);
       });
     });
   });
