@@ -149,23 +149,30 @@ export function createSharedSandboxPersistence<DB>(anyDb: Kysely<DB>, options: S
     });
   };
 
+  /** LISTENs on a dedicated connection; a failed or lost connection is retried after `pollMs` (the poll covers the gap). */
   const listen = async (wake: () => void): Promise<void> => {
     const name = await channelName();
     const client = new pg.Client({ connectionString: options.connectionString });
+    listener = client;
     const retry = (error: unknown) => {
       if (closed || listener !== client) return;
       listener = undefined;
       onListenError(error);
       client.end().catch(() => undefined);
-      setTimeout(() => void listen(wake).catch(retry), pollMs).unref();
+      setTimeout(() => void listen(wake), pollMs).unref();
       wake();
     };
-    listener = client;
     client.on('error', retry);
+    client.on('end', () => retry(new Error('the LISTEN connection ended')));
     client.on('notification', () => wake());
-    await client.connect();
-    await client.query(`listen "${name}"`);
-    if (closed) await client.end();
+    try {
+      await client.connect();
+      await client.query(`listen "${name}"`);
+    } catch (error) {
+      retry(error);
+      return;
+    }
+    if (closed) await client.end().catch(() => undefined);
   };
 
   return {
@@ -196,15 +203,16 @@ export function createSharedSandboxPersistence<DB>(anyDb: Kysely<DB>, options: S
       });
     },
     async watch(wake) {
-      await listen(wake);
       timer = setInterval(wake, pollMs);
       timer.unref();
+      await listen(wake);
     },
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
-      await listener?.end().catch(() => undefined);
+      const client = listener;
       listener = undefined;
+      await client?.end().catch(() => undefined);
     },
   };
 }
