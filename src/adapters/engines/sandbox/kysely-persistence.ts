@@ -1,7 +1,9 @@
 /**
  * Sandbox persistence over Kysely, for SQLite and PostgreSQL alike. Tables (created by the
  * migrations): `sandbox_accounts (phone text primary key, data text not null)` and
- * `sandbox_groups (id text primary key, data text not null)`, `data` being the JSON record.
+ * `sandbox_groups (id text primary key, data text not null)`, `data` being the JSON record. Shared
+ * mode (PostgreSQL only, `createSharedSandboxPersistence`) adds `sandbox_log (seq bigint primary
+ * key, data text not null)`.
  */
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
@@ -203,6 +205,7 @@ export function createSharedSandboxPersistence<DB>(anyDb: Kysely<DB>, options: S
       });
     },
     async watch(wake) {
+      if (timer) return;
       timer = setInterval(wake, pollMs);
       timer.unref();
       await listen(wake);

@@ -7,6 +7,10 @@
  * resolve knows every member was told. Reads skip the mutex (they see committed state only), which
  * lets a sink read the network while it handles an event. A sink must NOT await a write: the write
  * would queue behind the one that is delivering to it, forever.
+ *
+ * Shared mode (a `SharedSandboxPersistence`, several processes on one database): each write also
+ * runs under the store's cluster-wide lock on state caught up with the shared log, every read first
+ * catches up, and notices reach this process's sinks through the log (see `createSharedSync`).
  */
 import type { EngineSession, EngineSink } from '../../../../core/ports/engine.js';
 import { cryptoRandom, normalizePhone } from './ids.js';
