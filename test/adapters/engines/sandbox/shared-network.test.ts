@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import pg from 'pg';
 import type { EngineEvent } from '../../../../src/core/ports/engine.js';
 import { createSandboxNetwork, type SandboxNetwork } from '../../../../src/adapters/engines/sandbox/emulator/network.js';
@@ -118,6 +119,43 @@ describe('shared sandbox network (several processes on one PostgreSQL schema)', 
     await eventually(() => received.some((e) => e.type === 'message'), 'the barrier message');
     const types = received.map((e) => (e.type === 'group.update' ? `update:${String(e.changes.subject)}` : e.type));
     assert.deepEqual(types, ['group.upsert', ...subjects.map((s) => `update:${s}`), 'group.participants', 'message']);
+  });
+
+  it('concurrent changes from both nodes reach a sink once each, the last one last', async () => {
+    const [one, two] = [await node(), await node()];
+    const received: EngineEvent[] = [];
+    await two.attach(B, async (event) => void received.push(event));
+    const { group } = await one.as(A).createGroup('Race', [jid(B)]);
+    const subjects = Array.from({ length: 20 }, (_, i) => `Race ${i}`);
+    await Promise.all(subjects.map((subject, i) => (i % 2 === 0 ? one : two).as(A).setSubject(group.id, subject)));
+    const updates = () => received.filter((e) => e.type === 'group.update').map((e) => (e.type === 'group.update' ? String(e.changes.subject) : ''));
+    await eventually(() => updates().length >= subjects.length, 'every rename on B');
+    await one.as(A).sendText(group.id, 'barrier');
+    await eventually(() => received.some((e) => e.type === 'message'), 'the barrier message');
+    assert.equal(updates().length, subjects.length);
+    assert.deepEqual(new Set(updates()), new Set(subjects));
+    assert.equal(updates().at(-1), (await two.as(A).groupMetadata(group.id)).subject);
+  });
+
+  it('a node that fell behind the pruned log reloads the whole network', async () => {
+    const handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
+    handles.push(handle);
+    const small = (): SandboxNetwork => {
+      const network = createSandboxNetwork({ persistence: createSharedSandboxPersistence(handle.db, { connectionString: PG_URL, keepEntries: 10 }), groupCreateLimitPerHour: 0 });
+      nodes.push(network);
+      return network;
+    };
+    const [one, behind] = [small(), small()];
+    await one.load();
+    await behind.load();
+    await behind.close(); // stops hearing the others: only its own reads catch up from now on
+    const { group } = await one.as(A).createGroup('Long', []);
+    for (let i = 0; i < 120; i++) await one.as(A).setSubject(group.id, `Long ${i}`);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from sandbox_log`.execute(handle.db);
+    assert.ok(rows[0]!.n < 120, `the log was pruned (${rows[0]!.n} entries left)`);
+    assert.equal((await behind.as(A).groupMetadata(group.id)).subject, 'Long 119');
+    await behind.as(A).setSubject(group.id, 'Back');
+    assert.equal((await one.as(A).groupMetadata(group.id)).subject, 'Back');
   });
 
   it('a sink attached on the node that makes the change still hears it before the call resolves', async () => {
