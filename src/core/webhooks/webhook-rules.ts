@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors.js';
 import { EVENT_TYPES } from '../events/event-model.js';
 
 /** The body formats a subscription may name; each has a registered `WebhookBodyFormat` (`webhook-formats.ts`). */
-export const WEBHOOK_FORMATS = ['native', 'green-api', 'z-api', '2chat'] as const;
+export const WEBHOOK_FORMATS = ['native', 'green-api', 'z-api', '2chat', 'wappfy'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** Whether a string names a webhook format. */
