@@ -25,6 +25,8 @@ export interface BaileysEngineOptions {
   resyncThrottleMs?: number;
   /** How long each IQ and send waits for WhatsApp before failing with 408; default 30 s. */
   queryTimeoutMs?: number;
+  /** How long closing a session waits for the socket's end, its queued events and creds saves; default 5 s. */
+  closeTimeoutMs?: number;
   /** Prints a QR in the terminal; default: `qrcode`'s terminal rendering, only when stdout is a TTY. */
   printQr?: (qr: string) => void;
 }
@@ -70,6 +72,7 @@ export function createBaileysEngineFactory(options: BaileysEngineOptions): Engin
           resyncThrottleMs: options.resyncThrottleMs ?? 60_000,
           printQr,
           queryTimeoutMs: options.queryTimeoutMs ?? 30_000,
+          closeTimeoutMs: options.closeTimeoutMs ?? 5_000,
         },
         session,
       );
