@@ -48,6 +48,14 @@ for (const kind of await databaseKinds()) {
       assert.equal(got.get('1199'), 'v1199');
     });
 
+    it('engine-wide settings (the learned client version) are replaced in place and survive every instance deletion', async () => {
+      assert.equal(await repo().readSetting('wa-web-version'), undefined);
+      await repo().writeSetting('wa-web-version', '[2,3000,1]');
+      await repo().writeSetting('wa-web-version', '[2,3000,2]');
+      await repo().deleteInstance('inst-a');
+      assert.equal(await repo().readSetting('wa-web-version'), '[2,3000,2]');
+    });
+
     it('deleteInstance wipes creds and keys of that instance only, and is idempotent', async () => {
       await repo().writeCreds('inst-b', '{"b":1}');
       await repo().deleteInstance('inst-a');

@@ -27,9 +27,16 @@ export interface BaileysAuthRepository {
   setKeys(instanceId: string, changes: AuthKeyChange[]): Promise<void>;
   /** Deletes creds and every key of the instance. Idempotent. */
   deleteInstance(instanceId: string): Promise<void>;
+  /** An engine-wide setting (the learned WhatsApp Web version, ...), or undefined. */
+  readSetting(key: string): Promise<string | undefined>;
+  /** Replaces an engine-wide setting. */
+  writeSetting(key: string, value: string): Promise<void>;
 }
 
 const CREDS = 'creds';
+/** Engine-wide settings live beside the keys under an instance id no instance has. */
+export const ENGINE_ROW = '';
+const SETTING = 'setting';
 /** Large `in (...)` lists are split so neither SQLite nor PostgreSQL hits a parameter limit. */
 const CHUNK = 500;
 
@@ -84,5 +91,18 @@ export function createBaileysAuthRepository(db: Kysely<Database>, box: SecretBox
     async deleteInstance(instanceId) {
       await db.deleteFrom('baileys_auth').where('instance_id', '=', instanceId).execute();
     },
+
+    async readSetting(key) {
+      const row = await db
+        .selectFrom('baileys_auth')
+        .select('value')
+        .where('instance_id', '=', ENGINE_ROW)
+        .where('kind', '=', SETTING)
+        .where('key_id', '=', key)
+        .executeTakeFirst();
+      return row && box.open(row.value);
+    },
+
+    writeSetting: (key, value) => upsert(db, ENGINE_ROW, SETTING, key, value),
   };
 }

@@ -4,6 +4,7 @@
  * operations over the live socket.
  */
 import type { ConnectionState, GroupMetadata as WaGroupMetadata, WASocket, WAVersion } from 'baileys';
+import type { ClientVersion } from './client-version.js';
 import type { Logger } from 'pino';
 import type { ConnectionStatus, EngineEvent, EngineSession, EngineSessionOptions, Jid } from '../../../core/ports/engine.js';
 import { engineError } from '../../../core/ports/engine.js';
@@ -41,6 +42,8 @@ export interface SessionDeps {
   printQr: (qr: string) => void;
   /** How long each of our IQs (and each send) waits for WhatsApp before failing with 408. */
   queryTimeoutMs: number;
+  /** The WhatsApp Web version to announce, shared by every session of the engine. */
+  version: ClientVersion;
   /** How long `close()` waits for the socket's end, the event queue and pending creds saves. */
   closeTimeoutMs: number;
 }
@@ -82,6 +85,7 @@ export class BaileysSession implements EngineSession {
   /** Bumped by connect, close and logout: a reconnect started before one of them gives up. */
   private generation = 0;
   private reconnectTimer: unknown;
+  /** The version the last socket announced (undefined: Baileys' bundled one). */
   private version: WAVersion | undefined;
   private versionRefreshed = false;
   private lastResyncAt = Number.NEGATIVE_INFINITY;
@@ -271,6 +275,7 @@ export class BaileysSession implements EngineSession {
     const { lib, logger } = this.deps;
     this.auth ??= await loadAuthState(lib, this.deps.auth, this.options.instanceId);
     const auth = this.auth;
+    this.version = this.deps.version.current();
     this.connectAttempts += 1;
     // Created as this instance's work, so a stray rejection from the library's listeners is logged with it.
     const sock = withInstance(this.options.instanceId, () =>
@@ -423,9 +428,8 @@ export class BaileysSession implements EngineSession {
       case 'refresh_version': {
         this.versionRefreshed = true;
         await this.setStatus('starting', decision.reason);
-        const latest = await this.deps.lib.fetchLatestBaileysVersion().catch(() => undefined);
-        // Offline the fetch fails: keep the bundled version.
-        if (latest && !latest.error && latest.version) this.version = latest.version;
+        // Bounded; when it fails (offline) the next socket announces what it did, and a second 405 backs off.
+        await this.deps.version.refresh(this.version);
         await this.reopen();
         return;
       }

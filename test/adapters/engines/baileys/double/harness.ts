@@ -12,7 +12,7 @@ import type { EngineEvent, EngineSession } from '../../../../../src/core/ports/e
 import { createMemoryPersistence } from '../../../../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
 import { createSandboxNetwork, type SandboxNetwork } from '../../../../../src/adapters/engines/sandbox/emulator/network.js';
 import type { ConformanceHarness, ConformanceOptions } from '../../engine-conformance.js';
-import { startWaDouble, type Addressing, type WaDouble } from './wa-double.js';
+import { startWaDouble, type Addressing, type WaDouble, type WaDoubleOptions } from './wa-double.js';
 
 /** The port's asynchronous methods: the ones whose events the harness delivers before they return. */
 const ASYNC_METHODS = new Set([
@@ -58,6 +58,10 @@ export interface DoubleHarnessOptions extends ConformanceOptions {
   engine?: Partial<BaileysEngineOptions>;
   /** Extra Baileys socket settings. */
   socketConfig?: Record<string, unknown>;
+  /** Double settings beyond the addressing (the accepted client version, ...). */
+  double?: Omit<WaDoubleOptions, 'lib' | 'network' | 'addressing'>;
+  /** The auth repository (default a fresh in-memory one); a second harness over the same one plays a restart. */
+  auth?: ReturnType<typeof createMemoryAuthRepository>;
 }
 
 /** A linked device's creds for `phone` (what a finished pairing leaves in the store). */
@@ -80,9 +84,9 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
   });
   await network.load();
   const lib = await baileysLib();
-  const double: WaDouble = await startWaDouble({ lib, network, addressing: options.addressing ?? 'lid' });
+  const double: WaDouble = await startWaDouble({ ...options.double, lib, network, addressing: options.addressing ?? 'lid' });
   const logger = pino({ level: 'silent' });
-  const auth = createMemoryAuthRepository();
+  const auth = options.auth ?? createMemoryAuthRepository();
   const factory = createBaileysEngineFactory({
     auth,
     logger,

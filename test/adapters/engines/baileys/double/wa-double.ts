@@ -63,6 +63,8 @@ export interface WaDoubleOptions {
   lib: BaileysModule;
   network: SandboxNetwork;
   addressing?: Addressing;
+  /** The only client version logins are accepted with (others get `<failure reason="405">`); default any. */
+  clientVersion?: [number, number, number];
 }
 
 const node = (tag: string, attrs: Record<string, string | undefined> = {}, content?: BinaryNode[] | Uint8Array): BinaryNode => {
@@ -89,6 +91,8 @@ export async function startWaDouble(options: WaDoubleOptions) {
   /** Devices the phone unlinked: their next login fails with 401. */
   const unlinked = new Set<string>();
   const outbox = new Map<string, BinaryNode[]>();
+  /** Every login attempt: the number (empty while linking), the version announced, whether it was accepted. */
+  const logins: { phone: string; version: number[]; accepted: boolean }[] = [];
   const ackWaiters = new Map<string, () => void>();
   const idleWaiters = new Set<() => void>();
   let groupIqsInFlight = 0;
@@ -131,6 +135,13 @@ export async function startWaDouble(options: WaDoubleOptions) {
 
   async function onClientFinish(conn: Connection, raw: Uint8Array): Promise<void> {
     const payload = lib.proto.ClientPayload.decode(raw);
+    const v = payload.userAgent?.appVersion;
+    if (options.clientVersion && [v?.primary, v?.secondary, v?.tertiary].join('.') !== options.clientVersion.join('.')) {
+      logins.push({ phone: String(payload.username ?? ''), version: [v?.primary ?? 0, v?.secondary ?? 0, v?.tertiary ?? 0], accepted: false });
+      await send(conn, node('failure', { reason: '405', location: 'double' }));
+      return;
+    }
+    logins.push({ phone: String(payload.username ?? ''), version: [v?.primary ?? 0, v?.secondary ?? 0, v?.tertiary ?? 0], accepted: true });
     if (payload.username) {
       const phone = String(payload.username);
       conn.phone = phone;
@@ -374,6 +385,8 @@ export async function startWaDouble(options: WaDoubleOptions) {
       await send(conn, stanza);
     },
     isConnected: (phone: string) => !!connectionOf(phone),
+    /** Every login attempt so far (number, announced version, accepted). */
+    logins: () => [...logins],
     /** Every stanza received from the phone's connections, in order. */
     received: (phone: string) => [...(received.get(phone) ?? [])],
     /** Resolves with the first stanza from `phone` (past or future) matching `predicate`. */
