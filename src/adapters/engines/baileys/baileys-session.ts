@@ -288,6 +288,8 @@ export class BaileysSession implements EngineSession {
         markOnlineOnConnect: false,
         emitOwnEvents: false,
         syncFullHistory: false,
+        // Status updates and newsletters never reach the core: acknowledged, never decrypted.
+        shouldIgnoreJid: (jid: string) => lib.isJidStatusBroadcast(jid) || !!lib.isJidNewsletter(jid),
         // Sending to a group must never re-fetch its metadata (repeated fetches trip rate-overlimit).
         cachedGroupMetadata: async (jid: string) => this.cache.get(jid),
         ...this.deps.socketConfig,

@@ -36,3 +36,33 @@ describe('baileys session creds and close', () => {
     }
   });
 });
+
+describe('baileys ignores what the core never uses', () => {
+  for (const [what, from] of [
+    ['status broadcast', 'status@broadcast'],
+    ['newsletter', '120363000000000001@newsletter'],
+  ] as const) {
+    it(`${what} messages (${from}) are acknowledged without being decrypted (shouldIgnoreJid)`, async () => {
+      const h = await makeDoubleHarness();
+      try {
+        await h.session(A);
+        const id = `IGNORED${from.length}`;
+        await h.double.send(A, {
+          tag: 'message',
+          attrs: { from, participant: '15550000002@s.whatsapp.net', id, t: '1735689600', type: 'text' },
+          content: [{ tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: new Uint8Array(32) }],
+        });
+        const ack = await h.double.waitFor(A, (n) => n.tag === 'ack' && n.attrs.id === id);
+        await h.baileys(A)!.settled();
+        // Ignored: nacked at once; decrypting would have failed and asked the sender to retry.
+        assert.ok(ack.attrs.error, JSON.stringify(ack.attrs));
+        assert.deepEqual(
+          h.double.received(A).filter((n) => n.tag === 'receipt' && n.attrs.id === id),
+          [],
+        );
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
