@@ -44,6 +44,8 @@ const ASYNC_METHODS = new Set([
   'sendGroupInvite',
   'onWhatsApp',
 ]);
+/** The methods that send a message: they return once the double has the stanza to relay. */
+const SEND_METHODS = new Set(['sendText', 'sendGroupInvite']);
 /** Above Baileys' MIN_PREKEY_COUNT, so a login does not upload more. */
 const PRE_KEYS_AT_LINK = 10;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -117,7 +119,7 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
   }
 
   /** The session as the suite sees it: every async call returns only after the events it caused arrived. */
-  function wrap(session: BaileysSession): EngineSession {
+  function wrap(session: BaileysSession, phone: string): EngineSession {
     return new Proxy(session, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
@@ -126,7 +128,11 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
         return async (...args: unknown[]) => {
           const release = prop === 'connect' ? () => undefined : double.hold();
           try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            // A message is on its way once Baileys wrote it; the double relays it when it arrives.
+            const sentId = SEND_METHODS.has(prop) ? (result as { id?: string } | undefined)?.id : undefined;
+            if (sentId) await double.waitFor(phone, (n) => n.tag === 'message' && n.attrs.id === sentId);
+            return result;
           } finally {
             release();
             if (prop === 'connect') await waitConnected(target);
@@ -179,7 +185,7 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
           await created.connect();
           await waitConnected(created);
           await flush();
-          return wrap(created);
+          return wrap(created, phone);
         })();
         sessions.set(phone, session);
       }
