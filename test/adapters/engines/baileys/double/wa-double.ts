@@ -16,6 +16,7 @@
  *   key bundles the devices uploaded; each `<message>` is acknowledged, and each recipient device gets
  *   its `<enc>` from `<participants>` (plus the group's `skmsg`) with the sender named in the group's
  *   addressing; delivery and read receipts go back to the sender.
+ * - A required client version (`clientVersion`): a login announcing another gets `<failure reason="405">`.
  * - Stream errors and closes with any code (`streamError`, `failure`, `endStream`, `dropConnection`).
  * - Fault injection (`fault`): an IQ never answered, the stream closed mid-query, an error code
  *   (`429 rate-overlimit`) for any matching IQ, an answer held until the test releases it.
