@@ -119,7 +119,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
     const { items } = await storage.list(instanceId, { status: 'scheduled', limit: 1000, offset: 0 });
     for (const op of items) await addJob(owner, op, op.runAt);
     for (const op of await storage.orphans(undefined, [instanceId])) {
-      if (op.leaseOwner !== owner && op.leaseUntil !== null) await addJob(owner, op, op.leaseUntil + 1, 'lease');
+      if (!steps.runsHere(op.id) && op.leaseUntil !== null) await addJob(owner, op, op.leaseUntil + 1, 'lease');
     }
   }
 
@@ -143,6 +143,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
       await takeOverLapsed(instanceId);
       while ((running || force) && ownership.owns(instanceId)) {
         await inline.get(instanceId);
+        // A step under another runner's live lease (a node that just handed the instance over) goes first: pickUp looks again when its lease ends.
+        if ((await storage.orphans(undefined, [instanceId])).some((op) => !steps.runsHere(op.id))) break;
         const [due] = await storage.due(now(), 1, [instanceId]);
         if (!due) break;
         const claimed = await steps.claim(due);

@@ -81,9 +81,14 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
     let ran = 0;
     for (;;) {
       const owned = scope();
-      if (owned) await takeOverLapsed(owned);
+      // Clustered: an instance with a step under another runner's live lease waits for it (one step at a time per instance).
+      const held = new Set<string>();
+      if (owned) {
+        await takeOverLapsed(owned);
+        for (const op of await storage.orphans(undefined, owned)) if (!steps.runsHere(op.id)) held.add(op.instanceId);
+      }
       const t = now();
-      const due = (await storage.due(t, 50, owned)).filter((op) => !busy.has(op.instanceId) && mine(op));
+      const due = (await storage.due(t, 50, owned)).filter((op) => !busy.has(op.instanceId) && !held.has(op.instanceId) && mine(op));
       const batch: Operation[] = [];
       for (const op of due) {
         if (batch.length + busy.size >= concurrency) break;
@@ -145,7 +150,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
       next = await storage.nextRunAt(owned);
       if (owned) {
         for (const op of await storage.orphans(undefined, owned)) {
-          if (op.leaseUntil !== null && op.leaseOwner !== owner) next = Math.min(next ?? Infinity, op.leaseUntil + 1);
+          if (op.leaseUntil !== null && !steps.runsHere(op.id)) next = Math.min(next ?? Infinity, op.leaseUntil + 1);
         }
       }
     } catch (err) {

@@ -40,12 +40,15 @@ export interface StepRunner {
   execute(op: Operation): Promise<Operation>;
   /** Announces a final operation, then marks it notified; a failure is logged and retried later. */
   announce(op: Operation): Promise<void>;
+  /** Whether this process runs a step of the operation now (else a running one is another runner's). */
+  runsHere(id: string): boolean;
 }
 
 export function createStepRunner(options: StepRunnerOptions): StepRunner {
   const { storage, now, logger, timer, owner, leaseMs, crashPoint } = options;
   let handler: OperationHandler | undefined;
   let onSettled: SettledListener | undefined;
+  const here = new Set<string>();
 
   async function announce(op: Operation): Promise<void> {
     if (!onSettled) return;
@@ -92,62 +95,72 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
 
     async execute(op) {
       if (!handler) throw new Error('the operation queue is not started');
-      let lost = false;
-      let hb: unknown;
-      const beat = () => {
-        hb = timer.set(() => {
-          storage.heartbeat(op.id, owner, now() + leaseMs, now()).then(
-            (ok) => {
-              if (!ok) lost = true;
-              else if (!lost) beat();
-            },
-            (err) => logger.warn({ err, operationId: op.id }, 'operation heartbeat failed'),
-          );
-        }, leaseMs / 3);
-      };
-      beat();
-      const run: OperationRun = {
-        operation: op,
-        async save(checkpoint, progress) {
-          if (lost || !(await storage.save(op.id, owner, { checkpoint, progress }, now()))) throw new LeaseLostError(op.id);
-          op.checkpoint = checkpoint;
-          if (progress) op.progress = progress;
-        },
-        crashPoint,
-      };
-      let step: OperationStep;
+      here.add(op.id);
       try {
-        step = await handler(run);
-      } catch (err) {
-        if (err instanceof LeaseLostError) {
-          timer.clear(hb);
-          logger.warn({ operationId: op.id }, 'operation taken over by another runner');
-          return (await storage.get(op.id)) ?? op;
-        }
-        logger.error({ err, operationId: op.id }, 'operation step failed');
-        step = { status: 'failed', error: { code: 'internal_error', message: 'internal error' } };
+        return await step(op, handler);
       } finally {
-        timer.clear(hb);
+        here.delete(op.id);
       }
-      const t = now();
-      if (step.status === 'scheduled') {
-        await storage.reschedule(op.id, owner, step.runAt, t);
-      } else {
-        const ok = await storage.finish(
-          op.id,
-          owner,
-          { status: step.status, result: step.status === 'succeeded' ? step.result : (step.result ?? null), error: step.status === 'failed' ? step.error : null },
-          t,
-        );
-        if (ok) {
-          crashPoint('operation.after-finish');
-          const settled = await storage.get(op.id);
-          if (settled) await announce(settled);
-        }
-      }
-      return (await storage.get(op.id)) ?? op;
     },
 
     announce,
+    runsHere: (id) => here.has(id),
   };
+
+  async function step(op: Operation, handler: OperationHandler): Promise<Operation> {
+    let lost = false;
+    let hb: unknown;
+    const beat = () => {
+      hb = timer.set(() => {
+        storage.heartbeat(op.id, owner, now() + leaseMs, now()).then(
+          (ok) => {
+            if (!ok) lost = true;
+            else if (!lost) beat();
+          },
+          (err) => logger.warn({ err, operationId: op.id }, 'operation heartbeat failed'),
+        );
+      }, leaseMs / 3);
+    };
+    beat();
+    const run: OperationRun = {
+      operation: op,
+      async save(checkpoint, progress) {
+        if (lost || !(await storage.save(op.id, owner, { checkpoint, progress }, now()))) throw new LeaseLostError(op.id);
+        op.checkpoint = checkpoint;
+        if (progress) op.progress = progress;
+      },
+      crashPoint,
+    };
+    let step: OperationStep;
+    try {
+      step = await handler(run);
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        timer.clear(hb);
+        logger.warn({ operationId: op.id }, 'operation taken over by another runner');
+        return (await storage.get(op.id)) ?? op;
+      }
+      logger.error({ err, operationId: op.id }, 'operation step failed');
+      step = { status: 'failed', error: { code: 'internal_error', message: 'internal error' } };
+    } finally {
+      timer.clear(hb);
+    }
+    const t = now();
+    if (step.status === 'scheduled') {
+      await storage.reschedule(op.id, owner, step.runAt, t);
+    } else {
+      const ok = await storage.finish(
+        op.id,
+        owner,
+        { status: step.status, result: step.status === 'succeeded' ? step.result : (step.result ?? null), error: step.status === 'failed' ? step.error : null },
+        t,
+      );
+      if (ok) {
+        crashPoint('operation.after-finish');
+        const settled = await storage.get(op.id);
+        if (settled) await announce(settled);
+      }
+    }
+    return (await storage.get(op.id)) ?? op;
+  }
 }
