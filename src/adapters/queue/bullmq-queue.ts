@@ -46,6 +46,8 @@ export interface BullmqQueueOptions {
 interface StepJob {
   instanceId: string;
   operationId: string;
+  /** When the job was meant to fire. */
+  at: number;
 }
 
 /** A BullMQ queue name for a node (no `:`, which BullMQ keeps for its own keys). */
@@ -70,8 +72,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
   let workerConnection: Redis | undefined;
   let running = false;
   let listening = false;
-  /** Per instance: the tail of its chain of drains (one step at a time per instance on this node). */
-  const locks = new Map<string, Promise<unknown>>();
+  /** Per instance: the drain running now (one step at a time per instance on this node). */
+  const draining = new Map<string, { again: boolean; done: Promise<number> }>();
   /** Per instance: a step run inline by `runNow`, which a drain waits for. */
   const inline = new Map<string, Promise<unknown>>();
   const inFlight = new Set<Promise<unknown>>();
@@ -95,7 +97,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
   /** Adds the job that runs `op` at `at` to `nodeId`'s queue; the same (operation, time) is one job. */
   async function addJob(nodeId: string, op: Pick<Operation, 'id' | 'instanceId'>, at: number, tag = 'run'): Promise<void> {
     const jobId = `${op.id}-${tag}-${at}`;
-    await queueOf(nodeId).add('step', { instanceId: op.instanceId, operationId: op.id }, { jobId, delay: Math.max(0, at - now()), removeOnComplete: true, removeOnFail: true });
+    await queueOf(nodeId).add('step', { instanceId: op.instanceId, operationId: op.id, at }, { jobId, delay: Math.max(0, at - now()), removeOnComplete: true, removeOnFail: true });
   }
 
   /** Sends a scheduled operation to its instance's owner; nothing while nobody owns it (its future owner picks it up). */
@@ -123,47 +125,75 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
     }
   }
 
-  /** Serialises work on one instance in this process. */
-  function exclusive<T>(instanceId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = locks.get(instanceId) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(fn);
-    const tail = next.catch(() => {});
-    locks.set(instanceId, tail);
-    void tail.then(() => {
-      if (locks.get(instanceId) === tail) locks.delete(instanceId);
-    });
-    return next;
+  /** Runs the instance's due operations one step at a time, in runAt order, while this node owns it; then re-adds jobs for what is left. */
+  async function drainOnce(instanceId: string, force: boolean): Promise<number> {
+    let ran = 0;
+    if (!ownership.owns(instanceId)) return ran;
+    await takeOverLapsed(instanceId);
+    while ((running || force) && ownership.owns(instanceId)) {
+      await inline.get(instanceId);
+      // A step under another runner's live lease (a node that just handed the instance over) goes first: pickUp looks again when its lease ends.
+      if ((await storage.orphans(undefined, [instanceId])).some((op) => !steps.runsHere(op.id))) break;
+      const [due] = await storage.due(now(), 1, [instanceId]);
+      if (!due) break;
+      const claimed = await steps.claim(due);
+      if (!claimed) continue;
+      const after = await track(steps.execute(claimed));
+      ran++;
+      // Handed over during the step: what goes on is the new owner's.
+      if (!ownership.owns(instanceId)) {
+        const [next] = after.status === 'scheduled' ? [after] : await storage.due(now(), 1, [instanceId]);
+        if (next) await dispatch(next);
+      }
+    }
+    if (running) await pickUp(instanceId);
+    return ran;
   }
 
-  /** Runs the instance's due operations one step at a time, in runAt order, while this node owns it; then re-adds jobs for what is left. */
+  /**
+   * One drain per instance at a time in this process. A drain asked for while one runs makes it look
+   * once more when it ends (so a burst of jobs for one instance never fills the worker's slots).
+   */
   function drain(instanceId: string, force = false): Promise<number> {
-    return exclusive(instanceId, async () => {
+    const current = draining.get(instanceId);
+    if (current) {
+      current.again = true;
+      return current.done;
+    }
+    const state = { again: false, done: Promise.resolve(0) };
+    state.done = (async () => {
       let ran = 0;
-      if (!ownership.owns(instanceId)) return ran;
-      await takeOverLapsed(instanceId);
-      while ((running || force) && ownership.owns(instanceId)) {
-        await inline.get(instanceId);
-        // A step under another runner's live lease (a node that just handed the instance over) goes first: pickUp looks again when its lease ends.
-        if ((await storage.orphans(undefined, [instanceId])).some((op) => !steps.runsHere(op.id))) break;
-        const [due] = await storage.due(now(), 1, [instanceId]);
-        if (!due) break;
-        const claimed = await steps.claim(due);
-        if (!claimed) continue;
-        await track(steps.execute(claimed));
-        ran++;
+      try {
+        do {
+          state.again = false;
+          ran += await drainOnce(instanceId, force);
+        } while (state.again && (running || force));
+      } finally {
+        draining.delete(instanceId);
       }
-      if (running) await pickUp(instanceId);
       return ran;
-    });
+    })();
+    draining.set(instanceId, state);
+    return state.done;
   }
 
   async function process(job: Job<StepJob>): Promise<void> {
-    const { instanceId, operationId } = job.data;
+    const { instanceId, operationId, at } = job.data;
     if (!ownership.owns(instanceId)) return; // not ours (any more): its owner picked it up from PostgreSQL
+    const current = draining.get(instanceId);
+    if (current) {
+      current.again = true; // the running drain looks again; this job's slot is free at once
+      void current.done.then(() => early(operationId, at)).catch((err) => logger.warn({ err, operationId }, 'scheduling an operation job failed'));
+      return;
+    }
     await drain(instanceId);
-    // A job that fired before its operation was due would be this very job again: add a distinct one.
+    await early(operationId, at);
+  }
+
+  /** A job that fired before its operation was due (clocks differ between nodes): one more job, under a fresh id (the old one may still exist). */
+  async function early(operationId: string, at: number): Promise<void> {
     const op = await storage.get(operationId);
-    if (running && op?.status === 'scheduled' && job.id === `${op.id}-run-${op.runAt}` && ownership.owns(instanceId)) await addJob(owner, op, op.runAt, `again${now()}`);
+    if (running && op?.status === 'scheduled' && op.runAt === at && op.runAt > now() && ownership.owns(op.instanceId)) await addJob(owner, op, op.runAt, `again${now()}`);
   }
 
   return {
@@ -265,11 +295,11 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
       let total = 0;
       for (;;) {
         // Background steps first (a worker's drain may hold a claimed step).
-        await Promise.allSettled([...locks.values(), ...inFlight]);
+        await Promise.allSettled([...[...draining.values()].map((d) => d.done), ...inFlight]);
         const due = (await storage.due(now(), 1000, ownership.owned())).filter((op) => ownership.owns(op.instanceId));
         const instances = [...new Set(due.map((op) => op.instanceId))];
         if (instances.length === 0) {
-          if (locks.size === 0 && inFlight.size === 0) return total;
+          if (draining.size === 0 && inFlight.size === 0) return total;
           continue;
         }
         const counts = await Promise.all(instances.map((id) => drain(id, true)));
