@@ -41,6 +41,8 @@ export interface BullmqQueueOptions {
   concurrency?: number;
   /** Test-only: called at named points; the crash test makes it kill the process. */
   crashPoint?: (name: string) => void;
+  /** How often every owned instance's operations get their jobs again (a safety net for jobs lost in Redis). */
+  sweepMs?: number;
 }
 
 interface StepJob {
@@ -56,6 +58,9 @@ export const operationsQueueName = (nodeId: string) => `ops-${nodeId.replace(/[^
 /** Creates the BullMQ-scheduled operation queue of one cluster node. */
 export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
   const { storage, ownership, now, logger } = options;
+  if (!ownership.clustered) throw new Error('the BullMQ operation queue runs in cluster mode only (a clustered SessionOwnership)');
+  const sweepMs = options.sweepMs ?? 60_000;
+  let sweepHandle: unknown;
   const owner = ownership.nodeId;
   const timer = options.timer ?? realTimer;
   const leaseMs = options.leaseMs ?? 60_000;
@@ -265,11 +270,25 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
         await takeOverLapsed(instanceId);
         await pickUp(instanceId);
       }
+      const sweep = () => {
+        sweepHandle = timer.set(() => {
+          if (!running) return;
+          void (async () => {
+            for (const instanceId of ownership.owned()) await pickUp(instanceId);
+          })()
+            .catch((err) => logger.warn({ err }, 'sweeping the operation queue failed'))
+            .finally(() => {
+              if (running) sweep();
+            });
+        }, sweepMs);
+      };
+      sweep();
     },
 
     async stop() {
       if (!running && !worker) return;
       running = false;
+      if (sweepHandle !== undefined) timer.clear(sweepHandle);
       // A step in flight finishes; no drain takes another.
       await worker?.close();
       worker = undefined;

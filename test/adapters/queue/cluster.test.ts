@@ -6,11 +6,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { createBullmqQueue } from '../../../src/adapters/queue/bullmq-queue.js';
+import { createBullmqQueue, operationsQueueName } from '../../../src/adapters/queue/bullmq-queue.js';
 import { createEmbeddedQueue } from '../../../src/adapters/queue/embedded-queue.js';
 import { createOperationStorage } from '../../../src/adapters/store/kysely/operations.js';
 import type { SessionOwnership } from '../../../src/core/ports/cluster.js';
 import type { NewOperation, OperationHandler, OperationQueue, OperationStorage } from '../../../src/core/ports/operation-queue.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createLogger } from '../../../src/logger.js';
 import { postgresAvailable } from '../../support/app.js';
 import { REDIS_URL, redisAvailable, useDatabase } from '../../support/database.js';
@@ -100,12 +102,12 @@ for (const kind of ['bullmq', 'embedded'] as Kind[]) {
       if (kind === 'bullmq') await dropPrefix(prefix);
     });
 
-    function node(cluster: FakeCluster, nodeId: string, w: ReturnType<typeof world>) {
+    function node(cluster: FakeCluster, nodeId: string, w: ReturnType<typeof world>, sweepMs?: number) {
       const storage = killable(createOperationStorage(place.handle.db));
       const ownership: SessionOwnership = cluster.node(nodeId);
       const queue =
         kind === 'bullmq'
-          ? createBullmqQueue({ storage, redis: { url: REDIS_URL, prefix }, ownership, now: Date.now, logger, leaseMs: LEASE_MS })
+          ? createBullmqQueue({ storage, redis: { url: REDIS_URL, prefix }, ownership, now: Date.now, logger, leaseMs: LEASE_MS, sweepMs })
           : createEmbeddedQueue({ storage, owner: nodeId, ownership, now: Date.now, logger, leaseMs: LEASE_MS, maxSleepMs: 200 });
       started.push(queue);
       return {
@@ -221,6 +223,28 @@ for (const kind of ['bullmq', 'embedded'] as Kind[]) {
         [nodes[2].nodeId],
       );
       assert.equal(w.state.overlap, false);
+    });
+
+    it('jobs lost from Redis are added again by the periodic sweep', { skip: kind !== 'bullmq' }, async () => {
+      const cluster = fakeCluster();
+      const w = world();
+      const a = node(cluster, `a-${uniq()}`, w, 300);
+      const inst = `inst-${uniq()}`;
+      await cluster.assign(inst, a.nodeId);
+      await a.start();
+      const op = await a.queue.enqueue(newOp(inst, 'lost', Date.now() + 60_000));
+      // Redis loses the node's queue (a flush); PostgreSQL still holds the operation. It becomes due.
+      const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+      const raw = new Queue(operationsQueueName(a.nodeId), { connection, prefix });
+      await raw.obliterate({ force: true });
+      await raw.close();
+      await connection.quit();
+      await place.handle.db.updateTable('operations').set({ run_at: new Date().toISOString() }).where('id', '=', op.id).execute();
+      await waitFor('the sweep to run it', async () => (await statusOf(a.queue, op.id)) === 'succeeded');
+      assert.deepEqual(
+        w.effects.map((e) => [e.name, e.node]),
+        [['lost', a.nodeId]],
+      );
     });
 
     it("restarting a node never re-runs another live node's step in flight, even on an instance it now owns", async () => {
