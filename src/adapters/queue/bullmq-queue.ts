@@ -237,6 +237,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
         return after;
       } finally {
         if (inline.get(op.instanceId) === settled) inline.delete(op.instanceId);
+        // A drain that saw this step running (claimed, not yet started here) stood back: look again.
+        if (running && ownership.owns(op.instanceId)) void drain(op.instanceId).catch((err) => logger.warn({ err, instanceId: op.instanceId }, 'running due operations failed'));
       }
     },
 
