@@ -1,9 +1,10 @@
 /**
  * The operation-queue port: durable operations, run when due, exactly one runner at a time.
  *
- * `OperationQueue` is what the core uses. The embedded adapter (`embedded.ts`) keeps operations in
- * the app database through `OperationStorage` and runs them in this process; a Redis-backed
- * adapter (BullMQ) can implement the same `OperationQueue` to spread work over several nodes. The
+ * `OperationQueue` is what the core uses. Both adapters keep operations in the app database through
+ * `OperationStorage`: the embedded one (`adapters/queue/embedded-queue.ts`) runs them in this
+ * process; the BullMQ one (`adapters/queue/bullmq-queue.ts`, cluster mode) schedules each step on
+ * the node that owns the instance, through one Redis queue per node. The
  * claim model is shaped for that: a runner claims an operation with an owner id and a lease,
  * extends the lease by heartbeats while it runs, and every write it makes is conditional on still
  * owning the lease, so an operation whose runner died is taken over once its lease lapses.
