@@ -118,7 +118,7 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
     const allowed = !!secret && ((token !== undefined && secretEquals(secret, token)) || (await isAdmin(core, secret)));
     if (!allowed) {
       // Counted like every refused credential: an address guessing the metrics token is slowed down too.
-      const wait = core.limiter.fail(request.ip);
+      const wait = await core.limiter.fail(request.ip);
       if (wait > 0) {
         return reply
           .code(429)

@@ -77,6 +77,8 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
   for (const r of [redis, sub]) r.on('error', (err) => logger.warn({ err: String(err) }, 'redis connection error'));
 
   const held = new Map<string, Held>();
+  /** Instance -> node, as of the last balancing pass (display only). */
+  const owners = new Map<string, string>();
   const acquiredFns: ((id: string) => Promise<void> | void)[] = [];
   const lostFns: ((id: string) => Promise<void> | void)[] = [];
   const listeners = new Map<string, ((m: string) => void)[]>();
@@ -196,11 +198,11 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
       publishInternal({ type: 'handover', nodeId: node.nodeId });
       return;
     }
+    const values = ids.length ? await redis.mget(ids.map(leaseKey)) : [];
+    owners.clear();
+    values.forEach((v, i) => v && owners.set(ids[i]!, v.slice(0, v.lastIndexOf(':'))));
     if (held.size >= target) return;
-    const candidates = ids.filter((id) => !held.has(id));
-    if (!candidates.length) return;
-    const values = await redis.mget(candidates.map(leaseKey));
-    const free = candidates.filter((_, i) => !values[i]);
+    const free = ids.filter((id, i) => !held.has(id) && !values[i]);
     // Shuffled: nodes taking over at the same moment rarely race for the same instance.
     for (let i = free.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
@@ -263,6 +265,7 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     clustered: true,
     owns,
     owned: () => [...held.keys()].filter(owns),
+    knownOwner: (id) => (owns(id) ? node.nodeId : held.has(id) ? undefined : owners.get(id)),
     tokenOf: (id) => (owns(id) ? held.get(id)!.token : undefined),
     async ownerOf(id) {
       const value = await redis.get(leaseKey(id));

@@ -48,10 +48,10 @@ export function twoChatAuth(deps: AuthDeps) {
     });
     const header = request.headers['x-user-api-key'];
     const key = (Array.isArray(header) ? header[0] : header)?.trim();
-    if (!key) throw failed(deps, request, new DialectReplyError(403, { detail: 'Not authenticated' }));
+    if (!key) throw await failed(deps, request, new DialectReplyError(403, { detail: 'Not authenticated' }));
     const principal = await deps.access.authenticate(key);
     // An API key (admin or scoped), not an instance token: 2Chat keys belong to an account.
-    if (!principal || principal.kind === 'instance') throw failed(deps, request, new DialectReplyError(401, { detail: 'Invalid API Key' }));
+    if (!principal || principal.kind === 'instance') throw await failed(deps, request, new DialectReplyError(401, { detail: 'Invalid API Key' }));
     request.twoChatPrincipal = principal;
   };
 }
