@@ -152,7 +152,6 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const nodeId = config.nodeId ?? `node-${shortId('', 8)}`;
   // Cluster mode: no group read cache (other nodes' writes never pass through it).
   const store = createKyselyStore(database.db, inCluster ? noGroupCache() : createGroupCache());
-  const events = createEventLog({ store, now });
   // The node's URL is known once it listens: `start({ nodeUrl })` fills it in before joining.
   const nodeInfo = { nodeId, url: config.nodeUrl ?? '', startedAt: Date.now() };
   let redisCluster: RedisCluster | undefined;
@@ -167,6 +166,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
     });
     cluster = redisCluster;
   }
+  const events = createEventLog({ store, now, ...(inCluster ? { bus: cluster, nodeId } : {}) });
   // Cluster mode: revocations reach every node through the bus, and a cached principal lives 1 s at most.
   const access = createAccessService({ store, ...(inCluster ? { bus: cluster, cacheTtlMs: 1000 } : {}) });
   const { generated } = await access.initAdminKey(config.adminKey);

@@ -67,6 +67,10 @@ export async function startCluster(label: string, count = 3): Promise<TestCluste
     }),
   );
   nodes.push(...rest);
+  // A test runner that gives up on the suite must not leave nodes running.
+  process.once('exit', () => {
+    for (const n of nodes) n.proc.child.kill('SIGKILL');
+  });
   let rr = 0;
   const live = () => nodes.filter((n) => n.alive);
   return {
@@ -201,7 +205,7 @@ export async function setUpWorkload(cluster: TestCluster, receiverUrl: string, c
 }
 
 /** Runs a mixed workload round-robin through the live nodes until `stop()`; every call is recorded. */
-export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4) {
+export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4, pauseMs = 0) {
   const calls: Call[] = [];
   const groupsOf = new Map<string, string[]>();
   let stopped = false;
@@ -240,7 +244,10 @@ export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4) {
     calls.push(call);
   }
   const loops = Array.from({ length: workers }, async () => {
-    while (!stopped) await one();
+    while (!stopped) {
+      await one();
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    }
   });
   return {
     calls,
