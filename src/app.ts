@@ -121,7 +121,7 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
         title: 'groupgate',
         version: '0.1.0',
         description:
-          'Self-hosted WhatsApp group-management gateway. This document lists every API the server speaks: the native API under `/api` (Bearer or X-Api-Key: the admin key, an API key or an instance token), and the Green API (`/waInstance{idInstance}/...`), Z-API (`/instances/{id}/token/{token}/...`) and 2Chat (`/open/whatsapp/...`) dialects with their own credentials and error bodies. Every native error answers `{error: {code, message, details?}, requestId}`.',
+          'Self-hosted WhatsApp group-management gateway. This document lists every API the server speaks: the native API under `/api` (Bearer or X-Api-Key: the admin key, an API key or an instance token), and the Green API (`/waInstance{idInstance}/...`), Z-API (`/instances/{id}/token/{token}/...`), 2Chat (`/open/whatsapp/...`) and Wappfy (`/wappfy/api/instances/{instanceId}/...`, tag `wappfy`: groups, participants, invite codes and the send endpoint in the Wappfy envelope `{success, data, meta}`; the Wappfy webhook API is not served, as Wappfy publishes no delivery body or signature) dialects with their own credentials and error bodies. Every native error answers `{error: {code, message, details?}, requestId}`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } } },
       security: [{ bearer: [] }, { apiKey: [] }],

@@ -13,7 +13,7 @@ import { createMessageService, type MessageService } from './core/messages/messa
 import { createParticipantService, type ParticipantService } from './core/participants/participant-service.js';
 import type { EngineFactory } from './core/ports/engine.js';
 import { createSandboxNetwork, type SandboxNetwork } from './adapters/engines/sandbox/emulator/index.js';
-import { createKyselySandboxPersistence } from './adapters/engines/sandbox/kysely-persistence.js';
+import { createKyselySandboxPersistence, createSharedSandboxPersistence } from './adapters/engines/sandbox/kysely-persistence.js';
 import { createSandboxEngineFactory } from './adapters/engines/sandbox/sandbox-engine.js';
 import { createBaileysEngineFactory } from './adapters/engines/baileys/baileys-engine.js';
 import { createBaileysAuthRepository } from './adapters/engines/baileys/auth-repository.js';
@@ -67,6 +67,12 @@ export interface ContainerOptions {
   databaseSchema?: string;
   /** SQLite file override (`:memory:` allowed). */
   sqliteFile?: string;
+  /**
+   * Share the sandbox network with the other processes on the same PostgreSQL database (default:
+   * on in cluster mode): mutations serialised cluster-wide, notices reach sinks on every node.
+   * Ignored on SQLite.
+   */
+  sharedSandbox?: boolean;
 }
 
 export interface Container {
@@ -172,9 +178,16 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const { generated } = await access.initAdminKey(config.adminKey);
 
   const sandbox = createSandboxNetwork({
-    persistence: createKyselySandboxPersistence(database.db),
+    persistence:
+      (options.sharedSandbox ?? clusterMode(config)) && database.kind === 'postgres' && config.databaseUrl
+        ? createSharedSandboxPersistence(database.db, {
+            connectionString: config.databaseUrl,
+            onListenError: (err) => logger.warn({ err }, 'sandbox: LISTEN connection lost; retrying'),
+          })
+        : createKyselySandboxPersistence(database.db),
     now,
     groupCreateLimitPerHour: config.sandboxGroupCreateLimitPerHour,
+    onSyncError: (err) => logger.warn({ err }, 'sandbox: catching up with other processes failed; retrying'),
   });
   await sandbox.load();
   const engines: Partial<Record<'sandbox' | 'baileys', EngineFactory>> = {
@@ -328,6 +341,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
       }
       await instances.stopAll();
       await sharedLimiter?.close();
+      await sandbox.close();
       await database.close();
     },
   };

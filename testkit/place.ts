@@ -65,6 +65,8 @@ export interface BootOptions {
   /** How a held paced request waits (a manual clock advances itself). */
   sleep?: (ms: number) => Promise<void>;
   docs?: boolean;
+  /** Share the sandbox network with other nodes on the same PostgreSQL place (`ContainerOptions.sharedSandbox`). */
+  sharedSandbox?: boolean;
 }
 
 /** Wires the container and the app on `place` and starts the container; the caller readies or listens. */
@@ -82,7 +84,7 @@ export async function bootOnPlace(place: Place, options: BootOptions): Promise<{
       ...options.config,
     },
   );
-  const core = await createContainer(config, options.logger, { now: options.now, sleep: options.sleep, databaseSchema: place.schema });
+  const core = await createContainer(config, options.logger, { now: options.now, sleep: options.sleep, databaseSchema: place.schema, sharedSandbox: options.sharedSandbox });
   const app = await buildApp(core, { docs: options.docs ?? false });
   await core.start();
   return { config, core, app };

@@ -25,4 +25,6 @@ export interface SandboxDirectory {
   seedAccount(phone: string, settings?: Partial<SandboxAccountSettings>): Promise<SandboxAccount>;
   /** The account as the network knows it (a default, unregistered view when unknown). */
   getAccount(phone: string): SandboxAccount;
+  /** Brings `getAccount` up to date with what other processes committed (cluster mode); nothing to do on one process. */
+  refresh(): Promise<void>;
 }

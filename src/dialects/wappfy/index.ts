@@ -13,14 +13,28 @@ import { wappfyGroupRoutes } from './routes-groups.js';
 import { wappfyMessageRoutes } from './routes-messages.js';
 import { wappfyParticipantRoutes } from './routes-participants.js';
 
+/** Wappfy's webhook management API (`/api/webhooks`, `/api/webhooks/{id}`). */
+const WEBHOOKS = /^\/wappfy\/api\/webhooks(\/|$)/;
+
+/**
+ * Why Wappfy's webhook API is not served: Wappfy documents its 12 event names and the subscription
+ * fields, but publishes neither the body it POSTs nor the signature header and algorithm, so a
+ * receiver written from its docs could not be served honestly (README, "Switching from Wappfy").
+ */
+export const WEBHOOKS_NOT_SERVED =
+  "Wappfy's webhook API is not served here: Wappfy publishes no webhook body or signature format to reproduce. Use groupgate's own webhooks (POST /api/webhooks, signed per Standard Webhooks).";
+
 /** The Wappfy dialect module (outside `/api`: its own envelope and error codes). */
 export const wappfyDialect: DialectModule = {
   name: 'wappfy',
   redactions: [],
   create({ services }) {
     const now = services.now;
-    const notFound = (request: FastifyRequest, reply: FastifyReply) =>
-      reply.code(404).send(failure(request, now(), 'NOT_FOUND', `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`));
+    const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+      const path = (request.url.split('?')[0] ?? '').slice(0, 200);
+      if (WEBHOOKS.test(path)) return reply.code(404).send(failure(request, now(), 'NOT_FOUND', WEBHOOKS_NOT_SERVED, { path }));
+      return reply.code(404).send(failure(request, now(), 'NOT_FOUND', `no route ${request.method} ${path}`));
+    };
     const routes: FastifyPluginAsync = async (app) => {
       await app.register(
         async (scope) => {

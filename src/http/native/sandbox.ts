@@ -72,6 +72,10 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
   app.get(
     '/sandbox/accounts/:phone',
     { schema: { tags: ['sandbox'], summary: 'Read a sandbox account', params: PhoneParam, response: { 200: Account, ...errorResponses(400, 401, 403) } } },
-    async (request) => view(parsePhone(request.params.phone)),
+    async (request) => {
+      const phone = parsePhone(request.params.phone);
+      await sandbox.refresh();
+      return view(phone);
+    },
   );
 };

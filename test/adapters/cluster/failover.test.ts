@@ -2,10 +2,8 @@
  * Three `groupgate serve` processes in cluster mode, 30 sandbox instances, a mixed workload sent
  * round-robin through every node, and one node killed with SIGKILL mid-workload.
  *
- * Until the sandbox network is shared through PostgreSQL across processes, each node's emulator is
- * the one it loaded at start: a participant add on a group another node's emulator created may be
- * refused (4xx) after a takeover. Those answers are counted, not asserted; every assertion below
- * holds with per-process emulators too.
+ * The nodes share the sandbox network through PostgreSQL (cluster mode turns it on), so a group
+ * created through one node's emulator is known to the survivors after the takeover.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';

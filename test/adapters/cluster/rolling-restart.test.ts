@@ -1,7 +1,6 @@
 /**
  * A rolling deploy: each of three nodes is stopped gracefully (SIGTERM: its instances handed over
  * at once) and started again, one after the other, under the mixed workload; nothing is lost.
- * (See failover.test.ts for what waits on the shared sandbox network.)
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';

@@ -10,6 +10,7 @@ import * as m008 from './008-indexes.js';
 import * as m009 from './009-two-chat-webhooks.js';
 import * as m010 from './010-hardening.js';
 import * as m011 from './011-webhook-secret-reveal.js';
+import * as m012 from './012-sandbox-log.js';
 
 /**
  * Every migration, in order. Numbered files, the same for SQLite and PostgreSQL, applied at start-up.
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '009-two-chat-webhooks': m009,
   '010-hardening': m010,
   '011-webhook-secret-reveal': m011,
+  '012-sandbox-log': m012,
 };

@@ -7,6 +7,10 @@
  * resolve knows every member was told. Reads skip the mutex (they see committed state only), which
  * lets a sink read the network while it handles an event. A sink must NOT await a write: the write
  * would queue behind the one that is delivering to it, forever.
+ *
+ * Shared mode (a `SharedSandboxPersistence`, several processes on one database): each write also
+ * runs under the store's cluster-wide lock on state caught up with the shared log, every read first
+ * catches up, and notices reach this process's sinks through the log (see `createSharedSync`).
  */
 import type { EngineSession, EngineSink } from '../../../../core/ports/engine.js';
 import { cryptoRandom, normalizePhone } from './ids.js';
@@ -17,8 +21,18 @@ import { onWhatsApp, sendGroupInvite, sendText } from './message-ops.js';
 import { createMutex } from './mutex.js';
 import { addParticipants, demoteParticipants, promoteParticipants, removeParticipants } from './participant-ops.js';
 import { NetworkState } from './state.js';
-import { Tx } from './tx.js';
-import type { SandboxAccountSettings, SandboxAccountView, SandboxConfig, SandboxGroupView, SandboxNetworkOptions } from './types.js';
+import { Tx, deliver } from './tx.js';
+import type {
+  SandboxAccountSettings,
+  SandboxAccountView,
+  SandboxCatchUp,
+  SandboxConfig,
+  SandboxGroupView,
+  SandboxNetworkOptions,
+  SandboxNotice,
+  SandboxPersistence,
+  SharedSandboxPersistence,
+} from './types.js';
 import { metadataView } from './views.js';
 
 /** Everything an account can ask the group server: the `EngineSession` group, message and contact methods. */
@@ -50,6 +64,11 @@ export interface SandboxNetwork {
   group(groupId: string): SandboxGroupView | undefined;
   /** Ids of every group, in creation order. */
   groupIds(): string[];
+
+  /** Shared mode: replays what other processes committed, so the synchronous reads above see it. Single-process mode: nothing to do. */
+  refresh(): Promise<void>;
+  /** Shared mode: stops listening to the other processes. */
+  close(): Promise<void>;
 }
 
 /** Creates an empty network over `persistence`; see `SandboxNetworkOptions` for the defaults. */
@@ -61,37 +80,42 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     maxGroupSize: options.maxGroupSize ?? 1024,
     random: options.random ?? cryptoRandom,
     onSinkError: options.onSinkError ?? ((error, phone, event) => console.error(`sandbox sink of ${phone} failed on ${event.type}`, error)),
+    onSyncError: options.onSyncError ?? ((error) => console.error('sandbox: reading what other processes committed failed', error)),
   };
   const { persistence } = options;
   const state = new NetworkState(config);
   const mutex = createMutex();
+  const shared = isShared(persistence) ? createSharedSync(state, persistence) : undefined;
   let loading: Promise<void> | undefined;
 
   const load = (): Promise<void> => {
-    loading ??= persistence.load().then(
-      (snapshot) => state.restore(snapshot),
-      (error: unknown) => {
-        loading = undefined; // let a later call retry
-        throw error;
-      },
-    );
+    loading ??= (shared ? shared.load() : persistence.load().then((snapshot) => state.restore(snapshot))).catch((error: unknown) => {
+      loading = undefined; // let a later call retry
+      throw error;
+    });
     return loading;
   };
 
   /** Runs `fn` alone, commits its drafts and delivers its events; `afterCommit` still runs inside the mutex. */
-  const write = async <T>(fn: (tx: Tx) => T, afterCommit?: (value: T) => void): Promise<T> => {
+  const write = async <T>(fn: (tx: Tx) => T, afterCommit?: (value: T) => void | Promise<void>): Promise<T> => {
     await load();
     return mutex.run(async () => {
+      if (shared) {
+        const value = await shared.write(() => new Tx(state, persistence), fn);
+        await afterCommit?.(value);
+        return value;
+      }
       const tx = new Tx(state, persistence);
       const value = fn(tx);
       await tx.commit();
-      afterCommit?.(value);
+      await afterCommit?.(value);
       return value;
     });
   };
 
   const read = async <T>(fn: (tx: Tx) => T): Promise<T> => {
     await load();
+    if (shared) await shared.catchUp();
     return fn(new Tx(state, persistence));
   };
 
@@ -147,7 +171,11 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
           tx.account(phone);
           return tx.view(phone);
         },
-        () => state.sinks.set(phone, sink),
+        async () => {
+          // Shared mode: events committed before this attach, still on their way here, are not for this sink.
+          if (shared) await shared.delivered();
+          state.sinks.set(phone, sink);
+        },
       );
     },
     detach: (raw, sink) => {
@@ -162,5 +190,129 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
       return { record: structuredClone(record), metadata: metadataView(new Tx(state, persistence), record) };
     },
     groupIds: () => [...state.groups.keys()],
+    refresh: async () => {
+      await load();
+      await shared?.catchUp();
+    },
+    close: async () => {
+      await shared?.close();
+    },
+  };
+}
+
+function isShared(persistence: SandboxPersistence | SharedSandboxPersistence): persistence is SharedSandboxPersistence {
+  return 'shared' in persistence && persistence.shared === true;
+}
+
+/**
+ * Shared mode: the local state follows the shared log. `seq` is the last entry installed; every
+ * installed entry is queued once for delivery to this process's sinks, in log order, so a sink never
+ * sees a notice twice nor out of order, whichever process made the change.
+ */
+function createSharedSync(state: NetworkState, persistence: SharedSandboxPersistence) {
+  let seq = -1;
+  let deliveredSeq = -1;
+  const queue: { seq: number; notices: SandboxNotice[] }[] = [];
+  const waiters: { seq: number; resolve: () => void }[] = [];
+  let draining = false;
+  let closed = false;
+
+  const drain = async (): Promise<void> => {
+    try {
+      while (queue.length > 0) {
+        const entry = queue.shift()!;
+        await deliver(state, entry.notices);
+        deliveredSeq = entry.seq;
+        for (let i = waiters.length - 1; i >= 0; i--) {
+          if (waiters[i]!.seq <= deliveredSeq) waiters.splice(i, 1)[0]!.resolve();
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  };
+  const enqueue = (entry: { seq: number; notices: SandboxNotice[] }): void => {
+    queue.push(entry);
+    if (!draining) {
+      draining = true;
+      void drain();
+    }
+  };
+  /** Installs what others committed; synchronous, so concurrent catch-ups never install or queue an entry twice. */
+  const apply = (missed: SandboxCatchUp): void => {
+    if ('snapshot' in missed) {
+      if (missed.seq < seq) return;
+      state.restore(missed.snapshot);
+      seq = missed.seq;
+      // Whatever was pruned before we saw it is lost for our sinks; later entries still arrive in order.
+      enqueue({ seq, notices: [] });
+      return;
+    }
+    for (const entry of missed.entries) {
+      if (entry.seq <= seq) continue;
+      state.install(entry.changes);
+      seq = entry.seq;
+      enqueue(entry);
+    }
+  };
+
+  // One fetch at a time; a caller arriving during a fetch waits for the next one, which starts after its call.
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const fetchOnce = (): Promise<void> => {
+    const started = persistence.since(seq).then(apply);
+    running = started.finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const catchUp = (): Promise<void> => {
+    if (!running) return fetchOnce();
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return running ?? fetchOnce();
+      });
+    return next;
+  };
+  const wake = (): void => {
+    if (closed) return;
+    catchUp().catch((error: unknown) => state.config.onSyncError(error));
+  };
+
+  return {
+    async load(): Promise<void> {
+      apply(await persistence.since(-1));
+      deliveredSeq = Math.max(deliveredSeq, seq);
+      await persistence.watch(wake);
+    },
+    catchUp,
+    /** Resolves once every installed entry has been delivered to the local sinks. */
+    delivered(): Promise<void> {
+      if (deliveredSeq >= seq) return Promise.resolve();
+      const target = seq;
+      return new Promise((resolve) => waiters.push({ seq: target, resolve }));
+    },
+    /** Runs `fn` under the cluster-wide lock on fresh state; resolves after its notices reached this process's sinks. */
+    async write<T>(newTx: () => Tx, fn: (tx: Tx) => T): Promise<T> {
+      let tx: Tx | undefined;
+      const { value, seq: saved } = await persistence.exclusive(seq, (missed) => {
+        apply(missed);
+        tx = newTx();
+        const value = fn(tx);
+        return { value, ...tx.pending() };
+      });
+      if (saved !== undefined) {
+        const { changes, notices } = tx!.pending();
+        apply({ entries: [{ seq: saved, changes, notices }] });
+      }
+      await this.delivered();
+      return value;
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await persistence.close();
+    },
   };
 }

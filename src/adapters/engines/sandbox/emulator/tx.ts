@@ -9,7 +9,7 @@ import type { EngineEvent } from '../../../../core/ports/engine.js';
 import { engineError } from '../../../../core/ports/engine.js';
 import { newLid, normalizePhone, parsePersonJid } from './ids.js';
 import type { CodeEntry, NetworkState } from './state.js';
-import type { SandboxAccountRecord, SandboxAccountView, SandboxGroupRecord, SandboxPersistence } from './types.js';
+import type { SandboxAccountRecord, SandboxAccountView, SandboxChanges, SandboxGroupRecord, SandboxNotice, SandboxPersistence } from './types.js';
 
 /** A never-seen number counts as a registered account that anyone may add. */
 const DEFAULT_SETTINGS = { registered: true, groupAddPrivacy: 'everyone', contacts: [] } as const;
@@ -18,7 +18,7 @@ export class Tx {
   private readonly accountDrafts = new Map<string, SandboxAccountRecord>();
   private readonly groupDrafts = new Map<string, SandboxGroupRecord>();
   private readonly deletedGroups = new Set<string>();
-  private readonly outbox: { phone: string; event: EngineEvent }[] = [];
+  private readonly outbox: SandboxNotice[] = [];
 
   constructor(
     readonly state: NetworkState,
@@ -154,39 +154,52 @@ export class Tx {
     this.outbox.push({ phone, event });
   }
 
+  /** What this operation would save and send. */
+  pending(): { changes: SandboxChanges; notices: SandboxNotice[] } {
+    return {
+      changes: { accounts: [...this.accountDrafts.values()], groups: [...this.groupDrafts.values()], deletedGroupIds: [...this.deletedGroups] },
+      notices: this.outbox,
+    };
+  }
+
   /**
    * Saves the drafts, makes them visible, then delivers the queued events and waits for every sink.
    * Each account receives its events in queue order; accounts are served concurrently.
    */
   async commit(): Promise<void> {
-    const changes = {
-      accounts: [...this.accountDrafts.values()],
-      groups: [...this.groupDrafts.values()],
-      deletedGroupIds: [...this.deletedGroups],
-    };
-    if (changes.accounts.length + changes.groups.length + changes.deletedGroupIds.length > 0) {
+    const { changes, notices } = this.pending();
+    if (hasChanges(changes)) {
       await this.persistence.commit(changes);
       this.state.install(changes);
     }
-    const perPhone = new Map<string, EngineEvent[]>();
-    for (const { phone, event } of this.outbox) {
-      const list = perPhone.get(phone) ?? [];
-      list.push(event);
-      perPhone.set(phone, list);
-    }
-    await Promise.all(
-      [...perPhone].map(async ([phone, events]) => {
-        for (const event of events) {
-          const sink = this.state.sinks.get(phone);
-          if (!sink) return;
-          try {
-            // A copy per recipient: events share objects while queued, sinks must not see each other's edits.
-            await sink(structuredClone(event));
-          } catch (error) {
-            this.config.onSinkError(error, phone, event);
-          }
-        }
-      }),
-    );
+    await deliver(this.state, notices);
   }
+}
+
+export function hasChanges(changes: SandboxChanges): boolean {
+  return changes.accounts.length + changes.groups.length + changes.deletedGroupIds.length > 0;
+}
+
+/** Delivers notices to the sinks attached in this process, each account in order, accounts concurrently; waits for every sink. */
+export async function deliver(state: NetworkState, notices: readonly SandboxNotice[]): Promise<void> {
+  const perPhone = new Map<string, EngineEvent[]>();
+  for (const { phone, event } of notices) {
+    const list = perPhone.get(phone) ?? [];
+    list.push(event);
+    perPhone.set(phone, list);
+  }
+  await Promise.all(
+    [...perPhone].map(async ([phone, events]) => {
+      for (const event of events) {
+        const sink = state.sinks.get(phone);
+        if (!sink) return;
+        try {
+          // A copy per recipient: events share objects while queued, sinks must not see each other's edits.
+          await sink(structuredClone(event));
+        } catch (error) {
+          state.config.onSinkError(error, phone, event);
+        }
+      }
+    }),
+  );
 }

@@ -130,6 +130,43 @@ export interface SandboxPersistence {
   commit(changes: SandboxChanges): Promise<void>;
 }
 
+/** One event for one account, as an operation queued it. */
+export interface SandboxNotice {
+  phone: string;
+  event: EngineEvent;
+}
+
+/** One mutation in the shared log: what it saved and what it told whom, numbered without gaps. */
+export interface SandboxLogEntry {
+  seq: number;
+  changes: SandboxChanges;
+  notices: SandboxNotice[];
+}
+
+/** What other processes committed after a position: the log entries, or a whole snapshot when some were pruned. */
+export type SandboxCatchUp = { entries: SandboxLogEntry[] } | { snapshot: SandboxSnapshot; seq: number };
+
+/**
+ * Persistence shared by several processes (cluster mode): the network then serialises every
+ * mutation across all of them and replays what the others committed before it reads or writes.
+ */
+export interface SharedSandboxPersistence extends SandboxPersistence {
+  readonly shared: true;
+  /** What was committed after `seq` (a negative `seq` asks for the whole snapshot). */
+  since(seq: number): Promise<SandboxCatchUp>;
+  /**
+   * Runs one mutation alone across every process, in one transaction: `mutation` first gets what
+   * the others committed after `seq` (as `since` answers), then returns what to save. Changes and
+   * notices are saved as the next log entry and the other processes are woken after the commit.
+   * A throwing `mutation` saves nothing. `seq` is undefined when nothing was saved.
+   */
+  exclusive<T>(seq: number, mutation: (missed: SandboxCatchUp) => { value: T; changes: SandboxChanges; notices: SandboxNotice[] }): Promise<{ value: T; seq: number | undefined }>;
+  /** Calls `wake` whenever another process may have committed (and now and then in any case); resolves once listening. */
+  watch(wake: () => void): Promise<void>;
+  /** Stops watching. */
+  close(): Promise<void>;
+}
+
 /** Source of randomness: returns `size` random bytes. Injectable for deterministic tests. */
 export type RandomBytes = (size: number) => Uint8Array;
 
@@ -137,7 +174,8 @@ export type RandomBytes = (size: number) => Uint8Array;
 export type SinkErrorHandler = (error: unknown, phone: string, event: EngineEvent) => void;
 
 export interface SandboxNetworkOptions {
-  persistence: SandboxPersistence;
+  /** A `SharedSandboxPersistence` turns on shared mode (several processes, one network); any other keeps the network in this process. */
+  persistence: SandboxPersistence | SharedSandboxPersistence;
   /** Clock in epoch milliseconds; default `Date.now`. */
   now?: () => number;
   /** Groups one number may create within a rolling hour before 429; default 30, 0 = no limit. */
@@ -149,6 +187,8 @@ export interface SandboxNetworkOptions {
   random?: RandomBytes;
   /** Default: `console.error`. */
   onSinkError?: SinkErrorHandler;
+  /** Shared mode: a background catch-up failed (the next one retries). Default: `console.error`. */
+  onSyncError?: (error: unknown) => void;
 }
 
 /** Resolved configuration shared by every operation. */
@@ -159,4 +199,5 @@ export interface SandboxConfig {
   maxGroupSize: number;
   random: RandomBytes;
   onSinkError: SinkErrorHandler;
+  onSyncError: (error: unknown) => void;
 }
