@@ -173,6 +173,8 @@ export interface Call {
   subject?: string;
   /** The operation id of a 202 (paced) create. */
   operationId?: string;
+  /** The error code of a refusal. */
+  error?: string;
 }
 
 export interface SetUp {
@@ -223,6 +225,7 @@ export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4, pau
         call.subject = `w-${k}`;
         const r = await cluster.api(node, 'POST', `/api/instances/${instance.id}/groups`, { name: call.subject, participants: [`+${other.phone}`] });
         call.status = r.status;
+        call.error = r.body?.error?.code;
         if (r.status === 201) groupsOf.set(instance.id, [...(groupsOf.get(instance.id) ?? []), r.body.id]);
         if (r.status === 202) call.operationId = r.body.operation?.id ?? r.body.id;
       } else if (kind === 'add') {
@@ -232,6 +235,7 @@ export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4, pau
           ? await cluster.api(node, 'POST', `/api/instances/${instance.id}/groups/${encodeURIComponent(gid)}/participants`, { participants: [`+${other.phone}`] })
           : await cluster.api(node, 'GET', `/api/instances/${instance.id}/groups`);
         call.status = r.status;
+        call.error = r.body?.error?.code;
       } else if (kind === 'read') {
         call.status = (await cluster.api(node, 'GET', `/api/instances/${instance.id}/groups`)).status;
       } else {

@@ -67,3 +67,21 @@ export async function instanceByNumber(deps: Pick<ApiServices, 'access' | 'insta
   }
   return instance;
 }
+
+/**
+ * A preValidation hook naming the instance of a request for the cluster (`request.instanceId`): the
+ * number in the path or the body (`from_number`, `on_number`), once the key is known. Refusals are
+ * left to the route; a request needing the session is then answered by the instance's node.
+ */
+export function twoChatInstanceHint(deps: Pick<ApiServices, 'access' | 'instances'>) {
+  return async (request: FastifyRequest) => {
+    const principal = request.twoChatPrincipal;
+    if (!principal) return;
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
+    const digits = strictE164(params.from_number ?? body.from_number ?? body.on_number);
+    if (!digits) return;
+    const instance = await deps.instances.findByPhone(digits);
+    if (instance && deps.access.canAccess(principal, instance.id)) request.instanceId = instance.id;
+  };
+}

@@ -159,5 +159,7 @@ describe('cluster: a node killed mid-workload', { skip: !available && 'PostgreSQ
       duplicates,
     };
     console.log(`# failover counts: ${JSON.stringify(counts)}`);
+    const refusals = calls.filter((x) => x.status >= 400 && x.status < 500).map((x) => `${x.kind} ${x.status} ${x.error ?? ''} ${x.startedAt - killAt} ms after the kill`);
+    console.log(`# failover refusals: ${JSON.stringify(refusals)}`);
   });
 });
