@@ -164,7 +164,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 }
 
 export interface Call {
-  kind: 'create' | 'add' | 'read' | 'get';
+  kind: 'create' | 'add' | 'read' | 'get' | 'green-create';
   node: string;
   startedAt: number;
   endedAt: number;
@@ -178,7 +178,7 @@ export interface Call {
 }
 
 export interface SetUp {
-  instances: { id: string; phone: string }[];
+  instances: { id: string; phone: string; idInstance: string; token: string }[];
   subscriptionId: string;
   /** Per instance: the last event seq when the subscription was made (it delivers what follows). */
   startSeq: Map<string, number>;
@@ -186,11 +186,11 @@ export interface SetUp {
 
 /** 30 sandbox instances created round-robin through the nodes (pacing off), one webhook subscription for all. */
 export async function setUpWorkload(cluster: TestCluster, receiverUrl: string, count = 30): Promise<SetUp> {
-  const instances: { id: string; phone: string }[] = [];
+  const instances: SetUp['instances'] = [];
   for (let i = 0; i < count; i++) {
     const r = await cluster.api(cluster.next(), 'POST', '/api/instances', { engine: 'sandbox', name: `c${i}` });
     if (r.status !== 201) throw new Error(`create instance: ${r.status} ${JSON.stringify(r.body)}`);
-    instances.push({ id: r.body.id, phone: r.body.phone });
+    instances.push({ id: r.body.id, phone: r.body.phone, idInstance: r.body.idInstance, token: r.body.token });
   }
   for (const i of instances) {
     const r = await cluster.api(cluster.next(), 'PATCH', `/api/instances/${i.id}/pacing`, { enabled: false });
@@ -217,7 +217,7 @@ export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4, pau
     const instance = setUp.instances[k % setUp.instances.length]!;
     const other = setUp.instances[(k + 7) % setUp.instances.length]!;
     const node = cluster.next();
-    const kind = (['create', 'add', 'read', 'get'] as const)[k % 4]!;
+    const kind = (['create', 'add', 'read', 'get', 'green-create'] as const)[k % 5]!;
     const startedAt = Date.now();
     const call: Call = { kind, node: node.name, startedAt, endedAt: 0, status: 0, instanceId: instance.id };
     try {
@@ -225,7 +225,7 @@ export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4, pau
         call.subject = `w-${k}`;
         const r = await cluster.api(node, 'POST', `/api/instances/${instance.id}/groups`, { name: call.subject, participants: [`+${other.phone}`] });
         call.status = r.status;
-        call.error = r.body?.error?.code;
+        call.error = r.body?.error ? `${r.body.error.code}: ${r.body.error.message}` : undefined;
         if (r.status === 201) groupsOf.set(instance.id, [...(groupsOf.get(instance.id) ?? []), r.body.id]);
         if (r.status === 202) call.operationId = r.body.operation?.id ?? r.body.id;
       } else if (kind === 'add') {
@@ -235,7 +235,18 @@ export function runWorkload(cluster: TestCluster, setUp: SetUp, workers = 4, pau
           ? await cluster.api(node, 'POST', `/api/instances/${instance.id}/groups/${encodeURIComponent(gid)}/participants`, { participants: [`+${other.phone}`] })
           : await cluster.api(node, 'GET', `/api/instances/${instance.id}/groups`);
         call.status = r.status;
-        call.error = r.body?.error?.code;
+        call.error = r.body?.error ? `${r.body.error.code}: ${r.body.error.message}` : undefined;
+      } else if (kind === 'green-create') {
+        // A provider dialect: Green API's createGroup, forwarded like the native API when needed.
+        call.subject = `w-${k}`;
+        const res = await fetch(`${node.url}/waInstance${instance.idInstance}/createGroup/${instance.token}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ groupName: call.subject, chatIds: [`${other.phone}@c.us`] }),
+          signal: AbortSignal.timeout(60_000),
+        });
+        const body = (await res.json().catch(() => ({}))) as { created?: boolean };
+        call.status = res.status === 200 && body.created !== true ? 299 : res.status;
       } else if (kind === 'read') {
         call.status = (await cluster.api(node, 'GET', `/api/instances/${instance.id}/groups`)).status;
       } else {

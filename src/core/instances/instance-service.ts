@@ -256,6 +256,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
 
     async logout(id) {
       const instance = await get(id);
+      refuseUnlessOwned(instance);
       const session = sessions.get(id);
       if (session) await session.logout();
       else await setStatus(instance, 'logged_out', 'logged out');
