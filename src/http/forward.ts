@@ -43,10 +43,15 @@ export function needsSession(request: FastifyRequest): boolean {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
 
-/** Whether a failed fetch never reached the other node (nothing was sent: safe to send again). */
+/**
+ * Whether a failed fetch never reached the other node: no connection was made, so nothing was sent
+ * and sending again cannot run it twice. A connection reset or closed mid-request is not one of
+ * these: the node may have acted before it died (that request fails, like any request in flight on
+ * a node that dies).
+ */
 function notDelivered(err: unknown): boolean {
   const code = (err as { cause?: { code?: string } })?.cause?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CONNECT_TIMEOUT';
+  return code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
 
 /** Installs the forwarding hook on the root app (no-op on a single node). */

@@ -7,7 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { clusterAvailable, eventLog, ownedByLive, runWorkload, setUpWorkload, startCluster, startReceiver, until, type TestCluster } from '../../support/cluster.js';
+import {
+  CLUSTER_ADMIN_KEY,
+  clusterAvailable,
+  eventLog,
+  ownedByLive,
+  runWorkload,
+  setUpWorkload,
+  startCluster,
+  startReceiver,
+  until,
+  type TestCluster,
+} from '../../support/cluster.js';
 
 const available = await clusterAvailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,6 +89,14 @@ describe('cluster: a node killed mid-workload', { skip: !available && 'PostgreSQ
       },
       5_000,
     );
+
+    // Observability: /readyz and /metrics say which node runs what.
+    const survivor = c.live()[0]!;
+    const ready = (await fetch(`${survivor.url}/readyz`).then((r) => r.json())) as { node?: string; owned?: number };
+    assert.equal(ready.node, survivor.name);
+    const metrics = await fetch(`${survivor.url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_ADMIN_KEY}` } }).then((r) => r.text());
+    assert.match(metrics, new RegExp(`groupgate_cluster_owned_instances\\{node="${survivor.name}"\\} ${ready.owned}`));
+    assert.match(metrics, new RegExp(`groupgate_cluster_instance_owner\\{instance="[^"]+",node="${survivor.name}"\\} 1`));
 
     await sleep(3_000);
     await workload.stop();
