@@ -5,10 +5,13 @@
  *
  * Env: BENCH_DURATION (seconds per load, default 5), BENCH_ONLY (comma-separated scenario keys),
  * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
+ *
+ * Opt-in scenarios (run only when BENCH_ONLY names them): `baileys-idle`, idle Baileys sessions
+ * through the wire-level WhatsApp double (bench/baileys-idle.ts; alone: `npm run bench:baileys-idle`).
  */
 import { fileURLToPath } from 'node:url';
 import { markdownTable, writeResults, type Row } from './lib/report.js';
-import { addRemove, baseline, createGroups, getGroup, listGroups, memory, webhookDelivery } from './lib/scenarios.js';
+import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, webhookDelivery } from './lib/scenarios.js';
 import { postgresReachable } from './lib/server.js';
 
 const started = new Date();
@@ -45,6 +48,7 @@ await step('participants', 'add + remove participant (sqlite)', () => addRemove(
 await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
 await step('webhooks', 'webhook delivery', async () => [await webhookDelivery(), await webhookDelivery(2000, 10)]);
 await step('memory', 'memory and restart', () => memory());
+if (only?.includes('baileys-idle')) await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());
 const pg = await postgresReachable();
 if (pg) {
   await step('pg-get', 'GET group (postgres)', () => getGroup('postgres', base));

@@ -46,6 +46,7 @@ import { createWebhookFormats } from './core/webhooks/webhook-formats.js';
 import { createWebhookService, type WebhookService } from './core/webhooks/webhook-service.js';
 import { crashPointFromEnv } from './adapters/queue/crash-points.js';
 import { createEmbeddedQueue, realTimer } from './adapters/queue/embedded-queue.js';
+import { createBullmqQueue } from './adapters/queue/bullmq-queue.js';
 import { createIdempotencyRepository } from './adapters/store/kysely/idempotency.js';
 import { createSecretBox, masterKey, resealSecrets } from './adapters/store/secret-box.js';
 import { createOperationStorage, createPacingStateRepository } from './adapters/store/kysely/operations.js';
@@ -206,17 +207,27 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const groups = createGroupService({ store, instances, sync });
   const participants = createParticipantService({ instances, groups, sync, events });
 
-  // Paced operations on the embedded queue: stored in the app database, run in this process.
+  // Paced operations: stored in the app database; run in this process (embedded queue), or on the instance's owner (cluster mode).
   const operationStorage = createOperationStorage(database.db);
   const crashPoint = crashPointFromEnv();
-  const operationsQueue = createEmbeddedQueue({
-    storage: operationStorage,
-    now,
-    timer: realTimer,
-    logger: logger.child({ component: 'operations' }),
-    owner: nodeId,
-    crashPoint,
-  });
+  // Cluster mode: BullMQ schedules each step on the instance's owner (PostgreSQL rows stay the fence).
+  const operationsQueue = inCluster
+    ? createBullmqQueue({
+        storage: operationStorage,
+        redis: { url: config.redisUrl!, prefix: config.redisPrefix },
+        ownership: cluster,
+        now,
+        logger: logger.child({ component: 'operations' }),
+        crashPoint,
+      })
+    : createEmbeddedQueue({
+        storage: operationStorage,
+        now,
+        timer: realTimer,
+        logger: logger.child({ component: 'operations' }),
+        owner: nodeId,
+        crashPoint,
+      });
   const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
   const operations = createOperationService({ queue: operationsQueue, store, events, instances, now, pacing });
   const hold = { pacingHoldMs: config.pacingHoldSeconds * 1000, sleep: options.sleep };

@@ -1,4 +1,7 @@
 /** The benchmark scenarios: each starts a fresh server child, loads it, and answers its rows. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ADMIN_KEY, benchPhone } from './server.js';
 import { load, type LoadFigures } from './load.js';
 import { atLeast, below, fmt, type Row } from './report.js';
@@ -243,4 +246,27 @@ export async function memory(count = 1000): Promise<Row[]> {
       },
     ];
   });
+}
+
+/** Idle Baileys sessions logged into the wire-level double, in a child process with `--expose-gc` (bench/baileys-idle.ts). */
+export async function baileysIdle(): Promise<Row> {
+  const script = fileURLToPath(new URL('../baileys-idle.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', script, '--json'], { maxBuffer: 16 * 1024 * 1024, timeout: 900_000 });
+  const m = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    sessions: number;
+    connected: number;
+    perSessionMb: number;
+    heapPerSessionMb: number;
+    loginMs: number;
+    limitMb: number;
+  };
+  return {
+    scenario: `memory: ${m.sessions} idle Baileys sessions through the wire-level double`,
+    figure: `${m.perSessionMb.toFixed(2)} MB RSS per session`,
+    value: m.perSessionMb * 1024 * 1024,
+    unit: 'bytes',
+    target: below(m.perSessionMb, m.limitMb, `< ${m.limitMb} MB per session`),
+    note: `heap ${m.heapPerSessionMb.toFixed(2)} MB per session; ${m.connected}/${m.sessions} connected; logged in in ${(m.loginMs / 1000).toFixed(1)} s`,
+    raw: m,
+  };
 }

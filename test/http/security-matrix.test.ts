@@ -35,17 +35,22 @@ const TWO_CHAT_OWN_LISTS = new Set(['/open/info', '/open/whatsapp/get-numbers', 
 const STREAMS = new Set(['GET /api/events/stream']);
 
 /** At least this many routes per family are in the matrix (today's counts): a lost route family fails. */
-const MIN_ROUTES: Record<Exclude<Family, 'other'>, number> = { native: 57, 'green-api': 31, 'z-api': 29, 'two-chat': 17, wappfy: 12 };
+const MIN_ROUTES: Record<Exclude<Family, 'other'>, number> = { native: 57, 'green-api': 31, 'z-api': 29, 'two-chat': 17, wappfy: 17 };
+
+/** Wappfy's webhook list: a scoped key gets its own instances' subscriptions, never the victim's. */
+const WAPPFY_OWN_LISTS = new Set(['/wappfy/api/webhooks', '/wappfy/api/webhooks/']);
+/** Wappfy routes that name a webhook, not an instance: one the key may not see is not found (NOT_FOUND). */
+const WAPPFY_WEBHOOK = /^\/wappfy\/api\/webhooks\/:id$/;
 
 type Case = 'no credentials' | 'wrong credentials' | "another instance's token" | 'key scoped to another instance';
 const CASES: Case[] = ['no credentials', 'wrong credentials', "another instance's token", 'key scoped to another instance'];
 
 type Inst = Awaited<ReturnType<typeof createUnpacedInstance>>;
 
-/** Wappfy's refusal: its envelope, with UNAUTHORIZED (401) or INSTANCE_NOT_FOUND (404, a key that may not see the instance). */
-function wappfyRefusal(res: LightMyRequestResponse, c: Case): boolean {
+/** Wappfy's refusal: its envelope, with UNAUTHORIZED (401), or INSTANCE_NOT_FOUND (404, a key that may not see the instance; NOT_FOUND for a webhook of it). */
+function wappfyRefusal(res: LightMyRequestResponse, c: Case, path: string): boolean {
   const body = res.json() as { success?: unknown; error?: { code?: unknown }; meta?: { requestId?: unknown } };
-  const code = c === 'key scoped to another instance' ? 'INSTANCE_NOT_FOUND' : 'UNAUTHORIZED';
+  const code = c === 'key scoped to another instance' ? (WAPPFY_WEBHOOK.test(path) ? 'NOT_FOUND' : 'INSTANCE_NOT_FOUND') : 'UNAUTHORIZED';
   return body.success === false && body.error?.code === code && typeof body.meta?.requestId === 'string';
 }
 
@@ -58,6 +63,7 @@ describe('security matrix: every route of every dialect', () => {
   let victimSubscriptionId: string;
   let victimGroupId: string;
   let victimTwoChatUuid: string;
+  let victimWappfyWebhookId: string;
   let routes: RouteSpec[];
   const covered = new Map<Family, number>();
 
@@ -76,6 +82,21 @@ describe('security matrix: every route of every dialect', () => {
     const listed = await t.app.inject({ method: 'GET', url: `/open/whatsapp/groups/+${victim.phone}`, headers: { 'x-user-api-key': ADMIN_KEY } });
     assert.equal(listed.statusCode, 200, listed.body);
     victimTwoChatUuid = (listed.json() as { data: { uuid: string }[] }).data[0]!.uuid;
+    const wappfyHook = await t.app.inject({
+      method: 'POST',
+      url: '/wappfy/api/webhooks',
+      headers: { 'x-api-key': ADMIN_KEY },
+      payload: { url: 'http://127.0.0.1:9/wappfy', events: ['group.joined'], instance_id: victim.id },
+    });
+    assert.equal(wappfyHook.statusCode, 201, wappfyHook.body);
+    victimWappfyWebhookId = (wappfyHook.json() as { data: { id: string } }).data.id;
+    const paused = await t.app.inject({
+      method: 'PATCH',
+      url: `/wappfy/api/webhooks/${victimWappfyWebhookId}`,
+      headers: { 'x-api-key': ADMIN_KEY },
+      payload: { is_active: false },
+    });
+    assert.equal(paused.statusCode, 200, paused.body);
     routes = await discoverRoutes(t.app);
   });
   after(() => t?.close());
@@ -93,6 +114,7 @@ describe('security matrix: every route of every dialect', () => {
       keys: await admin('/api/keys'),
       webhooks: await admin('/api/webhooks'),
       subscription: await admin(`/api/webhooks/${victimSubscriptionId}`),
+      wappfyWebhooks: (await t.app.inject({ method: 'GET', url: '/wappfy/api/webhooks', headers: { 'x-api-key': ADMIN_KEY } })).json().data,
     });
   }
 
@@ -103,6 +125,7 @@ describe('security matrix: every route of every dialect', () => {
         case 'id':
           if (route.path.startsWith('/api/keys/')) return victimKeyId;
           if (route.path.startsWith('/api/webhooks/')) return victimSubscriptionId;
+          if (route.path.startsWith('/wappfy/api/webhooks/')) return victimWappfyWebhookId;
           return victim.id;
         case 'idInstance':
         case 'instanceId':
@@ -137,6 +160,8 @@ describe('security matrix: every route of every dialect', () => {
           groupId: victimGroupId,
           phone: '15557770002',
           name: 'x',
+          // Wappfy's webhook bodies, aimed at the victim: only the instance check may refuse them.
+          ...(route.path.startsWith('/wappfy/api/webhooks') ? { url: 'http://127.0.0.1:9/hook', events: ['group.joined'], instance_id: victim.id } : {}),
         }
       : undefined;
     return t.app.inject({
@@ -200,6 +225,7 @@ describe('security matrix: every route of every dialect', () => {
         if (c === 'no credentials') return { url: urlFor(route, {}), headers: {}, expect: [401] };
         if (c === 'wrong credentials') return { url: urlFor(route, {}), headers: { 'x-api-key': 'wappfy_sk_wrong_0123456789' }, expect: [401] };
         if (c === "another instance's token") return { url: urlFor(route, {}), headers: { authorization: `Bearer ${attacker.token}` }, expect: [401] };
+        if (route.method === 'GET' && WAPPFY_OWN_LISTS.has(route.path)) return { url: urlFor(route, {}), headers: { 'x-api-key': scopedKey }, expect: [] };
         return { url: urlFor(route, {}), headers: { 'x-api-key': scopedKey }, expect: [404] };
       }
       case 'other':
@@ -236,8 +262,8 @@ describe('security matrix: every route of every dialect', () => {
           failures.push(`${where} (expected body ${JSON.stringify(r.body)})`);
         } else if (route.family === 'native' && (res.statusCode === 401 || res.statusCode === 404) && !(res.json() as { error?: { code?: string } }).error?.code) {
           failures.push(`${where} (no error envelope)`);
-        } else if (route.family === 'wappfy' && !wappfyRefusal(res, c)) {
-          failures.push(`${where} (not Wappfy's error envelope with ${c === 'key scoped to another instance' ? 'INSTANCE_NOT_FOUND' : 'UNAUTHORIZED'})`);
+        } else if (route.family === 'wappfy' && !wappfyRefusal(res, c, route.path)) {
+          failures.push(`${where} (not Wappfy's error envelope with ${c === 'key scoped to another instance' ? 'INSTANCE_NOT_FOUND or NOT_FOUND' : 'UNAUTHORIZED'})`);
         }
         if (res.body.includes(victim.token)) failures.push(`${where} (the victim's token leaked)`);
         if (c === 'no credentials') covered.set(route.family, (covered.get(route.family) ?? 0) + 1);

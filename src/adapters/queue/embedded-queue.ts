@@ -1,22 +1,19 @@
 /**
  * The embedded operation queue: operations live in the app database (`OperationStorage`) and run in
- * this process. One node only: on start it takes over every operation a previous process left
- * running, whatever its lease. Operations of one instance run one at a time (pacing is per
- * instance); different instances run side by side up to `concurrency`.
+ * this process. Operations of one instance run one at a time (pacing is per instance); different
+ * instances run side by side up to `concurrency`.
+ *
+ * One node (the default): on start it takes over every operation a previous process left running,
+ * whatever its lease. Given a clustered `SessionOwnership`, it is safe beside other nodes: it runs
+ * only operations of instances this node owns, takes over only operations whose lease lapsed (never
+ * a live node's step in flight), and picks up an instance's due and orphaned operations when this
+ * node acquires it.
  */
 import type { Logger } from 'pino';
+import type { SessionOwnership } from '../../core/ports/cluster.js';
 import type { Operation } from '../../core/operations/operation-model.js';
-import {
-  LeaseLostError,
-  type NewOperation,
-  type OperationHandler,
-  type OperationQueue,
-  type OperationRun,
-  type OperationStep,
-  type OperationStorage,
-  type SettledListener,
-  type Timer,
-} from '../../core/ports/operation-queue.js';
+import type { OperationQueue, OperationStorage, Timer } from '../../core/ports/operation-queue.js';
+import { createStepRunner } from './step-runner.js';
 
 export interface EmbeddedQueueOptions {
   storage: OperationStorage;
@@ -32,6 +29,8 @@ export interface EmbeddedQueueOptions {
   maxSleepMs?: number;
   /** Test-only: called at named points; the crash test makes it kill the process. */
   crashPoint?: (name: string) => void;
+  /** Which instances this node runs. Only a `clustered` one changes anything: without it (or single-node) every operation is this node's. */
+  ownership?: SessionOwnership;
 }
 
 export const realTimer: Timer = {
@@ -51,10 +50,11 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
   const concurrency = options.concurrency ?? 4;
   const maxSleepMs = options.maxSleepMs ?? 60_000;
   const crashPoint = options.crashPoint ?? (() => {});
+  const ownership = options.ownership?.clustered ? options.ownership : undefined;
+  const steps = createStepRunner({ storage, now, logger, timer, owner, leaseMs, crashPoint });
 
-  let handler: OperationHandler | undefined;
-  let onSettled: SettledListener | undefined;
   let running = false;
+  let listening = false;
   let wakeHandle: unknown;
   let ticking: Promise<number> | undefined;
   let again = false;
@@ -62,90 +62,17 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
   const busy = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
 
-  function newRecord(op: NewOperation, t: number): Operation {
-    return {
-      ...op,
-      status: 'scheduled',
-      attempts: 0,
-      checkpoint: op.checkpoint ?? {},
-      result: null,
-      error: null,
-      leaseOwner: null,
-      leaseUntil: null,
-      notified: false,
-      createdAt: t,
-      updatedAt: t,
-      startedAt: null,
-      finishedAt: null,
-    };
-  }
+  /** The instances this node may run: undefined for all of them (one node). */
+  const scope = (): readonly string[] | undefined => ownership?.owned();
+  const mine = (op: Operation) => !ownership || ownership.owns(op.instanceId);
 
-  /** Runs one claimed step: handler, heartbeats, then the resulting transition. */
-  async function execute(op: Operation): Promise<Operation> {
-    if (!handler) throw new Error('the operation queue is not started');
-    let lost = false;
-    const beat = () => {
-      hb = timer.set(() => {
-        storage.heartbeat(op.id, owner, now() + leaseMs, now()).then(
-          (ok) => {
-            if (!ok) lost = true;
-            else if (!lost) beat();
-          },
-          (err) => logger.warn({ err, operationId: op.id }, 'operation heartbeat failed'),
-        );
-      }, leaseMs / 3);
-    };
-    let hb: unknown;
-    beat();
-    const run: OperationRun = {
-      operation: op,
-      async save(checkpoint, progress) {
-        if (lost || !(await storage.save(op.id, owner, { checkpoint, progress }, now()))) throw new LeaseLostError(op.id);
-        op.checkpoint = checkpoint;
-        if (progress) op.progress = progress;
-      },
-      crashPoint,
-    };
-    let step: OperationStep;
-    try {
-      step = await handler(run);
-    } catch (err) {
-      if (err instanceof LeaseLostError) {
-        timer.clear(hb);
-        logger.warn({ operationId: op.id }, 'operation taken over by another runner');
-        return (await storage.get(op.id)) ?? op;
-      }
-      logger.error({ err, operationId: op.id }, 'operation step failed');
-      step = { status: 'failed', error: { code: 'internal_error', message: 'internal error' } };
-    } finally {
-      timer.clear(hb);
-    }
+  /** Clustered: hands back as scheduled the operations of `instanceIds` whose runner's lease lapsed (a dead node's). */
+  async function takeOverLapsed(instanceIds: readonly string[]): Promise<void> {
     const t = now();
-    if (step.status === 'scheduled') {
-      await storage.reschedule(op.id, owner, step.runAt, t);
-    } else {
-      const ok = await storage.finish(
-        op.id,
-        owner,
-        { status: step.status, result: step.status === 'succeeded' ? step.result : (step.result ?? null), error: step.status === 'failed' ? step.error : null },
-        t,
-      );
-      if (ok) {
-        crashPoint('operation.after-finish');
-        const settled = await storage.get(op.id);
-        if (settled) await announce(settled);
-      }
-    }
-    return (await storage.get(op.id)) ?? op;
-  }
-
-  async function announce(op: Operation): Promise<void> {
-    if (!onSettled) return;
-    try {
-      await onSettled(op);
-      await storage.markNotified(op.id);
-    } catch (err) {
-      logger.error({ err, operationId: op.id }, 'announcing an operation failed; retried on the next start');
+    for (const op of await storage.orphans(t, instanceIds)) {
+      if (!mine(op)) continue;
+      if (await storage.release(op.id, Math.min(op.runAt, t), t, t))
+        logger.info({ operationId: op.id, previousOwner: op.leaseOwner }, 'took over an operation whose runner lapsed');
     }
   }
 
@@ -153,20 +80,28 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
   async function tick(): Promise<number> {
     let ran = 0;
     for (;;) {
+      const owned = scope();
+      // Clustered: an instance with a step under another runner's live lease waits for it (one step at a time per instance).
+      const held = new Set<string>();
+      if (owned) {
+        await takeOverLapsed(owned);
+        for (const op of await storage.orphans(undefined, owned)) if (!steps.runsHere(op.id)) held.add(op.instanceId);
+      }
       const t = now();
-      const due = (await storage.due(t, 50)).filter((op) => !busy.has(op.instanceId));
+      const due = (await storage.due(t, 50, owned)).filter((op) => !busy.has(op.instanceId) && !held.has(op.instanceId) && mine(op));
       const batch: Operation[] = [];
       for (const op of due) {
         if (batch.length + busy.size >= concurrency) break;
         if (batch.some((b) => b.instanceId === op.instanceId)) continue;
-        if (await storage.claim(op.id, owner, t, t + leaseMs)) batch.push({ ...op, status: 'running', attempts: op.attempts + 1, leaseOwner: owner });
+        const claimed = await steps.claim(op);
+        if (claimed) batch.push(claimed);
       }
       if (batch.length === 0) return ran;
       await Promise.all(
         batch.map(async (op) => {
           busy.add(op.instanceId);
           try {
-            await execute(op);
+            await steps.execute(op);
           } finally {
             busy.delete(op.instanceId);
           }
@@ -204,14 +139,20 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
     return ticking;
   }
 
-  /** Sleeps until the earliest scheduled operation is due (at most `maxSleepMs`). */
+  /** Sleeps until the earliest scheduled operation is due (clustered: or an owned instance's running lease lapses), at most `maxSleepMs`. */
   async function arm(): Promise<void> {
     if (!running) return;
     if (wakeHandle !== undefined) timer.clear(wakeHandle);
     wakeHandle = undefined;
     let next: number | undefined;
     try {
-      next = await storage.nextRunAt();
+      const owned = scope();
+      next = await storage.nextRunAt(owned);
+      if (owned) {
+        for (const op of await storage.orphans(undefined, owned)) {
+          if (op.leaseUntil !== null && !steps.runsHere(op.id)) next = Math.min(next ?? Infinity, op.leaseUntil + 1);
+        }
+      }
     } catch (err) {
       logger.error({ err }, 'reading the operation queue failed');
     }
@@ -225,7 +166,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
 
   return {
     async enqueue(op) {
-      const record = newRecord(op, now());
+      const record = steps.newRecord(op, now());
       await storage.insert(record);
       if (running) this.wake();
       return record;
@@ -241,23 +182,43 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
 
     async runNow(op) {
       const t = now();
-      const record = newRecord(op, t);
+      const record = steps.newRecord(op, t);
       await storage.insert(record);
-      if (!(await storage.claim(record.id, owner, t, t + leaseMs))) throw new Error(`could not claim new operation ${record.id}`);
+      const claimed = await steps.claim(record);
+      if (!claimed) throw new Error(`could not claim new operation ${record.id}`);
       busy.add(op.instanceId);
       try {
-        return await track(execute({ ...record, status: 'running', attempts: 1, leaseOwner: owner, startedAt: t }));
+        return await track(steps.execute(claimed));
       } finally {
         busy.delete(op.instanceId);
       }
     },
 
     async start(h, settled) {
-      handler = h;
-      onSettled = settled;
-      // A single embedded node owns everything: what a dead process left running starts again now.
-      for (const op of await storage.orphans(undefined)) await storage.release(op.id, Math.min(op.runAt, now()), now());
-      for (const op of await storage.unnotified(1000)) await announce(op);
+      steps.bind(h, settled);
+      if (!ownership) {
+        // A single embedded node owns everything: what a dead process left running starts again now.
+        for (const op of await storage.orphans(undefined)) await storage.release(op.id, Math.min(op.runAt, now()), now());
+        for (const op of await storage.unnotified(1000)) await steps.announce(op);
+      } else {
+        // Beside other nodes: only what this node owns, and only once its runner's lease lapsed.
+        const owned = ownership.owned();
+        await takeOverLapsed(owned);
+        for (const op of await storage.unnotified(1000, owned)) await steps.announce(op);
+        if (!listening) {
+          listening = true;
+          ownership.onAcquired(async (instanceId) => {
+            if (!running) return;
+            try {
+              await takeOverLapsed([instanceId]);
+              for (const op of await storage.unnotified(1000, [instanceId])) await steps.announce(op);
+            } catch (err) {
+              logger.error({ err, instanceId }, 'picking up operations of an acquired instance failed');
+            }
+            this.wake();
+          });
+        }
+      }
       running = true;
       this.wake();
     },

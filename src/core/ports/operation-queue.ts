@@ -1,9 +1,10 @@
 /**
  * The operation-queue port: durable operations, run when due, exactly one runner at a time.
  *
- * `OperationQueue` is what the core uses. The embedded adapter (`embedded.ts`) keeps operations in
- * the app database through `OperationStorage` and runs them in this process; a Redis-backed
- * adapter (BullMQ) can implement the same `OperationQueue` to spread work over several nodes. The
+ * `OperationQueue` is what the core uses. Both adapters keep operations in the app database through
+ * `OperationStorage`: the embedded one (`adapters/queue/embedded-queue.ts`) runs them in this
+ * process; the BullMQ one (`adapters/queue/bullmq-queue.ts`, cluster mode) schedules each step on
+ * the node that owns the instance, through one Redis queue per node. The
  * claim model is shaped for that: a runner claims an operation with an owner id and a lease,
  * extends the lease by heartbeats while it runs, and every write it makes is conditional on still
  * owning the lease, so an operation whose runner died is taken over once its lease lapses.
@@ -96,16 +97,20 @@ export interface OperationStorage {
   /** Undefined when no operation carries this request key. */
   byRequestKey(requestKey: string): Promise<Operation | undefined>;
   list(instanceId: string, query: OperationListQuery): Promise<{ items: Operation[]; total: number }>;
-  /** Scheduled operations with runAt <= now, earliest first. */
-  due(now: number, limit: number): Promise<Operation[]>;
-  /** Earliest runAt among scheduled operations. */
-  nextRunAt(): Promise<number | undefined>;
+  /** Scheduled operations with runAt <= now, earliest first; only those of `instanceIds` when given (a cluster node's own). */
+  due(now: number, limit: number, instanceIds?: readonly string[]): Promise<Operation[]>;
+  /** Earliest runAt among scheduled operations (of `instanceIds` when given). */
+  nextRunAt(instanceIds?: readonly string[]): Promise<number | undefined>;
   /** scheduled -> running for `owner` until `leaseUntil`; attempts + 1. False when it was not scheduled any more. */
   claim(id: string, owner: string, now: number, leaseUntil: number): Promise<boolean>;
-  /** Running operations whose lease lapsed before `now` (or every running one when `now` is undefined). */
-  orphans(now: number | undefined): Promise<Operation[]>;
-  /** running (any owner) -> scheduled at `runAt`, lease cleared: a takeover of an orphan. */
-  release(id: string, runAt: number, now: number): Promise<void>;
+  /** Running operations whose lease lapsed before `now` (or every running one when `now` is undefined); only those of `instanceIds` when given. */
+  orphans(now: number | undefined, instanceIds?: readonly string[]): Promise<Operation[]>;
+  /**
+   * running (any owner) -> scheduled at `runAt`, lease cleared: a takeover of an orphan. With
+   * `lapsedBefore`, only while its lease still lapsed before that time (a runner that heartbeat
+   * meanwhile keeps it). False when nothing changed.
+   */
+  release(id: string, runAt: number, now: number, lapsedBefore?: number): Promise<boolean>;
   heartbeat(id: string, owner: string, leaseUntil: number, now: number): Promise<boolean>;
   save(id: string, owner: string, patch: { checkpoint: Record<string, unknown>; progress?: OperationProgress }, now: number): Promise<boolean>;
   /** running -> scheduled at `runAt`, lease cleared. */
@@ -116,8 +121,8 @@ export interface OperationStorage {
   cancel(id: string, now: number): Promise<boolean>;
   /** Deletes every operation of an instance (the instance was deleted). */
   deleteInstance(instanceId: string): Promise<void>;
-  /** Final operations whose completion was not yet announced. */
-  unnotified(limit: number): Promise<Operation[]>;
+  /** Final operations whose completion was not yet announced (of `instanceIds` when given). */
+  unnotified(limit: number, instanceIds?: readonly string[]): Promise<Operation[]>;
   markNotified(id: string): Promise<void>;
 }
 

@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors.js';
 import { EVENT_TYPES } from '../events/event-model.js';
 
 /** The body formats a subscription may name; each has a registered `WebhookBodyFormat` (`webhook-formats.ts`). */
-export const WEBHOOK_FORMATS = ['native', 'green-api', 'z-api', '2chat'] as const;
+export const WEBHOOK_FORMATS = ['native', 'green-api', 'z-api', '2chat', 'wappfy'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** Whether a string names a webhook format. */
@@ -31,13 +31,19 @@ export function newWebhookSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
-/** Whether a secret has the Standard Webhooks shape (`whsec_` + base64 of 24..64 bytes). */
-export function isValidWebhookSecret(secret: string): boolean {
+/**
+ * A provider's own signing secret (one its client chose, carried into a provider subscription as a
+ * Standard Webhooks secret) may be this short: Wappfy's documented example is 23 characters.
+ */
+export const MIN_PROVIDER_SECRET_BYTES = 16;
+
+/** Whether a secret has the Standard Webhooks shape (`whsec_` + base64 of `minBytes` (24 unless given)..64 bytes). */
+export function isValidWebhookSecret(secret: string, minBytes = 24): boolean {
   if (!secret.startsWith(SECRET_PREFIX)) return false;
   const b64 = secret.slice(SECRET_PREFIX.length);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) return false;
   const bytes = Buffer.from(b64, 'base64').length;
-  return bytes >= 24 && bytes <= 64;
+  return bytes >= minBytes && bytes <= 64;
 }
 
 /**

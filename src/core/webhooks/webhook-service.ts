@@ -11,7 +11,7 @@ import { shortId } from '../common/ids.js';
 import type { WebhookCursor, WebhookSubscription } from './webhook-model.js';
 import type { WebhookRepository } from '../ports/webhook-repository.js';
 import type { WebhookTransport } from '../ports/webhook-transport.js';
-import { newWebhookSecret, isValidWebhookSecret, isWebhookFormat, validateEventFilters, type WebhookFormat } from './webhook-rules.js';
+import { MIN_PROVIDER_SECRET_BYTES, newWebhookSecret, isValidWebhookSecret, isWebhookFormat, validateEventFilters, type WebhookFormat } from './webhook-rules.js';
 import { checkWebhookUrl } from './webhook-ssrf.js';
 import { createDeliveryService, type DeliveryService } from './webhook-deliveries.js';
 
@@ -47,6 +47,13 @@ export interface ProviderWebhookSettings {
   slot?: string;
   /** Event filters (default: every event). */
   events?: string[] | null;
+  /**
+   * The signing secret the provider's client chose (`whsec_` + base64 of 16..64 bytes); absent keeps
+   * the current one (a new subscription gets a generated one). Setting it marks it as never revealed.
+   */
+  secret?: string;
+  /** Whether deliveries run (default true); a disabled subscription keeps its settings. */
+  enabled?: boolean;
 }
 
 export interface WebhookService extends DeliveryService {
@@ -242,10 +249,15 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       // Green API puts the token in the Authorization header (`authorizationHeader` builds it at
       // sending); the value is kept as given, so the dialect can answer it back.
       const authorization = settings.token?.trim() ? settings.token.trim() : null;
+      if (settings.secret !== undefined && !isValidWebhookSecret(settings.secret, MIN_PROVIDER_SECRET_BYTES)) {
+        throw new DomainError('validation_failed', `secret must be a Standard Webhooks secret: "whsec_" + base64 of ${MIN_PROVIDER_SECRET_BYTES} to 64 bytes`);
+      }
+      const enabled = settings.enabled ?? true;
       const at = new Date(now()).toISOString();
       const format = provider;
       if (existing) {
-        const patch: Partial<WebhookSubscription> = { url, events, authorization, format, enabled: true, updatedAt: at };
+        const patch: Partial<WebhookSubscription> = { url, events, authorization, format, enabled, updatedAt: at };
+        if (settings.secret !== undefined && settings.secret !== existing.secret) Object.assign(patch, { secret: settings.secret, secretRevealedAt: null });
         await repo.updateSubscription(existing.id, patch);
         changed(existing.id);
         return view({ ...existing, ...patch });
@@ -256,9 +268,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         instances: [instanceId],
         events,
         format,
-        secret: newWebhookSecret(),
+        secret: settings.secret ?? newWebhookSecret(),
         secretRevealedAt: null,
-        enabled: true,
+        enabled,
         provider,
         providerSlot: slot,
         authorization,

@@ -3,6 +3,7 @@
  * `https://api.wappfy.io` to `http://<host>:<port>/wappfy`. Its key is a groupgate API key (admin or
  * scoped) sent as `X-Api-Key` or `Authorization: Bearer`; instance ids are groupgate's. Every answer
  * is in Wappfy's envelope, errors included. Every route calls the same core services as the native API.
+ * Its webhooks are core provider subscriptions delivered in a body groupgate chose (`wire-format.ts`).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DialectModule } from '../kit/dialect.js';
@@ -12,27 +13,21 @@ import { toDomainError } from '../../http/errors.js';
 import { wappfyGroupRoutes } from './routes-groups.js';
 import { wappfyMessageRoutes } from './routes-messages.js';
 import { wappfyParticipantRoutes } from './routes-participants.js';
-
-/** Wappfy's webhook management API (`/api/webhooks`, `/api/webhooks/{id}`). */
-const WEBHOOKS = /^\/wappfy\/api\/webhooks(\/|$)/;
-
-/**
- * Why Wappfy's webhook API is not served: Wappfy documents its 12 event names and the subscription
- * fields, but publishes neither the body it POSTs nor the signature header and algorithm, so a
- * receiver written from its docs could not be served honestly (README, "Switching from Wappfy").
- */
-export const WEBHOOKS_NOT_SERVED =
-  "Wappfy's webhook API is not served here: Wappfy publishes no webhook body or signature format to reproduce. Use groupgate's own webhooks (POST /api/webhooks, signed per Standard Webhooks).";
+import { wappfyWebhookRoutes } from './routes-webhooks.js';
+import type { WappfyTables } from './tables.js';
+import { createWappfyWebhookRepository } from './webhook-repository.js';
+import { createWappfyWebhookFormat } from './wire-format.js';
 
 /** The Wappfy dialect module (outside `/api`: its own envelope and error codes). */
 export const wappfyDialect: DialectModule = {
   name: 'wappfy',
   redactions: [],
-  create({ services }) {
+  webhookFormats: ({ tables }) => [createWappfyWebhookFormat({ hooks: createWappfyWebhookRepository(tables<WappfyTables>()) })],
+  create({ services, tables }) {
     const now = services.now;
+    const hooks = createWappfyWebhookRepository(tables<WappfyTables>());
     const notFound = (request: FastifyRequest, reply: FastifyReply) => {
       const path = (request.url.split('?')[0] ?? '').slice(0, 200);
-      if (WEBHOOKS.test(path)) return reply.code(404).send(failure(request, now(), 'NOT_FOUND', WEBHOOKS_NOT_SERVED, { path }));
       return reply.code(404).send(failure(request, now(), 'NOT_FOUND', `no route ${request.method} ${path}`));
     };
     const routes: FastifyPluginAsync = async (app) => {
@@ -45,12 +40,14 @@ export const wappfyDialect: DialectModule = {
           await scope.register(wappfyGroupRoutes, options);
           await scope.register(wappfyParticipantRoutes, options);
           await scope.register(wappfyMessageRoutes, options);
+          await scope.register(wappfyWebhookRoutes, { ...services, hooks, prefix: '/webhooks' });
         },
         { prefix: '/wappfy/api' },
       );
     };
     return {
       routes,
+      forgetInstance: (instanceId) => hooks.deleteAll(instanceId),
       frameworkError(err, request, reply) {
         if (!(request.url ?? '').startsWith('/wappfy/')) return false;
         const { error, status } = toDomainError(err);

@@ -196,6 +196,50 @@ for (const kind of await databaseKinds()) {
       assert.equal(await s.heartbeat('op-o1', 'dead', T0 + 9000, T0 + 2600), false, 'the dead runner lost its lease');
     });
 
+    it("due, nextRunAt, orphans and unnotified narrowed to some instances (a cluster node's own)", async () => {
+      const s = storage();
+      await s.insert(op('op-w1', { instanceId: 'inst-n-mine', runAt: T0 - 2000 }));
+      await s.insert(op('op-w2', { instanceId: 'inst-n-theirs', runAt: T0 - 4000 }));
+      await s.insert(op('op-w3', { instanceId: 'inst-n-mine', status: 'running', leaseOwner: 'dead', leaseUntil: T0 - 1 }));
+      await s.insert(op('op-w4', { instanceId: 'inst-n-theirs', status: 'running', leaseOwner: 'dead', leaseUntil: T0 - 1 }));
+      await s.insert(op('op-w5', { instanceId: 'inst-n-mine', status: 'succeeded', finishedAt: T0 }));
+      await s.insert(op('op-w6', { instanceId: 'inst-n-theirs', status: 'failed', finishedAt: T0 }));
+      const mine = ['inst-n-mine'];
+      assert.deepEqual(
+        (await s.due(T0, 10, mine)).map((o) => o.id),
+        ['op-w1'],
+      );
+      assert.equal(await s.nextRunAt(mine), T0 - 2000);
+      assert.deepEqual(
+        (await s.orphans(T0, mine)).map((o) => o.id),
+        ['op-w3'],
+      );
+      assert.deepEqual(
+        (await s.unnotified(10, mine)).map((o) => o.id),
+        ['op-w5'],
+      );
+      assert.deepEqual(await s.due(T0, 10, []), []);
+      assert.equal(await s.nextRunAt([]), undefined);
+      assert.deepEqual(await s.orphans(T0, []), []);
+      assert.deepEqual(await s.unnotified(10, []), []);
+      await s.markNotified('op-w5');
+      await s.markNotified('op-w6');
+    });
+
+    it('release with lapsedBefore: only while the lease is still lapsed (a heartbeat meanwhile keeps it)', async () => {
+      const s = storage();
+      await s.insert(op('op-lr', { instanceId: 'inst-lr' }));
+      await s.claim('op-lr', 'live', T0, T0 + 1000);
+      assert.equal(await s.heartbeat('op-lr', 'live', T0 + 61_000, T0 + 1500), true);
+      assert.equal(await s.release('op-lr', T0 + 2000, T0 + 2000, T0 + 2000), false, 'the lease was renewed: not taken over');
+      const kept = await s.get('op-lr');
+      assert.equal(kept?.status, 'running');
+      assert.equal(kept?.leaseOwner, 'live');
+      assert.equal(await s.release('op-lr', T0 + 62_000, T0 + 62_000, T0 + 62_000), true, 'lapsed: taken over');
+      assert.equal((await s.get('op-lr'))?.status, 'scheduled');
+      assert.equal(await s.release('op-lr', T0 + 62_000, T0 + 62_000, T0 + 62_000), false, 'not running any more');
+    });
+
     it('unnotified lists final operations not yet announced; markNotified takes them off', async () => {
       const s = storage();
       await s.insert(op('op-n1', { instanceId: 'inst-notify' }));

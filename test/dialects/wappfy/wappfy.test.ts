@@ -316,30 +316,6 @@ for (const db of await databaseKinds()) {
       it('an unknown path is 404 NOT_FOUND in the envelope', async () => {
         error(await wappfy('GET', `${base(a)}/nothing-here`), 404, 'NOT_FOUND');
       });
-
-      it("Wappfy's webhook API (its guide's create example, its reference's list) is 404 saying why, and creates nothing", async () => {
-        const before = (await t.request({ method: 'GET', url: '/api/webhooks' })).body;
-        const create = {
-          url: 'https://your-server.com/webhooks/wappfy',
-          events: ['message.received', 'message.sent', 'message.delivered'],
-          instance_id: a.id,
-          secret: 'whsec_my_signing_secret',
-          retry_count: 3,
-          timeout_ms: 10000,
-        };
-        for (const [method, url, body] of [
-          ['POST', '/api/webhooks', create],
-          ['GET', '/api/webhooks'],
-          ['GET', '/api/webhooks/a1b2c3d4-e5f6-7890-abcd-ef1234567890'],
-          ['PATCH', '/api/webhooks/a1b2c3d4-e5f6-7890-abcd-ef1234567890', { is_active: false }],
-          ['DELETE', '/api/webhooks/a1b2c3d4-e5f6-7890-abcd-ef1234567890'],
-        ] as const) {
-          const e = error(await wappfy(method, url, body), 404, 'NOT_FOUND');
-          assert.match(e.message, /webhook body or signature format/);
-          assert.match(e.message, /POST \/api\/webhooks/);
-        }
-        assert.equal((await t.request({ method: 'GET', url: '/api/webhooks' })).body, before);
-      });
     });
 
     describe('security', () => {

@@ -27,11 +27,20 @@ export interface BaileysAuthRepository {
   setKeys(instanceId: string, changes: AuthKeyChange[]): Promise<void>;
   /** Deletes creds and every key of the instance. Idempotent. */
   deleteInstance(instanceId: string): Promise<void>;
+  /** An engine-wide setting (the learned WhatsApp Web version, ...), or undefined. */
+  readSetting(key: string): Promise<string | undefined>;
+  /** Replaces an engine-wide setting. */
+  writeSetting(key: string, value: string): Promise<void>;
 }
 
 const CREDS = 'creds';
+/** Engine-wide settings live beside the keys under an instance id no instance has. */
+export const ENGINE_ROW = '';
+const SETTING = 'setting';
 /** Large `in (...)` lists are split so neither SQLite nor PostgreSQL hits a parameter limit. */
 const CHUNK = 500;
+/** Rows per multi-row insert: 5 parameters each, well under SQLite's and PostgreSQL's limits. */
+const ROWS_PER_INSERT = 150;
 
 /** Creates the repository over the one shared Kysely connection. */
 export function createBaileysAuthRepository(db: Kysely<Database>, box: SecretBox = PLAINTEXT): BaileysAuthRepository {
@@ -69,14 +78,35 @@ export function createBaileysAuthRepository(db: Kysely<Database>, box: SecretBox
     },
 
     async setKeys(instanceId, changes) {
-      if (changes.length === 0) return;
+      // The last change of each key wins (one statement may not touch a row twice).
+      const last = new Map<string, AuthKeyChange>();
+      for (const change of changes) last.set(`${change.kind}\u0000${change.id}`, change);
+      if (last.size === 0) return;
+      const updatedAt = new Date().toISOString();
+      const upserts: Database['baileys_auth'][] = [];
+      const deletes = new Map<string, string[]>();
+      for (const change of last.values()) {
+        if (change.value === null) deletes.set(change.kind, [...(deletes.get(change.kind) ?? []), change.id]);
+        else upserts.push({ instance_id: instanceId, kind: change.kind, key_id: change.id, value: box.seal(change.value), updated_at: updatedAt });
+      }
+      // A few multi-row statements in one transaction, instead of one statement per key (812 pre-keys at link time).
       await db.transaction().execute(async (tx) => {
-        for (const change of changes) {
-          if (change.value === null) {
-            await tx.deleteFrom('baileys_auth').where('instance_id', '=', instanceId).where('kind', '=', change.kind).where('key_id', '=', change.id).execute();
-          } else {
-            await upsert(tx, instanceId, change.kind, change.id, change.value);
+        for (const [kind, ids] of deletes) {
+          for (let i = 0; i < ids.length; i += CHUNK) {
+            await tx
+              .deleteFrom('baileys_auth')
+              .where('instance_id', '=', instanceId)
+              .where('kind', '=', kind)
+              .where('key_id', 'in', ids.slice(i, i + CHUNK))
+              .execute();
           }
+        }
+        for (let i = 0; i < upserts.length; i += ROWS_PER_INSERT) {
+          await tx
+            .insertInto('baileys_auth')
+            .values(upserts.slice(i, i + ROWS_PER_INSERT))
+            .onConflict((oc) => oc.columns(['instance_id', 'kind', 'key_id']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), updated_at: eb.ref('excluded.updated_at') })))
+            .execute();
         }
       });
     },
@@ -84,5 +114,18 @@ export function createBaileysAuthRepository(db: Kysely<Database>, box: SecretBox
     async deleteInstance(instanceId) {
       await db.deleteFrom('baileys_auth').where('instance_id', '=', instanceId).execute();
     },
+
+    async readSetting(key) {
+      const row = await db
+        .selectFrom('baileys_auth')
+        .select('value')
+        .where('instance_id', '=', ENGINE_ROW)
+        .where('kind', '=', SETTING)
+        .where('key_id', '=', key)
+        .executeTakeFirst();
+      return row && box.open(row.value);
+    },
+
+    writeSetting: (key, value) => upsert(db, ENGINE_ROW, SETTING, key, value),
   };
 }

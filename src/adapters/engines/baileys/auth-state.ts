@@ -84,5 +84,7 @@ export function createMemoryAuthRepository(): BaileysAuthRepository & { rows: Ma
     async deleteInstance(instanceId) {
       for (const k of [...rows.keys()]) if (k.startsWith(`${instanceId}\u0000`)) rows.delete(k);
     },
+    readSetting: async (name) => rows.get(key('', 'setting', name)),
+    writeSetting: async (name, value) => void rows.set(key('', 'setting', name), value),
   };
 }

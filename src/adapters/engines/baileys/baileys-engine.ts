@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { EngineFactory, EngineSession, EngineSessionOptions } from '../../../core/ports/engine.js';
 import type { BaileysAuthRepository } from './auth-repository.js';
 import { BaileysSession } from './baileys-session.js';
+import { createClientVersion, type ClientVersion, type VersionFetcher } from './client-version.js';
 import { importBaileys, realTimers, type BaileysModule, type SocketFactory, type Timers } from './baileys-types.js';
 
 export interface BaileysEngineOptions {
@@ -25,6 +26,12 @@ export interface BaileysEngineOptions {
   resyncThrottleMs?: number;
   /** How long each IQ and send waits for WhatsApp before failing with 408; default 30 s. */
   queryTimeoutMs?: number;
+  /** How long closing a session waits for the socket's end, its queued events and creds saves; default 5 s. */
+  closeTimeoutMs?: number;
+  /** Fetches the current WhatsApp Web version after a 405; default Baileys' `fetchLatestWaWebVersion`. */
+  fetchVersion?: VersionFetcher;
+  /** How long that fetch may take; default 10 s. */
+  versionFetchTimeoutMs?: number;
   /** Prints a QR in the terminal; default: `qrcode`'s terminal rendering, only when stdout is a TTY. */
   printQr?: (qr: string) => void;
 }
@@ -40,6 +47,20 @@ export function createBaileysEngineFactory(options: BaileysEngineOptions): Engin
     });
     return loading;
   };
+  let version: ClientVersion | undefined;
+  const clientVersion = (lib: BaileysModule) =>
+    (version ??= createClientVersion({
+      repo: options.auth,
+      fetch:
+        options.fetchVersion ??
+        (async (signal) => {
+          const latest = await lib.fetchLatestWaWebVersion({ signal });
+          return latest.isLatest && !latest.error ? latest.version : undefined;
+        }),
+      timeoutMs: options.versionFetchTimeoutMs ?? 10_000,
+      timers: options.timers ?? realTimers,
+      onError: (err, what) => options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, `baileys: ${what} failed`),
+    }));
   const printQr =
     options.printQr ??
     ((qr: string) => {
@@ -56,6 +77,7 @@ export function createBaileysEngineFactory(options: BaileysEngineOptions): Engin
     kind: 'baileys',
     async create(session: EngineSessionOptions): Promise<EngineSession> {
       const lib = await load();
+      await clientVersion(lib).load();
       const created = new BaileysSession(
         {
           lib,
@@ -70,6 +92,8 @@ export function createBaileysEngineFactory(options: BaileysEngineOptions): Engin
           resyncThrottleMs: options.resyncThrottleMs ?? 60_000,
           printQr,
           queryTimeoutMs: options.queryTimeoutMs ?? 30_000,
+          closeTimeoutMs: options.closeTimeoutMs ?? 5_000,
+          version: clientVersion(lib),
         },
         session,
       );

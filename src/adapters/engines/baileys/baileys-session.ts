@@ -4,6 +4,7 @@
  * operations over the live socket.
  */
 import type { ConnectionState, GroupMetadata as WaGroupMetadata, WASocket, WAVersion } from 'baileys';
+import type { ClientVersion } from './client-version.js';
 import type { Logger } from 'pino';
 import type { ConnectionStatus, EngineEvent, EngineSession, EngineSessionOptions, Jid } from '../../../core/ports/engine.js';
 import { engineError } from '../../../core/ports/engine.js';
@@ -41,6 +42,10 @@ export interface SessionDeps {
   printQr: (qr: string) => void;
   /** How long each of our IQs (and each send) waits for WhatsApp before failing with 408. */
   queryTimeoutMs: number;
+  /** The WhatsApp Web version to announce, shared by every session of the engine. */
+  version: ClientVersion;
+  /** How long `close()` waits for the socket's end, the event queue and pending creds saves. */
+  closeTimeoutMs: number;
 }
 
 /** Rejects every guarded call of one socket once it closes. */
@@ -80,6 +85,7 @@ export class BaileysSession implements EngineSession {
   /** Bumped by connect, close and logout: a reconnect started before one of them gives up. */
   private generation = 0;
   private reconnectTimer: unknown;
+  /** The version the last socket announced (undefined: Baileys' bundled one). */
   private version: WAVersion | undefined;
   private versionRefreshed = false;
   private lastResyncAt = Number.NEGATIVE_INFINITY;
@@ -89,6 +95,8 @@ export class BaileysSession implements EngineSession {
   private translator: EventTranslator;
   private readonly waiters = new Set<() => void>();
   private readonly ends = new WeakMap<WASocket, SocketEnd>();
+  /** Creds saves, one after the other in the order Baileys changed the creds. */
+  private saving: Promise<void> = Promise.resolve();
   /** The resync in progress, if any (it runs beside the event queue, never inside it). */
   private resyncing: Promise<void> | undefined;
   /** How many sockets this session opened (tests assert the backoff with it). */
@@ -133,7 +141,11 @@ export class BaileysSession implements EngineSession {
     this.sock = undefined;
     this.qr = undefined;
     this.forgetUnconfirmedPairing();
-    if (sock) void sock.end(undefined);
+    // The socket's end, the events it queued and every creds save it asked for finish before the
+    // caller goes on (and closes the database), each bounded so a stuck call never blocks shutdown.
+    if (sock) await this.bounded(Promise.resolve(sock.end(undefined)), 'ending the socket');
+    await this.bounded(this.translator.settled(), 'delivering the queued events');
+    await this.bounded(this.saving, 'saving the creds');
     if (this.state.status !== 'logged_out') await this.setStatus('disconnected', 'closed');
   }
 
@@ -174,13 +186,14 @@ export class BaileysSession implements EngineSession {
     return code;
   }
 
-  /** Wipes the device keys (instance deleted). */
+  /** Wipes the device keys (instance deleted). A save still pending finishes first, and later ones are dropped. */
   async wipe(): Promise<void> {
     this.auth = undefined;
+    await this.saving;
     await this.deps.auth.deleteInstance(this.options.instanceId);
   }
 
-  /** Resolves once every event seen so far was delivered (tests and graceful hand-offs). */
+  /** Resolves once every event seen so far was delivered and every creds change saved (tests and graceful hand-offs). */
   async settled(): Promise<void> {
     let resync: Promise<void> | undefined;
     do {
@@ -188,6 +201,7 @@ export class BaileysSession implements EngineSession {
       await resync;
       await this.translator.settled();
     } while (resync !== this.resyncing);
+    await this.saving;
   }
 
   /** Resolves when `predicate` holds on the status (checked on every change). */
@@ -261,6 +275,7 @@ export class BaileysSession implements EngineSession {
     const { lib, logger } = this.deps;
     this.auth ??= await loadAuthState(lib, this.deps.auth, this.options.instanceId);
     const auth = this.auth;
+    this.version = this.deps.version.current();
     this.connectAttempts += 1;
     // Created as this instance's work, so a stray rejection from the library's listeners is logged with it.
     const sock = withInstance(this.options.instanceId, () =>
@@ -273,6 +288,8 @@ export class BaileysSession implements EngineSession {
         markOnlineOnConnect: false,
         emitOwnEvents: false,
         syncFullHistory: false,
+        // Status updates and newsletters never reach the core: acknowledged, never decrypted.
+        shouldIgnoreJid: (jid: string) => lib.isJidStatusBroadcast(jid) || !!lib.isJidNewsletter(jid),
         // Sending to a group must never re-fetch its metadata (repeated fetches trip rate-overlimit).
         cachedGroupMetadata: async (jid: string) => this.cache.get(jid),
         ...this.deps.socketConfig,
@@ -285,6 +302,9 @@ export class BaileysSession implements EngineSession {
     sock.ev.on('connection.update', (update) => {
       if (update.connection === 'close') end.fail(engineError(428, 'the WhatsApp connection closed'));
     });
+    // Saved at once, for whichever socket changed them: never behind the event queue, never dropped
+    // because the socket closed meanwhile (the device's keys must match what WhatsApp was told).
+    sock.ev.on('creds.update', () => this.queueSave(auth));
     sock.ws.on('CB:notification', (node: Parameters<EventTranslator['observeNotification']>[0]) => {
       if (node.attrs.type === 'w:gp2') this.translator.observeNotification(node);
     });
@@ -292,7 +312,6 @@ export class BaileysSession implements EngineSession {
     sock.ev.process(async (events) => {
       this.translator.enqueue(async () => {
         if (this.sock !== sock) return;
-        if (events['creds.update']) await this.saveCreds(auth);
         if (events['connection.update']) await this.onConnection(sock, events['connection.update']);
         if (this.sock === sock) await this.translator.handle(events);
       });
@@ -325,6 +344,29 @@ export class BaileysSession implements EngineSession {
       this.resyncing = this.resync(sock).finally(() => (this.resyncing = undefined));
     }
     if (update.connection === 'close') await this.onClose(sock, update.lastDisconnect?.error);
+  }
+
+  /** Queues a save of the creds, unless they were wiped meanwhile (logged out, instance deleted). */
+  private queueSave(auth: StoredAuthState): void {
+    this.saving = this.saving.then(() => (this.auth === auth ? this.saveCreds(auth) : undefined));
+  }
+
+  /** Waits for `work`, at most `closeTimeoutMs`; a failure or the timeout is logged, never thrown. */
+  private async bounded(work: Promise<unknown>, what: string): Promise<void> {
+    let timer: unknown;
+    const timeout = new Promise<void>((resolve) => {
+      timer = this.deps.timers.setTimeout(() => {
+        this.deps.logger.warn(`closing: ${what} took longer than ${this.deps.closeTimeoutMs} ms; going on`);
+        resolve();
+      }, this.deps.closeTimeoutMs);
+    });
+    try {
+      await Promise.race([work.then(() => undefined), timeout]);
+    } catch (err) {
+      this.deps.logger.warn({ err: describe(err) }, `closing: ${what} failed`);
+    } finally {
+      this.deps.timers.clearTimeout(timer);
+    }
   }
 
   /**
@@ -388,9 +430,8 @@ export class BaileysSession implements EngineSession {
       case 'refresh_version': {
         this.versionRefreshed = true;
         await this.setStatus('starting', decision.reason);
-        const latest = await this.deps.lib.fetchLatestBaileysVersion().catch(() => undefined);
-        // Offline the fetch fails: keep the bundled version.
-        if (latest && !latest.error && latest.version) this.version = latest.version;
+        // Bounded; when it fails (offline) the next socket announces what it did, and a second 405 backs off.
+        await this.deps.version.refresh(this.version);
         await this.reopen();
         return;
       }

@@ -93,7 +93,12 @@ export function createEventTranslator(ctx: TranslatorContext) {
     };
     if (action === 'add') {
       for (const q of people) {
-        if (!meta.participants.some((p) => same(p, q))) meta.participants.push({ id: q.lid ?? q.phoneJid!, phoneNumber: q.phoneJid, admin: null });
+        if (meta.participants.some((p) => same(p, q))) continue;
+        // In the group's own addressing, as WhatsApp lists members: Baileys sends to these ids.
+        const byLid = meta.addressingMode === 'lid';
+        const id = byLid ? (q.lid ?? q.phoneJid) : (q.phoneJid ?? q.lid);
+        if (!id) continue;
+        meta.participants.push({ id, ...(byLid ? (q.phoneJid ? { phoneNumber: q.phoneJid } : {}) : q.lid ? { lid: q.lid } : {}), admin: null });
       }
     } else if (action === 'remove') {
       meta.participants = meta.participants.filter((p) => !people.some((q) => same(p, q)));

@@ -278,7 +278,8 @@ export function createGroupOps(ctx: OpsContext) {
 
     async sendText(chatId: Jid, text: string): Promise<{ id: string; timestamp: number }> {
       checkCanSend(chatId);
-      const sent = await wa(() => ctx.guard((sock) => sock.sendMessage(chatId, { text })));
+      // Stamped with the engine's clock, the one every other time it reports comes from.
+      const sent = await wa(() => ctx.guard((sock) => sock.sendMessage(chatId, { text }, { timestamp: new Date(ctx.now()) })));
       return sentInfo(sent);
     },
     async sendGroupInvite(to: Jid, invite: GroupInviteV4): Promise<{ id: string; timestamp: number }> {
@@ -288,9 +289,10 @@ export function createGroupOps(ctx: OpsContext) {
             to,
             { groupInvite: { jid: invite.groupId, inviteCode: invite.code, inviteExpiration: invite.expiration, subject: invite.groupName, text: invite.caption ?? '' } },
             // The group's picture is only the thumbnail: a group without one (item-not-found) still gets its invite.
-            { getProfilePicUrl: (jid: string, type: 'preview' | 'image') => sock.profilePictureUrl(jid, type, ctx.queryTimeoutMs).catch(() => undefined) } as Parameters<
-              WASocket['sendMessage']
-            >[2],
+            {
+              timestamp: new Date(ctx.now()),
+              getProfilePicUrl: (jid: string, type: 'preview' | 'image') => sock.profilePictureUrl(jid, type, ctx.queryTimeoutMs).catch(() => undefined),
+            } as Parameters<WASocket['sendMessage']>[2],
           ),
         ),
       );

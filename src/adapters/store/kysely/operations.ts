@@ -86,20 +86,18 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
       const count = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return { items: rows.map(toOperation), total: Number(count.n) };
     },
-    async due(now, limit) {
-      const rows = await db
-        .selectFrom('operations')
-        .selectAll()
-        .where('status', '=', 'scheduled')
-        .where('run_at', '<=', iso(now))
-        .orderBy('run_at')
-        .orderBy('id')
-        .limit(limit)
-        .execute();
+    async due(now, limit, instanceIds) {
+      if (instanceIds?.length === 0) return [];
+      let q = db.selectFrom('operations').selectAll().where('status', '=', 'scheduled').where('run_at', '<=', iso(now));
+      if (instanceIds) q = q.where('instance_id', 'in', [...instanceIds]);
+      const rows = await q.orderBy('run_at').orderBy('id').limit(limit).execute();
       return rows.map(toOperation);
     },
-    async nextRunAt() {
-      const row = await db.selectFrom('operations').select('run_at').where('status', '=', 'scheduled').orderBy('run_at').limit(1).executeTakeFirst();
+    async nextRunAt(instanceIds) {
+      if (instanceIds?.length === 0) return undefined;
+      let q = db.selectFrom('operations').select('run_at').where('status', '=', 'scheduled');
+      if (instanceIds) q = q.where('instance_id', 'in', [...instanceIds]);
+      const row = await q.orderBy('run_at').limit(1).executeTakeFirst();
       return row ? Date.parse(row.run_at) : undefined;
     },
     async claim(id, owner, now, leaseUntil) {
@@ -118,18 +116,21 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
         .executeTakeFirst();
       return changed(r);
     },
-    async orphans(now) {
+    async orphans(now, instanceIds) {
+      if (instanceIds?.length === 0) return [];
       let q = db.selectFrom('operations').selectAll().where('status', '=', 'running');
       if (now !== undefined) q = q.where('lease_until', '<', iso(now));
+      if (instanceIds) q = q.where('instance_id', 'in', [...instanceIds]);
       return (await q.orderBy('run_at').execute()).map(toOperation);
     },
-    async release(id, runAt, now) {
-      await db
+    async release(id, runAt, now, lapsedBefore) {
+      let q = db
         .updateTable('operations')
         .set({ status: 'scheduled', run_at: iso(runAt), lease_owner: null, lease_until: null, updated_at: iso(now) })
         .where('id', '=', id)
-        .where('status', '=', 'running')
-        .execute();
+        .where('status', '=', 'running');
+      if (lapsedBefore !== undefined) q = q.where('lease_until', '<', iso(lapsedBefore));
+      return changed(await q.executeTakeFirst());
     },
     async heartbeat(id, owner, leaseUntil, now) {
       return changed(
@@ -179,15 +180,11 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
           .executeTakeFirst(),
       );
     },
-    async unnotified(limit) {
-      const rows = await db
-        .selectFrom('operations')
-        .selectAll()
-        .where('notified', '=', 0)
-        .where('status', 'in', ['succeeded', 'failed'])
-        .orderBy('finished_at')
-        .limit(limit)
-        .execute();
+    async unnotified(limit, instanceIds) {
+      if (instanceIds?.length === 0) return [];
+      let q = db.selectFrom('operations').selectAll().where('notified', '=', 0).where('status', 'in', ['succeeded', 'failed']);
+      if (instanceIds) q = q.where('instance_id', 'in', [...instanceIds]);
+      const rows = await q.orderBy('finished_at').limit(limit).execute();
       return rows.map(toOperation);
     },
     async markNotified(id) {

@@ -11,6 +11,7 @@ import * as m009 from './009-two-chat-webhooks.js';
 import * as m010 from './010-hardening.js';
 import * as m011 from './011-webhook-secret-reveal.js';
 import * as m012 from './012-sandbox-log.js';
+import * as m013 from './013-wappfy-webhooks.js';
 
 /**
  * Every migration, in order. Numbered files, the same for SQLite and PostgreSQL, applied at start-up.
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '010-hardening': m010,
   '011-webhook-secret-reveal': m011,
   '012-sandbox-log': m012,
+  '013-wappfy-webhooks': m013,
 };

@@ -18,14 +18,7 @@ const PHONE = '15550001111';
 async function setup(overrides: Partial<BaileysModule> = {}, printQr?: (qr: string) => void) {
   const real = await importBaileys();
   const versionFetches: number[] = [];
-  const lib = {
-    ...real,
-    fetchLatestBaileysVersion: async () => {
-      versionFetches.push(1);
-      return { version: real.DEFAULT_CONNECTION_CONFIG.version, isLatest: false, error: new Error('offline') };
-    },
-    ...overrides,
-  } as BaileysModule;
+  const lib = { ...real, ...overrides } as BaileysModule;
   const auth = createMemoryAuthRepository();
   const timers = manualTimers();
   const fake = fakeSocketFactory();
@@ -39,6 +32,10 @@ async function setup(overrides: Partial<BaileysModule> = {}, printQr?: (qr: stri
     now: timers.now,
     random: () => 0.5,
     printQr: printQr ?? ((qr) => printed.push(qr)),
+    fetchVersion: async () => {
+      versionFetches.push(1);
+      throw new Error('offline');
+    },
   });
   const events: EngineEvent[] = [];
   await factory.create({ instanceId: 'inst-1', sink: async (event) => void events.push(event) });

@@ -11,7 +11,8 @@ import { makeDoubleHarness, type DoubleHarness } from './double/harness.js';
 const [A, B] = ['15550000001', '15550000002'] as const;
 const jid = (phone: string) => `${phone}@s.whatsapp.net`;
 /** Short, so an unanswered query fails fast; Baileys' own default is shortened the same way. */
-const QUERY_TIMEOUT_MS = 300;
+// Long enough for a loaded machine to answer a query in time; short enough that stalled-query cases stay quick.
+const QUERY_TIMEOUT_MS = 1500;
 
 async function withDouble(fn: (h: DoubleHarness) => Promise<void>, known: string[] = []): Promise<void> {
   const h = await makeDoubleHarness({

@@ -12,7 +12,7 @@ import type { EngineEvent, EngineSession } from '../../../../../src/core/ports/e
 import { createMemoryPersistence } from '../../../../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
 import { createSandboxNetwork, type SandboxNetwork } from '../../../../../src/adapters/engines/sandbox/emulator/network.js';
 import type { ConformanceHarness, ConformanceOptions } from '../../engine-conformance.js';
-import { startWaDouble, type Addressing, type WaDouble } from './wa-double.js';
+import { startWaDouble, type Addressing, type WaDouble, type WaDoubleOptions } from './wa-double.js';
 
 /** The port's asynchronous methods: the ones whose events the harness delivers before they return. */
 const ASYNC_METHODS = new Set([
@@ -44,6 +44,8 @@ const ASYNC_METHODS = new Set([
   'sendGroupInvite',
   'onWhatsApp',
 ]);
+/** The methods that send a message: they return once the double has the stanza to relay. */
+const SEND_METHODS = new Set(['sendText', 'sendGroupInvite']);
 /** Above Baileys' MIN_PREKEY_COUNT, so a login does not upload more. */
 const PRE_KEYS_AT_LINK = 10;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -58,6 +60,10 @@ export interface DoubleHarnessOptions extends ConformanceOptions {
   engine?: Partial<BaileysEngineOptions>;
   /** Extra Baileys socket settings. */
   socketConfig?: Record<string, unknown>;
+  /** Double settings beyond the addressing (the accepted client version, ...). */
+  double?: Omit<WaDoubleOptions, 'lib' | 'network' | 'addressing'>;
+  /** The auth repository (default a fresh in-memory one); a second harness over the same one plays a restart. */
+  auth?: ReturnType<typeof createMemoryAuthRepository>;
 }
 
 /** A linked device's creds for `phone` (what a finished pairing leaves in the store). */
@@ -80,9 +86,9 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
   });
   await network.load();
   const lib = await baileysLib();
-  const double: WaDouble = await startWaDouble({ lib, network, addressing: options.addressing ?? 'lid' });
+  const double: WaDouble = await startWaDouble({ ...options.double, lib, network, addressing: options.addressing ?? 'lid' });
   const logger = pino({ level: 'silent' });
-  const auth = createMemoryAuthRepository();
+  const auth = options.auth ?? createMemoryAuthRepository();
   const factory = createBaileysEngineFactory({
     auth,
     logger,
@@ -113,7 +119,7 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
   }
 
   /** The session as the suite sees it: every async call returns only after the events it caused arrived. */
-  function wrap(session: BaileysSession): EngineSession {
+  function wrap(session: BaileysSession, phone: string): EngineSession {
     return new Proxy(session, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
@@ -122,7 +128,11 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
         return async (...args: unknown[]) => {
           const release = prop === 'connect' ? () => undefined : double.hold();
           try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            // A message is on its way once Baileys wrote it; the double relays it when it arrives.
+            const sentId = SEND_METHODS.has(prop) ? (result as { id?: string } | undefined)?.id : undefined;
+            if (sentId) await double.waitFor(phone, (n) => n.tag === 'message' && n.attrs.id === sentId);
+            return result;
           } finally {
             release();
             if (prop === 'connect') await waitConnected(target);
@@ -175,7 +185,7 @@ export async function makeDoubleHarness(options: DoubleHarnessOptions = {}) {
           await created.connect();
           await waitConnected(created);
           await flush();
-          return wrap(created);
+          return wrap(created, phone);
         })();
         sessions.set(phone, session);
       }

@@ -11,6 +11,12 @@
  * - Group IQs are answered by the sandbox emulator (`group-server.ts`), in LID or phone-number
  *   addressing; the emulator's events become `w:gp2` notifications, delivered after the answer of
  *   the IQ that caused them, each awaited until Baileys acks it.
+ * - Messages, relayed as WhatsApp stores and forwards them, never decrypted: the `devices` usync and
+ *   the pre-key fetch (`encrypt` get, one one-time pre-key used up per fetch) are answered from the
+ *   key bundles the devices uploaded; each `<message>` is acknowledged, and each recipient device gets
+ *   its `<enc>` from `<participants>` (plus the group's `skmsg`) with the sender named in the group's
+ *   addressing; delivery and read receipts go back to the sender.
+ * - A required client version (`clientVersion`): a login announcing another gets `<failure reason="405">`.
  * - Stream errors and closes with any code (`streamError`, `failure`, `endStream`, `dropConnection`).
  * - Fault injection (`fault`): an IQ never answered, the stream closed mid-query, an error code
  *   (`429 rate-overlimit`) for any matching IQ, an answer held until the test releases it.
@@ -63,6 +69,8 @@ export interface WaDoubleOptions {
   lib: BaileysModule;
   network: SandboxNetwork;
   addressing?: Addressing;
+  /** The only client version logins are accepted with (others get `<failure reason="405">`); default any. */
+  clientVersion?: [number, number, number];
 }
 
 const node = (tag: string, attrs: Record<string, string | undefined> = {}, content?: BinaryNode[] | Uint8Array): BinaryNode => {
@@ -71,6 +79,9 @@ const node = (tag: string, attrs: Record<string, string | undefined> = {}, conte
   return content === undefined ? { tag, attrs: clean } : { tag, attrs: clean, content };
 };
 const kids = (n: BinaryNode | undefined, tag?: string): BinaryNode[] => (Array.isArray(n?.content) ? n.content.filter((c) => !tag || c.tag === tag) : []);
+
+/** How long a relayed message waits for the recipient device's receipt before the next stanza goes. */
+const MESSAGE_DELIVERY_TIMEOUT_MS = 5_000;
 
 /** Starts a double; `url` is what Baileys' `waWebSocketUrl` should point at. */
 export async function startWaDouble(options: WaDoubleOptions) {
@@ -89,6 +100,8 @@ export async function startWaDouble(options: WaDoubleOptions) {
   /** Devices the phone unlinked: their next login fails with 401. */
   const unlinked = new Set<string>();
   const outbox = new Map<string, BinaryNode[]>();
+  /** Every login attempt: the number (empty while linking), the version announced, whether it was accepted. */
+  const logins: { phone: string; version: number[]; accepted: boolean }[] = [];
   const ackWaiters = new Map<string, () => void>();
   const idleWaiters = new Set<() => void>();
   let groupIqsInFlight = 0;
@@ -131,6 +144,13 @@ export async function startWaDouble(options: WaDoubleOptions) {
 
   async function onClientFinish(conn: Connection, raw: Uint8Array): Promise<void> {
     const payload = lib.proto.ClientPayload.decode(raw);
+    const v = payload.userAgent?.appVersion;
+    if (options.clientVersion && [v?.primary, v?.secondary, v?.tertiary].join('.') !== options.clientVersion.join('.')) {
+      logins.push({ phone: String(payload.username ?? ''), version: [v?.primary ?? 0, v?.secondary ?? 0, v?.tertiary ?? 0], accepted: false });
+      await send(conn, node('failure', { reason: '405', location: 'double' }));
+      return;
+    }
+    logins.push({ phone: String(payload.username ?? ''), version: [v?.primary ?? 0, v?.secondary ?? 0, v?.tertiary ?? 0], accepted: true });
     if (payload.username) {
       const phone = String(payload.username);
       conn.phone = phone;
@@ -157,7 +177,17 @@ export async function startWaDouble(options: WaDoubleOptions) {
     log.push(frame);
     for (const wake of [...seenWaiters]) wake();
     if (frame.tag === 'ack') {
-      ackWaiters.get(frame.attrs.id ?? '')?.();
+      ackWaiters.get(`${phone}|${frame.attrs.id ?? ''}`)?.();
+      return;
+    }
+    if (frame.tag === 'receipt') {
+      // A device's receipt ends the delivery of that message to it; the sender hears of it.
+      ackWaiters.get(`${phone}|${frame.attrs.id ?? ''}`)?.();
+      relayReceipt(conn, frame);
+      return;
+    }
+    if (frame.tag === 'message') {
+      await relayMessage(conn, frame);
       return;
     }
     if (frame.tag !== 'iq' || (frame.attrs.type !== 'get' && frame.attrs.type !== 'set')) return;
@@ -214,6 +244,14 @@ export async function startWaDouble(options: WaDoubleOptions) {
     const [child] = kids(iq);
     switch (iq.attrs.xmlns) {
       case 'encrypt': {
+        if (iq.attrs.type === 'get' && child?.tag === 'key')
+          return result([
+            node(
+              'list',
+              {},
+              kids(child, 'user').map((u) => preKeyBundle(u.attrs.jid ?? '')),
+            ),
+          ]);
         const key = `${phone}:${conn.device}`;
         if (child?.tag === 'count') return result([node('count', { value: String(bundles.get(key)?.keys.length ?? 0) })]);
         if (child?.tag === 'digest') return result([node('digest')]);
@@ -223,9 +261,11 @@ export async function startWaDouble(options: WaDoubleOptions) {
       case 'md':
         if (child?.tag === 'remove-companion-device') unlinked.add(`${phone}:${conn.device}`);
         return result();
+      case 'usync':
+        if (kids(kids(child, 'query')[0], 'devices').length) return result([devicesAnswer(child!)]);
+      // falls through: a contact query, answered by the group server
       case 'w:g2':
       case 'w:profile:picture':
-      case 'usync':
         groupIqsInFlight += 1;
         try {
           return await groups.answerIq(phone, iq);
@@ -254,6 +294,151 @@ export async function startWaDouble(options: WaDoubleOptions) {
 
   function endStream(conn: Connection): void {
     void send(conn, node('xmlstreamend'));
+  }
+
+  // --- message relay: WhatsApp's store and forward of end-to-end encrypted stanzas ---
+
+  /** The account a user jid (phone number or LID, with or without a device) names, if it is known. */
+  function phoneOfUser(jid: string): string | undefined {
+    const decoded = lib.jidDecode(jid);
+    if (!decoded?.user) return undefined;
+    if (decoded.server === 's.whatsapp.net') return decoded.user;
+    if (decoded.server !== 'lid') return undefined;
+    const lid = `${decoded.user}@lid`;
+    for (const c of connections) if (c.phone && network.getAccount(c.phone).lid === lid) return c.phone;
+    for (const key of bundles.keys()) {
+      const candidate = key.split(':')[0]!;
+      if (network.getAccount(candidate).lid === lid) return candidate;
+    }
+    return undefined;
+  }
+
+  /** A device jid in the domain of `like` (LID or phone number). */
+  function deviceJid(phone: string, device: number, like: 'lid' | 'pn'): string {
+    const lid = network.getAccount(phone).lid;
+    return like === 'lid' && lid ? lib.jidEncode(lid.split('@')[0]!, 'lid', device) : lib.jidEncode(phone, 's.whatsapp.net', device);
+  }
+
+  /** Linked devices of an account: the ones that uploaded a key bundle (the phone itself, device 0, never connects here). */
+  const devicesOf = (phone: string): number[] =>
+    [...bundles.keys()]
+      .filter((key) => key.split(':')[0] === phone && !unlinked.has(key))
+      .map((key) => Number(key.split(':')[1]))
+      .sort((a, b) => a - b);
+
+  /** The `devices` usync answer: each asked user's linked devices (with a key index, as companions need). */
+  function devicesAnswer(usync: BinaryNode): BinaryNode {
+    const users = kids(kids(usync, 'list')[0], 'user').map((u) => {
+      const jid = u.attrs.jid ?? '';
+      const phone = phoneOfUser(jid);
+      const devices = phone ? devicesOf(phone) : [];
+      const lid = phone && lib.jidDecode(jid)?.server === 's.whatsapp.net' ? network.getAccount(phone).lid : undefined;
+      return node('user', { jid }, [
+        node('devices', {}, [
+          node(
+            'device-list',
+            {},
+            devices.map((d) => node('device', { id: String(d), 'key-index': d === 0 ? undefined : String(d) })),
+          ),
+        ]),
+        ...(lid ? [node('lid', { val: lid })] : []),
+      ]);
+    });
+    return node('usync', {}, [node('list', {}, users)]);
+  }
+
+  /** One device's bundle for a pre-key fetch, using up one one-time pre-key as WhatsApp does. */
+  function preKeyBundle(jid: string): BinaryNode {
+    const decoded = lib.jidDecode(jid);
+    const phone = phoneOfUser(jid);
+    const bundle = phone ? bundles.get(`${phone}:${decoded?.device ?? 0}`) : undefined;
+    if (!bundle) return node('user', { jid }, [node('error', { code: '404', text: 'item-not-found' })]);
+    const key = bundle.keys.shift();
+    return node('user', { jid }, [bundle.registration, node('type', {}, Buffer.from([5])), bundle.identity, bundle.skey, ...(key ? [key] : [])]);
+  }
+
+  /** Queues a stanza for one device of `phone`, delivered in order with notifications. */
+  function deliver(phone: string, stanza: BinaryNode): void {
+    const list = outbox.get(phone) ?? [];
+    outbox.set(phone, list);
+    list.push(stanza);
+    setImmediate(kick);
+  }
+
+  /**
+   * A `<message>` from a device: acknowledged to the sender, then each recipient device gets its own
+   * `<enc>` from `<participants>` (and, in a group, the sender-key `skmsg` every member device gets).
+   * Nothing is decrypted: the double only stores and forwards. Every delivery is queued before the
+   * first await, so whoever saw the stanza arrive (`waitFor`) sees its deliveries pending (`idle`).
+   */
+  async function relayMessage(conn: Connection, message: BinaryNode): Promise<void> {
+    const from = conn.phone ?? '';
+    const id = message.attrs.id ?? `m-${++seq}`;
+    const to = message.attrs.to ?? '';
+    const t = String(Math.floor(network.now() / 1000));
+    const perDevice = new Map<string, BinaryNode[]>();
+    for (const target of kids(kids(message, 'participants')[0], 'to')) perDevice.set(target.attrs.jid ?? '', kids(target, 'enc'));
+    const identity = kids(message, 'device-identity');
+    const group = to.endsWith('@g.us') ? network.group(to) : undefined;
+    if (to.endsWith('@g.us')) {
+      const members = group?.record.participants.map((p) => p.phone) ?? [];
+      if (!members.includes(from)) {
+        await send(conn, node('ack', { class: 'message', id, from: to, t, error: '403' }));
+        return;
+      }
+      const mode = group?.metadata.addressingMode === 'pn' ? 'pn' : 'lid';
+      const author = deviceJid(from, conn.device ?? 0, mode);
+      const authorAlt = mode === 'lid' ? { participant_pn: `${from}@s.whatsapp.net` } : { participant_lid: network.getAccount(from).lid };
+      const skmsg = kids(message, 'enc');
+      const directed = new Map<string, BinaryNode[]>();
+      for (const [jid, encs] of perDevice) {
+        const phone = phoneOfUser(jid);
+        if (phone) directed.set(`${phone}:${lib.jidDecode(jid)?.device ?? 0}`, encs);
+      }
+      for (const member of members) {
+        for (const device of devicesOf(member)) {
+          if (member === from && device === conn.device) continue;
+          const encs = [...(directed.get(`${member}:${device}`) ?? []), ...skmsg];
+          deliver(
+            member,
+            node('message', { from: to, id, t, type: message.attrs.type ?? 'text', participant: author, addressing_mode: mode, ...authorAlt }, [...encs, ...identity]),
+          );
+        }
+      }
+      await send(conn, node('ack', { class: 'message', id, from: to, t, addressing_mode: mode }));
+      return;
+    }
+    for (const [jid, encs] of perDevice) {
+      const phone = phoneOfUser(jid);
+      if (!phone) continue;
+      const mode = lib.jidDecode(jid)?.server === 'lid' ? 'lid' : 'pn';
+      const sender = deviceJid(from, conn.device ?? 0, mode);
+      const alt = mode === 'lid' ? { sender_pn: `${from}@s.whatsapp.net` } : { sender_lid: network.getAccount(from).lid };
+      // A copy for the sender's own other devices names the chat it belongs to.
+      const recipient = phone === from ? { recipient: to } : {};
+      deliver(phone, node('message', { from: sender, id, t, type: message.attrs.type ?? 'text', ...alt, ...recipient }, [...encs, ...identity]));
+    }
+    await send(conn, node('ack', { class: 'message', id, from: to, t }));
+  }
+
+  /** A recipient's delivery or read receipt, passed on to the sender (retry receipts are not: nothing is re-sent here). */
+  function relayReceipt(conn: Connection, receipt: BinaryNode): void {
+    if (receipt.attrs.type === 'retry' || !receipt.attrs.to) return;
+    const phone = conn.phone ?? '';
+    const to = receipt.attrs.to;
+    const t = String(Math.floor(network.now() / 1000));
+    const type = receipt.attrs.type ? { type: receipt.attrs.type } : {};
+    if (to.endsWith('@g.us')) {
+      const sender = phoneOfUser(receipt.attrs.participant ?? '');
+      if (!sender || sender === phone) return;
+      const mode = lib.jidDecode(receipt.attrs.participant)?.server === 'lid' ? 'lid' : 'pn';
+      deliver(sender, node('receipt', { from: to, id: receipt.attrs.id, participant: deviceJid(phone, conn.device ?? 0, mode), t, ...type }));
+      return;
+    }
+    const sender = phoneOfUser(to);
+    if (!sender || sender === phone) return;
+    const mode = lib.jidDecode(to)?.server === 'lid' ? 'lid' : 'pn';
+    deliver(sender, node('receipt', { from: deviceJid(phone, conn.device ?? 0, mode), id: receipt.attrs.id, t, ...type }));
   }
 
   // --- notifications: emulator events, delivered in order after the IQ that caused them ---
@@ -295,13 +480,17 @@ export async function startWaDouble(options: WaDoubleOptions) {
     if (!conn) throw new Error(`${phone} is not connected to the double`);
     const id = notification.attrs.id ?? `n-${++seq}`;
     const withId = { ...notification, attrs: { ...notification.attrs, id } };
+    const key = `${phone}|${id}`;
     await new Promise<void>((resolve) => {
+      // A message a device cannot handle gets no receipt: its delivery ends after a while.
+      const timer = withId.tag === 'message' ? setTimeout(() => done(), MESSAGE_DELIVERY_TIMEOUT_MS) : undefined;
       const done = () => {
-        ackWaiters.delete(id);
+        clearTimeout(timer);
+        ackWaiters.delete(key);
         conn.ws.off('close', done);
         resolve();
       };
-      ackWaiters.set(id, done);
+      ackWaiters.set(key, done);
       conn.ws.once('close', done);
       void send(conn, withId);
     });
@@ -374,6 +563,8 @@ export async function startWaDouble(options: WaDoubleOptions) {
       await send(conn, stanza);
     },
     isConnected: (phone: string) => !!connectionOf(phone),
+    /** Every login attempt so far (number, announced version, accepted). */
+    logins: () => [...logins],
     /** Every stanza received from the phone's connections, in order. */
     received: (phone: string) => [...(received.get(phone) ?? [])],
     /** Resolves with the first stanza from `phone` (past or future) matching `predicate`. */
