@@ -82,6 +82,9 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     requestTimeout: core.config.requestTimeoutMs,
     keepAliveTimeout: core.config.keepAliveTimeoutMs,
     trustProxy: trustProxySetting(core.config),
+    // Cluster mode: a node being stopped still answers what reaches it on open connections (its
+    // sessions run until the server is closed), rather than 503 to requests of a rolling restart.
+    return503OnClosing: !core.api.cluster.clustered,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const server = app.server as unknown as HttpServer;
   server.headersTimeout = core.config.headersTimeoutMs;

@@ -81,12 +81,23 @@ export async function startCluster(label: string, count = 3): Promise<TestCluste
       return l[rr++ % l.length]!;
     },
     async api(node, method, path, body, key = CLUSTER_ADMIN_KEY) {
-      const res = await fetch(`${node.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(60_000),
-      });
+      const send = (target: ClusterNode) =>
+        fetch(`${target.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+          signal: AbortSignal.timeout(60_000),
+        });
+      let res: Response;
+      try {
+        res = await send(node);
+      } catch (err) {
+        // Like a load balancer: a node that refused the connection (stopped meanwhile) never saw the
+        // request, so it goes to another live node. Anything else (the node died under it) is an error.
+        const other = live().find((n) => n !== node);
+        if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED' || !other) throw err;
+        res = await send(other);
+      }
       const text = await res.text();
       let parsed: unknown = text;
       try {
