@@ -31,6 +31,7 @@ import { eventStreamRoutes } from './http/native/event-stream.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { sharedSchemas } from './http/native/schemas.js';
 import { ulid } from './core/common/ids.js';
+import { installForwarding } from './http/forward.js';
 
 export interface AppOptions {
   /** Serve /docs (Swagger UI). Default true. */
@@ -81,6 +82,9 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     requestTimeout: core.config.requestTimeoutMs,
     keepAliveTimeout: core.config.keepAliveTimeoutMs,
     trustProxy: trustProxySetting(core.config),
+    // Cluster mode: a node being stopped still answers what reaches it on open connections (its
+    // sessions run until the server is closed), rather than 503 to requests of a rolling restart.
+    return503OnClosing: !core.api.cluster.clustered,
   }).withTypeProvider<TypeBoxTypeProvider>();
   const server = app.server as unknown as HttpServer;
   server.headersTimeout = core.config.headersTimeoutMs;
@@ -101,6 +105,10 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   installErrorHandling(app);
   installMetrics(app as unknown as FastifyInstance, { services: core.api, metricsToken: core.config.metricsToken });
   closeReadsOnRevocation(app as unknown as FastifyInstance, core.api.access);
+  await installForwarding(app as unknown as FastifyInstance, {
+    cluster: core.api.cluster,
+    exists: async (id) => (await core.instances.find(id)) !== undefined,
+  });
   app.addHook('preValidation', rejectNul);
   app.addHook('preValidation', rejectMultipartWithoutBoundary);
 
@@ -132,13 +140,20 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     const database = await core.database.ping();
     const engines = core.instances.ready();
     const ready = database && engines;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', database, engines });
+    const cluster = core.api.cluster;
+    const node = cluster.clustered ? { node: cluster.nodeId, owned: cluster.owned().length } : {};
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', database, engines, ...node });
   });
 
   const services = core.api;
   await app.register(
     async (api) => {
       api.addHook('onRequest', requireKey(services.access, services.limiter));
+      // Names the instance of /api/instances/:id/... for the cluster (a request needing its session is answered by its node).
+      api.addHook('onRequest', async (request) => {
+        const id = (request.params as { id?: unknown } | undefined)?.id;
+        if (typeof id === 'string' && request.routeOptions.url?.startsWith('/api/instances/:id')) request.instanceId = id;
+      });
       installIdempotency(api as unknown as FastifyInstance, {
         records: services.idempotency,
         now: services.now,

@@ -44,6 +44,15 @@ export const ConfigSchema = Type.Object({
   maxConnections: Type.Integer({ minimum: 1, default: 1024, description: 'GROUPGATE_MAX_CONNECTIONS' }),
   masterKey: Type.Optional(Type.String({ minLength: 32, description: 'GROUPGATE_MASTER_KEY (unset: a key generated into <dataDir>/master.key)' })),
   masterKeyPrevious: Type.Optional(Type.String({ description: 'GROUPGATE_MASTER_KEY_PREVIOUS: keys being rotated out, comma-separated' })),
+  databaseSchema: Type.Optional(
+    Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'GROUPGATE_DATABASE_SCHEMA: the PostgreSQL schema to use (created if missing); unset = public' }),
+  ),
+  redisUrl: Type.Optional(Type.String({ description: 'GROUPGATE_REDIS_URL (redis://...): with a PostgreSQL GROUPGATE_DATABASE_URL, turns cluster mode on' })),
+  redisPrefix: Type.String({ default: 'groupgate:', description: 'GROUPGATE_REDIS_PREFIX: the prefix of every Redis key and channel of this cluster' }),
+  nodeUrl: Type.Optional(Type.String({ description: 'GROUPGATE_NODE_URL: the URL the other nodes reach this node at (default http://127.0.0.1:<listening port>)' })),
+  nodeId: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: "GROUPGATE_NODE_ID: this node's name in the cluster (default node-<random>, new on every start)" }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -73,6 +82,11 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxConnections: 'GROUPGATE_MAX_CONNECTIONS',
   masterKey: 'GROUPGATE_MASTER_KEY',
   masterKeyPrevious: 'GROUPGATE_MASTER_KEY_PREVIOUS',
+  databaseSchema: 'GROUPGATE_DATABASE_SCHEMA',
+  redisUrl: 'GROUPGATE_REDIS_URL',
+  redisPrefix: 'GROUPGATE_REDIS_PREFIX',
+  nodeUrl: 'GROUPGATE_NODE_URL',
+  nodeId: 'GROUPGATE_NODE_ID',
 };
 
 export class ConfigError extends Error {}
@@ -93,6 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       return `${ENV_NAMES[key] ?? key}: ${e.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  if (withDefaults.redisUrl && !withDefaults.databaseUrl) {
+    throw new ConfigError(
+      'invalid configuration:\n  GROUPGATE_REDIS_URL: cluster mode needs a shared PostgreSQL database; set GROUPGATE_DATABASE_URL=postgres://... (SQLite is one node only)',
+    );
   }
   return withDefaults;
 }
@@ -120,4 +139,9 @@ export function trustProxySetting(config: Config): boolean | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** Cluster mode: Redis together with PostgreSQL (`loadConfig` refuses Redis without PostgreSQL). */
+export function clustered(config: Config): boolean {
+  return !!config.redisUrl && !!config.databaseUrl;
 }

@@ -46,6 +46,7 @@ import { createWebhookFormats } from './core/webhooks/webhook-formats.js';
 import { createWebhookService, type WebhookService } from './core/webhooks/webhook-service.js';
 import { crashPointFromEnv } from './adapters/queue/crash-points.js';
 import { createEmbeddedQueue, realTimer } from './adapters/queue/embedded-queue.js';
+import { createBullmqQueue } from './adapters/queue/bullmq-queue.js';
 import { createIdempotencyRepository } from './adapters/store/kysely/idempotency.js';
 import { createSecretBox, masterKey, resealSecrets } from './adapters/store/secret-box.js';
 import { createOperationStorage, createPacingStateRepository } from './adapters/store/kysely/operations.js';
@@ -53,6 +54,10 @@ import { createWebhookRepository } from './adapters/store/kysely/webhooks.js';
 import { createWebhookTransport } from './adapters/webhooks/webhook-sender.js';
 import { httpMediaFetcher } from './adapters/webhooks/http-client.js';
 import { createMediaService } from './core/media/media-service.js';
+import { clustered as clusterMode } from './config.js';
+import { singleNode, type ClusterBus, type SessionOwnership } from './core/ports/cluster.js';
+import { createRedisAuthFailureLimiter, createRedisCluster, type RedisCluster } from './adapters/cluster/redis-cluster.js';
+import { createGroupCache, noGroupCache } from './adapters/store/kysely/group-cache.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -64,8 +69,8 @@ export interface ContainerOptions {
   /** SQLite file override (`:memory:` allowed). */
   sqliteFile?: string;
   /**
-   * Share the sandbox network with the other processes on the same PostgreSQL database (cluster
-   * mode turns it on): mutations serialised cluster-wide, notices reach sinks on every node.
+   * Share the sandbox network with the other processes on the same PostgreSQL database (default:
+   * on in cluster mode): mutations serialised cluster-wide, notices reach sinks on every node.
    * Ignored on SQLite.
    */
   sharedSandbox?: boolean;
@@ -113,8 +118,10 @@ export interface Container {
   now: () => number;
   /** Admin key generated on this start (print once), if any. */
   generatedAdminKey?: string;
-  /** Starts every stored instance. */
-  start(): Promise<void>;
+  /** Which node runs which instance's session, and the notice bus between nodes (one node: itself). */
+  cluster: SessionOwnership & ClusterBus;
+  /** Starts every stored instance (cluster mode: joins the cluster at `nodeUrl` and runs what it acquires). */
+  start(options?: { nodeUrl?: string }): Promise<void>;
   /** Stops sessions and background work, then closes the database. */
   close(): Promise<void>;
   /** Hooks run at close, in reverse order (features register their background loops here). */
@@ -132,7 +139,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
-    schema: options.databaseSchema,
+    schema: options.databaseSchema ?? config.databaseSchema,
     sqliteFile: options.sqliteFile,
   });
   // Secrets the server reads back are sealed under the master key; what an earlier key (or no key) sealed is sealed again now.
@@ -148,14 +155,32 @@ export async function createContainer(config: Config, logger: Logger, options: C
   if (resealed > 0) logger.info({ resealed }, 'stored secrets sealed under the current master key');
   const modules = dialectModules(config);
   const tables = <T>() => database.db as unknown as Kysely<T>;
-  const store = createKyselyStore(database.db);
-  const events = createEventLog({ store, now });
-  const access = createAccessService({ store });
+  const inCluster = clusterMode(config);
+  const nodeId = config.nodeId ?? `node-${shortId('', 8)}`;
+  // Cluster mode: no group read cache (other nodes' writes never pass through it).
+  const store = createKyselyStore(database.db, inCluster ? noGroupCache() : createGroupCache());
+  // The node's URL is known once it listens: `start({ nodeUrl })` fills it in before joining.
+  const nodeInfo = { nodeId, url: config.nodeUrl ?? '', startedAt: Date.now() };
+  let redisCluster: RedisCluster | undefined;
+  let cluster: SessionOwnership & ClusterBus = singleNode(nodeId);
+  if (inCluster) {
+    redisCluster = createRedisCluster({
+      url: config.redisUrl!,
+      prefix: config.redisPrefix,
+      node: nodeInfo,
+      listInstances: async () => (await store.instances.list()).map((i) => i.id),
+      logger: logger.child({ component: 'cluster' }),
+    });
+    cluster = redisCluster;
+  }
+  const events = createEventLog({ store, now, ...(inCluster ? { bus: cluster, nodeId } : {}) });
+  // Cluster mode: revocations reach every node through the bus, and a cached principal lives 1 s at most.
+  const access = createAccessService({ store, ...(inCluster ? { bus: cluster, cacheTtlMs: 1000 } : {}) });
   const { generated } = await access.initAdminKey(config.adminKey);
 
   const sandbox = createSandboxNetwork({
     persistence:
-      options.sharedSandbox && database.kind === 'postgres' && config.databaseUrl
+      (options.sharedSandbox ?? clusterMode(config)) && database.kind === 'postgres' && config.databaseUrl
         ? createSharedSandboxPersistence(database.db, {
             connectionString: config.databaseUrl,
             onListenError: (err) => logger.warn({ err }, 'sandbox: LISTEN connection lost; retrying'),
@@ -175,25 +200,34 @@ export async function createContainer(config: Config, logger: Logger, options: C
     }),
   };
 
-  const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }) });
+  const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }), ownership: cluster });
   const sync = createGroupSync({ events, store });
   const messages = createMessageService({ instances, events });
   instances.onEngineEvent((instance, event) => (event.type === 'message.status' ? messages.applyReceipt(instance, event) : sync.apply(instance, event)));
   const groups = createGroupService({ store, instances, sync });
   const participants = createParticipantService({ instances, groups, sync, events });
 
-  // Paced operations on the embedded queue: stored in the app database, run in this process.
+  // Paced operations: stored in the app database; run in this process (embedded queue), or on the instance's owner (cluster mode).
   const operationStorage = createOperationStorage(database.db);
-  const nodeId = `node-${shortId('', 8)}`;
   const crashPoint = crashPointFromEnv();
-  const operationsQueue = createEmbeddedQueue({
-    storage: operationStorage,
-    now,
-    timer: realTimer,
-    logger: logger.child({ component: 'operations' }),
-    owner: nodeId,
-    crashPoint,
-  });
+  // Cluster mode: BullMQ schedules each step on the instance's owner (PostgreSQL rows stay the fence).
+  const operationsQueue = inCluster
+    ? createBullmqQueue({
+        storage: operationStorage,
+        redis: { url: config.redisUrl!, prefix: config.redisPrefix },
+        ownership: cluster,
+        now,
+        logger: logger.child({ component: 'operations' }),
+        crashPoint,
+      })
+    : createEmbeddedQueue({
+        storage: operationStorage,
+        now,
+        timer: realTimer,
+        logger: logger.child({ component: 'operations' }),
+        owner: nodeId,
+        crashPoint,
+      });
   const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
   const operations = createOperationService({ queue: operationsQueue, store, events, instances, now, pacing });
   const hold = { pacingHoldMs: config.pacingHoldSeconds * 1000, sleep: options.sleep };
@@ -216,8 +250,16 @@ export async function createContainer(config: Config, logger: Logger, options: C
     logger: logger.child({ component: 'webhooks' }),
     now,
     retryBaseMs: config.webhookRetryBaseMs,
+    // Cluster mode: only the lanes of the instances this node runs, and a short sweep as a safety net.
+    ...(inCluster ? { owns: (id: string) => cluster.owns(id), sweepMs: 5_000 } : {}),
   });
-  webhooks.onChange(() => webhookWorker.wake());
+  if (inCluster) {
+    // A subscription changed on any node wakes every node's worker.
+    webhooks.onChange(() => cluster.publish('webhooks.changed', '1'));
+    cluster.subscribe('webhooks.changed', () => webhookWorker.wake());
+    cluster.onAcquired((id) => webhookWorker.resume(id));
+    cluster.onLost((id) => webhookWorker.release(id));
+  } else webhooks.onChange(() => webhookWorker.wake());
   const retention = createRetention({ store, repo: webhookRepo, settings: config, logger: logger.child({ component: 'retention' }), now, idempotency });
 
   // Deleting an instance drops every feature's rows for it.
@@ -226,6 +268,9 @@ export async function createContainer(config: Config, logger: Logger, options: C
   instances.onDeleted((id) => webhookRepo.deleteInstance(id));
   const stats = createStatsRepository(database.db);
   const closers: (() => Promise<void> | void)[] = [];
+  const sharedLimiter = inCluster
+    ? createRedisAuthFailureLimiter({ url: config.redisUrl!, prefix: config.redisPrefix, limit: config.authFailureLimitPerMinute, logger })
+    : undefined;
 
   const api: ApiServices = {
     access,
@@ -241,7 +286,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
     idempotency,
     stats,
     sandbox,
-    limiter: createAuthFailureLimiter(config.authFailureLimitPerMinute),
+    limiter: sharedLimiter ?? createAuthFailureLimiter(config.authFailureLimitPerMinute),
+    cluster,
     now,
   };
   const dialects = modules.map((module) => module.create({ services: api, tables }));
@@ -270,27 +316,42 @@ export async function createContainer(config: Config, logger: Logger, options: C
     operationsQueue,
     idempotency,
     nodeId,
+    cluster,
     crashPoint,
     webhooks,
     webhookWorker,
     retention,
     now,
     generatedAdminKey: generated,
-    start: async () => {
+    start: async (startOptions = {}) => {
       await instances.startAll();
       // One node: whatever a previous process held is not in progress any more (as the queue takes over its operations).
-      await idempotency.abandonOthers(nodeId);
+      // A cluster: other nodes' records are theirs while they renew them; a lapsed one is taken over by its next retry.
+      if (!inCluster) await idempotency.abandonOthers(nodeId);
       await paced.start();
       await webhookWorker.start();
+      if (redisCluster) {
+        if (startOptions.nodeUrl) nodeInfo.url = startOptions.nodeUrl;
+        await redisCluster.start();
+      }
       retention.start();
     },
     onClose: (fn) => closers.push(fn),
     async close() {
       for (const fn of closers.reverse()) await fn();
       await retention.stop();
-      await webhookWorker.stop();
-      await paced.stop();
+      if (redisCluster) {
+        // Running operations finish first; then every instance is handed over (its deliveries in
+        // flight recorded, its session stopped, its lease released and announced).
+        await paced.stop();
+        await redisCluster.close();
+        await webhookWorker.stop();
+      } else {
+        await webhookWorker.stop();
+        await paced.stop();
+      }
       await instances.stopAll();
+      await sharedLimiter?.close();
       await sandbox.close();
       await database.close();
     },

@@ -24,8 +24,15 @@ export async function startServer(config: Config = loadConfig()): Promise<Runnin
     process.stdout.write(`\n  groupgate generated an admin key. Save it now: it is shown only this once.\n\n    GROUPGATE_ADMIN_KEY=${core.generatedAdminKey}\n\n`);
   }
   const app = await buildApp(core);
-  await core.start();
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  if (core.api.cluster.clustered) {
+    // A node joins the cluster with the URL the others reach it at, known once it listens.
+    address = await app.listen({ port: config.port, host: config.host });
+    await core.start({ nodeUrl: config.nodeUrl ?? `http://127.0.0.1:${new URL(address).port}` });
+  } else {
+    await core.start();
+    address = await app.listen({ port: config.port, host: config.host });
+  }
   logger.info({ address, database: core.database.kind, location: core.database.location }, 'groupgate is listening');
   // Where to go next, on the console (the log line above may be shipped elsewhere).
   const base = publicBase(address);

@@ -115,7 +115,8 @@ function capitalize(s: string): string {
 
 // ---- shapes of the native API, from the typed client generated from GET /openapi.json ----
 
-export type Instance = components['schemas']['Instance'];
+/** An instance; `node` (cluster mode: the node running its session) is spelled out for clients generated before it existed. */
+export type Instance = components['schemas']['Instance'] & { node?: string | null };
 export type Group = components['schemas']['Group'];
 export type GroupSummary = components['schemas']['GroupSummary'];
 export type Participant = Group['participants'][number];

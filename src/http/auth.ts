@@ -33,11 +33,10 @@ export function presentedKey(request: FastifyRequest): string | undefined {
  * Retry-After until the minute is over, which makes guessing slow and noisy without ever refusing
  * someone who holds a key.
  */
-export function createAuthFailureLimiter(limit: number, now: () => number = Date.now) {
+export function createAuthFailureLimiter(limit: number, now: () => number = Date.now): AuthFailureLimiter {
   const failures = new Map<string, { count: number; resetAt: number }>();
   return {
-    /** Counts a failure from `ip`; answers the seconds to wait when the address is over the limit, else 0. */
-    fail(ip: string): number {
+    async fail(ip: string): Promise<number> {
       const t = now();
       let entry = failures.get(ip);
       if (!entry || t >= entry.resetAt) {
@@ -53,7 +52,11 @@ export function createAuthFailureLimiter(limit: number, now: () => number = Date
   };
 }
 
-export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;
+/** Counts failed authentications per client address: in memory on one node, in Redis in a cluster. */
+export interface AuthFailureLimiter {
+  /** Counts a failure from `ip`; answers the seconds to wait when the address is over the limit, else 0. */
+  fail(ip: string): Promise<number>;
+}
 
 /** The 429 for an address over the failure limit. */
 export const tooManyFailures = (seconds: number) =>
@@ -66,7 +69,7 @@ export async function authenticateSecret(access: AccessService, limiter: AuthFai
     request.credentialHash = hashSecret(secret!);
     return principal;
   }
-  const wait = limiter.fail(request.ip);
+  const wait = await limiter.fail(request.ip);
   if (wait > 0) throw tooManyFailures(wait);
   if (!secret) throw new DomainError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-Api-Key');
   throw new DomainError('unauthorized', 'invalid API key');

@@ -17,6 +17,7 @@ import type { SandboxDirectory } from '../core/ports/sandbox-directory.js';
 import type { WebhookService } from '../core/webhooks/webhook-service.js';
 import type { MediaService } from '../core/media/media-service.js';
 import type { AuthFailureLimiter } from './auth.js';
+import type { SessionOwnership } from '../core/ports/cluster.js';
 
 export interface ApiServices {
   access: AccessService;
@@ -37,5 +38,7 @@ export interface ApiServices {
   sandbox: SandboxDirectory;
   /** Failed authentications per address, shared by the native API and every dialect. */
   limiter: AuthFailureLimiter;
+  /** Which node runs which instance's session (on one node: this one, all of them). */
+  cluster: SessionOwnership;
   now: () => number;
 }

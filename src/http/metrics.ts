@@ -38,7 +38,7 @@ function setAll(gauge: Gauge<string>, label: string, values: Map<string, number>
 /** Installs the request metrics hooks and the `GET /metrics` route on the root app. */
 /** What the metrics endpoint reads, and the optional token that may scrape it besides the admin key. */
 export interface MetricsDeps {
-  services: Pick<ApiServices, 'access' | 'instances' | 'stats' | 'webhooks' | 'limiter'>;
+  services: Pick<ApiServices, 'access' | 'instances' | 'stats' | 'webhooks' | 'limiter' | 'cluster'>;
   metricsToken?: string;
 }
 
@@ -96,6 +96,29 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
       setAll(this, 'subscription', summed((await core.webhooks.lag()).map(({ subscriptionId, lag }) => [subscriptionId, lag] as [string, number])));
     },
   });
+  if (core.cluster.clustered) {
+    const cluster = core.cluster;
+    new Gauge({
+      name: 'groupgate_cluster_owned_instances',
+      help: 'Cluster mode: instances whose session this node runs',
+      labelNames: ['node'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.set({ node: cluster.nodeId }, cluster.owned().length);
+      },
+    });
+    new Gauge({
+      name: 'groupgate_cluster_instance_owner',
+      help: 'Cluster mode: 1 for each instance this node runs, labelled with the instance and the node',
+      labelNames: ['instance', 'node'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const id of cluster.owned()) this.set({ instance: id, node: cluster.nodeId }, 1);
+      },
+    });
+  }
   new Gauge({
     name: 'groupgate_process_resident_memory_bytes',
     help: 'Resident set size of the server process',
@@ -118,7 +141,7 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
     const allowed = !!secret && ((token !== undefined && secretEquals(secret, token)) || (await isAdmin(core, secret)));
     if (!allowed) {
       // Counted like every refused credential: an address guessing the metrics token is slowed down too.
-      const wait = core.limiter.fail(request.ip);
+      const wait = await core.limiter.fail(request.ip);
       if (wait > 0) {
         return reply
           .code(429)

@@ -25,6 +25,7 @@ export function fakeCluster(): FakeCluster {
         owns: (id) => owners.get(id) === nodeId,
         ownerOf: async (id) => (owners.has(id) ? info(owners.get(id) as string) : undefined),
         owned: () => [...owners].filter(([, n]) => n === nodeId).map(([id]) => id),
+        knownOwner: (id) => owners.get(id),
         onAcquired: (fn) => void acquired.set(nodeId, [...(acquired.get(nodeId) ?? []), fn]),
         onLost: (fn) => void lost.set(nodeId, [...(lost.get(nodeId) ?? []), fn]),
         nodes: async () => [...nodes].map(info),

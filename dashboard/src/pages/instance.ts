@@ -69,6 +69,8 @@ export function instancePage({ params, main, signal }: PageContext): void {
       h('dd', null, instance.phone ? `+${instance.phone}` : '—'),
       h('dt', null, 'Created'),
       h('dd', null, formatTime(instance.createdAt)),
+      // In cluster mode, the node running the instance's session.
+      ...(instance.node !== undefined ? [h('dt', null, 'Node'), h('dd', null, instance.node ? h('code', null, instance.node) : 'none yet (taking over)')] : []),
     );
     const linking = instance.engine === 'baileys' && LINKING.has(instance.status);
     if (linking) {

@@ -52,7 +52,8 @@ export function instancesPage({ main, signal }: PageContext): void {
             { 'data-instance': i.id },
             h('td', null, link(`/instances/${i.id}`, h('strong', null, i.name)), h('div', { class: 'muted small' }, i.id)),
             h('td', null, statusBadge(i), h('div', { class: 'muted small' }, i.statusReason)),
-            h('td', null, i.engine),
+            // In cluster mode, the node running the instance's session.
+            h('td', null, i.engine, i.node !== undefined ? h('div', { class: 'muted small' }, i.node ? `node ${i.node}` : 'no node yet') : ''),
             h('td', null, i.phone ? `+${i.phone}` : '—'),
             h('td', null, formatTime(i.createdAt)),
             h('td', { class: 'row-actions' }, link(`/instances/${i.id}/groups`, 'Groups'), link(`/instances/${i.id}/operations`, 'Operations')),

@@ -2,6 +2,7 @@ import type { Store } from '../ports/store.js';
 import { DomainError } from '../common/errors.js';
 import { hashesEqual, hashSecret, newSecret, shortId } from '../common/ids.js';
 import type { ApiKey } from './access-model.js';
+import type { ClusterBus } from '../ports/cluster.js';
 
 /** Who is calling, once a secret has been checked. */
 export type Principal = { kind: 'admin'; keyId: string | null } | { kind: 'key'; keyId: string; instances: string[] } | { kind: 'instance'; instanceId: string };
@@ -44,24 +45,47 @@ export interface AccessService {
 }
 
 /** Creates the access service: admin key, API keys and instance tokens. */
-export function createAccessService(deps: { store: Store }): AccessService {
-  const { store } = deps;
+export function createAccessService(deps: {
+  store: Store;
+  /** Cluster mode: revocations are announced to every node, and heard from them. */
+  bus?: ClusterBus;
+  /** Cluster mode: how long a looked-up principal may be served from memory (a safety net for a lost notice). */
+  cacheTtlMs?: number;
+  now?: () => number;
+}): AccessService {
+  const { store, bus } = deps;
+  const now = deps.now ?? Date.now;
+  const ttl = deps.cacheTtlMs;
+  const cachedAt = new Map<string, number>();
   let adminHash = '';
   // Hash -> principal. Every request checks a key; this keeps that off the database. Entries are
   // dropped at once when a key or token is rotated or deleted.
   const cache = new Map<string, Principal | null>();
   const CACHE_MAX = 10_000;
   const revokedListeners = new Set<(hash: string) => void>();
-  const revoked = (hash: string) => {
+  const dropLocally = (hash: string) => {
     cache.delete(hash);
+    cachedAt.delete(hash);
     for (const listener of [...revokedListeners]) listener(hash);
+  };
+  const REVOKED = 'access.revoked';
+  // Other nodes' revocations (and this node's own, echoed back: dropping twice is harmless).
+  bus?.subscribe(REVOKED, dropLocally);
+  const revoked = (hash: string) => {
+    dropLocally(hash);
+    bus?.publish(REVOKED, hash);
   };
 
   const view = (k: ApiKey): ApiKeyView => ({ id: k.id, name: k.name, instances: k.instances, createdAt: k.createdAt });
 
   function remember(hash: string, principal: Principal | null): void {
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    if (cache.size >= CACHE_MAX) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
+      cachedAt.delete(oldest);
+    }
     cache.set(hash, principal);
+    if (ttl !== undefined) cachedAt.set(hash, now());
   }
 
   return {
@@ -86,7 +110,7 @@ export function createAccessService(deps: { store: Store }): AccessService {
       const hash = hashSecret(secret);
       if (adminHash && hashesEqual(hash, adminHash)) return { kind: 'admin', keyId: null };
       const cached = cache.get(hash);
-      if (cached !== undefined) return cached ?? undefined;
+      if (cached !== undefined && (ttl === undefined || now() - (cachedAt.get(hash) ?? 0) < ttl)) return cached ?? undefined;
       let principal: Principal | null = null;
       const key = await store.keys.getByHash(hash);
       if (key && hashesEqual(hash, key.keyHash)) {

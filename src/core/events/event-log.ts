@@ -1,6 +1,7 @@
 import type { Store } from '../ports/store.js';
 import { ulid } from '../common/ids.js';
 import type { EventRecord, EventType } from './event-model.js';
+import type { ClusterBus } from '../ports/cluster.js';
 
 /** Appends events inside a store transaction; they reach listeners only after the commit. */
 export type Emit = (instanceId: string, type: EventType, data: Record<string, unknown>) => Promise<EventRecord>;
@@ -24,10 +25,33 @@ export interface EventLog {
 }
 
 /** Creates the event log over the store. `now` is injectable for tests. */
-export function createEventLog(deps: { store: Store; now?: () => number }): EventLog {
-  const { store } = deps;
+export function createEventLog(deps: {
+  store: Store;
+  now?: () => number;
+  /**
+   * Cluster mode: committed events are announced to the other nodes, whose listeners (event
+   * streams, long polls, webhook lanes) hear them as if committed there. `nodeId` names this node.
+   */
+  bus?: ClusterBus;
+  nodeId?: string;
+}): EventLog {
+  const { store, bus } = deps;
   const now = deps.now ?? Date.now;
   const listeners = new Set<EventListener>();
+  const tell = (event: EventRecord) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not undo or block a committed change.
+      }
+    }
+  };
+  const CHANNEL = 'events.committed';
+  bus?.subscribe(CHANNEL, (message) => {
+    const { from, event } = JSON.parse(message) as { from: string; event: EventRecord };
+    if (from !== deps.nodeId) tell(event);
+  });
 
   return {
     async transact(fn) {
@@ -41,13 +65,8 @@ export function createEventLog(deps: { store: Store; now?: () => number }): Even
         }),
       );
       for (const event of appended) {
-        for (const listener of listeners) {
-          try {
-            listener(event);
-          } catch {
-            // A listener's failure must not undo or block a committed change.
-          }
-        }
+        tell(event);
+        bus?.publish(CHANNEL, JSON.stringify({ from: deps.nodeId, event }));
       }
       return result;
     },

@@ -7,6 +7,7 @@ import type { EventLog } from '../events/event-log.js';
 import { hashSecret, newIdInstance, newSecret, shortId } from '../common/ids.js';
 import type { EngineKind, Instance, InstanceStatus } from './instance-model.js';
 import { normalizePhone } from '../common/phone.js';
+import { singleNode, type SessionOwnership } from '../ports/cluster.js';
 
 /** What a client sees of an instance (the token only once, at creation or rotation). */
 export interface InstanceView {
@@ -18,6 +19,8 @@ export interface InstanceView {
   statusReason: string;
   phone: string | null;
   createdAt: string;
+  /** Cluster mode only: the node running the instance's session (null while none does). */
+  node?: string | null;
 }
 
 export type EngineEventHandler = (instance: Instance, event: EngineEvent) => Promise<void>;
@@ -65,11 +68,19 @@ export interface InstanceServiceDeps {
   logger: Logger;
   /** Delay between starting two real (non-sandbox) connections at boot. */
   staggerMs?: number;
+  /**
+   * Which node runs which session (default: this one runs all). In cluster mode only owned
+   * sessions run: one starts when its lease is acquired and stops when it is lost, and engine
+   * actions on an instance this node does not own are refused.
+   */
+  ownership?: SessionOwnership;
 }
 
 /** Creates the instance service: instances, their tokens and their engine sessions. */
 export function createInstanceService(deps: InstanceServiceDeps): InstanceService {
   const { store, events, access, engines, logger } = deps;
+  const ownership = deps.ownership ?? singleNode('local');
+  const clustered = ownership.clustered;
   const sessions = new Map<string, EngineSession>();
   let handler: EngineEventHandler = async () => {};
   let started = false;
@@ -85,6 +96,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     statusReason: i.statusReason,
     phone: i.phone,
     createdAt: i.createdAt,
+    ...(clustered ? { node: ownership.knownOwner(i.id) ?? null } : {}),
   });
 
   async function get(id: string): Promise<Instance> {
@@ -135,6 +147,23 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     await session.connect();
   }
 
+  /** Cluster mode: an engine action on an instance another node runs (or nobody, for now) is refused. */
+  function refuseUnlessOwned(instance: Instance): void {
+    if (ownership.owns(instance.id)) return;
+    throw new DomainError('instance_not_connected', `instance ${instance.id} is not connected on this node (it runs on another node of the cluster)`, {
+      status: instance.status,
+    });
+  }
+
+  if (clustered) {
+    ownership.onAcquired(async (id) => {
+      const instance = await store.instances.get(id);
+      if (instance && ownership.owns(id)) await startSession(instance);
+    });
+    // Stopped without a status write: the next owner reports the connection.
+    ownership.onLost((id) => stopSession(id));
+  }
+
   async function stopSession(id: string): Promise<void> {
     const session = sessions.get(id);
     sessions.delete(id);
@@ -174,7 +203,9 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
         settings: {},
       };
       await store.instances.insert(instance);
-      await startSession(instance);
+      // One node starts it here; a cluster places it on a node with room (perhaps this one).
+      if (clustered) await ownership.place(instance.id);
+      else await startSession(instance);
       const fresh = await get(instance.id);
       return { ...view(fresh), token };
     },
@@ -216,6 +247,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
 
     async restart(id) {
       const instance = await get(id);
+      refuseUnlessOwned(instance);
       await stopSession(id);
       await setStatus(instance, 'starting', 'restarting');
       await startSession(instance);
@@ -224,6 +256,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
 
     async logout(id) {
       const instance = await get(id);
+      refuseUnlessOwned(instance);
       const session = sessions.get(id);
       if (session) await session.logout();
       else await setStatus(instance, 'logged_out', 'logged out');
@@ -240,6 +273,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
 
     async session(id) {
       const instance = await get(id);
+      refuseUnlessOwned(instance);
       const session = sessions.get(id);
       if (!session || session.status().status !== 'connected') {
         const status = session?.status() ?? { status: instance.status, reason: instance.statusReason };
@@ -253,6 +287,11 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     rawSession: (id) => sessions.get(id),
 
     async startAll() {
+      if (clustered) {
+        // The cluster starts what this node acquires (onAcquired), nothing else.
+        started = true;
+        return;
+      }
       const all = await store.instances.list();
       const real: Instance[] = [];
       for (const instance of all) {

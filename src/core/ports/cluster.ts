@@ -28,6 +28,8 @@ export interface SessionOwnership {
   ownerOf(instanceId: string): Promise<NodeInfo | undefined>;
   /** The instances this node holds. */
   owned(): string[];
+  /** The node that held the instance at the last look (for display: no I/O); undefined when unknown or none. */
+  knownOwner(instanceId: string): string | undefined;
   /** Runs when this node gains an instance's lease (start its session, pick up its work). */
   onAcquired(fn: (instanceId: string) => Promise<void> | void): void;
   /** Runs when this node loses or hands over an instance's lease (stop its session at once). */
@@ -54,6 +56,7 @@ export function singleNode(nodeId: string, url = ''): SessionOwnership & Cluster
     owns: () => true,
     ownerOf: async () => ({ nodeId, url, startedAt }),
     owned: () => [],
+    knownOwner: () => nodeId,
     onAcquired: () => {},
     onLost: () => {},
     nodes: async () => [{ nodeId, url, startedAt }],

@@ -28,9 +28,13 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   const tags = ['green-api'];
   const fresh = async (instance: Instance) => instances.get(instance.id);
 
-  app.get(path('getStateInstance'), { schema: { tags, summary: 'Instance state', params: Params, response: { 200: StateReply, ...errors(401, 403, 429) } } }, async (request) => ({
-    stateInstance: greenState((await fresh(instanceOf(request))).status),
-  }));
+  app.get(
+    path('getStateInstance'),
+    { config: { session: true }, schema: { tags, summary: 'Instance state', params: Params, response: { 200: StateReply, ...errors(401, 403, 429) } } },
+    async (request) => ({
+      stateInstance: greenState((await fresh(instanceOf(request))).status),
+    }),
+  );
 
   app.get(
     path('getSettings'),
@@ -87,20 +91,25 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
     },
   );
 
-  app.get(path('qr'), { schema: { tags, summary: 'QR code to link the instance', params: Params, response: { 200: QrReply, ...errors(401, 403, 429) } } }, async (request) => {
-    const instance = await fresh(instanceOf(request));
-    if (instance.status === 'connected') return { type: 'alreadyLogged', message: 'instance account already authorized' };
-    const qr = instances.rawSession(instance.id)?.currentQr?.();
-    if (qr) {
-      const dataUrl = await QRCode.toDataURL(qr);
-      return { type: 'qrCode', message: dataUrl.replace(/^data:image\/png;base64,/, '') };
-    }
-    return { type: 'error', message: `no QR code is available: the instance is ${instance.status}` };
-  });
+  app.get(
+    path('qr'),
+    { config: { session: true }, schema: { tags, summary: 'QR code to link the instance', params: Params, response: { 200: QrReply, ...errors(401, 403, 429) } } },
+    async (request) => {
+      const instance = await fresh(instanceOf(request));
+      if (instance.status === 'connected') return { type: 'alreadyLogged', message: 'instance account already authorized' };
+      const qr = instances.rawSession(instance.id)?.currentQr?.();
+      if (qr) {
+        const dataUrl = await QRCode.toDataURL(qr);
+        return { type: 'qrCode', message: dataUrl.replace(/^data:image\/png;base64,/, '') };
+      }
+      return { type: 'error', message: `no QR code is available: the instance is ${instance.status}` };
+    },
+  );
 
   app.get(
     path('logout'),
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'Unlink the instance from WhatsApp',
@@ -117,6 +126,7 @@ export const greenAccountRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   app.get(
     path('reboot'),
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'Restart the instance connection',

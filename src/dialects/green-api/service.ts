@@ -82,6 +82,7 @@ export const greenServiceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'gr
   app.get(
     path('getContacts'),
     {
+      config: { session: true },
       schema: { tags, summary: 'Contacts: the groups and the people known to the instance', params: Params, response: { 200: Type.Array(Contact), ...errors(400, 401, 403, 429) } },
     },
     async (request) => {
@@ -105,6 +106,7 @@ export const greenServiceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'gr
   app.get(
     path('getChats'),
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'Chats: the groups and the people the instance exchanged messages with, latest activity first',
@@ -255,6 +257,7 @@ export const greenServiceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'gr
   app.get(
     path('getWaSettings'),
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'The WhatsApp account behind the instance',
@@ -282,6 +285,7 @@ export const greenServiceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'gr
   app.get(
     path('getStatusInstance'),
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'Whether the instance is connected to WhatsApp',

@@ -29,8 +29,8 @@ export function refuseIfBlocked(_deps: AuthDeps, request: FastifyRequest, refusa
 }
 
 /** Counts a failed authentication from the request's address and answers the refusal to throw (the provider's 429 once over the limit). */
-export function failed({ limiter }: AuthDeps, request: FastifyRequest, refusal: Error): Error {
-  const wait = limiter.fail(request.ip);
+export async function failed({ limiter }: AuthDeps, request: FastifyRequest, refusal: Error): Promise<Error> {
+  const wait = await limiter.fail(request.ip);
   const blocked = blockedRefusals.get(request);
   return wait > 0 && blocked ? blocked(wait) : refusal;
 }
@@ -48,9 +48,11 @@ export async function instanceFromPath(
 ): Promise<Instance> {
   refuseIfBlocked(deps, request, refusals);
   const instance = await lookup();
-  if (!instance) throw failed(deps, request, refusals.unknownInstance());
+  if (!instance) throw await failed(deps, request, refusals.unknownInstance());
   const principal = token ? await deps.access.authenticate(token) : undefined;
-  if (principal?.kind !== 'instance' || principal.instanceId !== instance.id) throw failed(deps, request, refusals.wrongToken());
+  if (principal?.kind !== 'instance' || principal.instanceId !== instance.id) throw await failed(deps, request, refusals.wrongToken());
   request.credentialHash = hashSecret(token!);
+  // Names the instance for the cluster: a request needing its session is answered by its node.
+  request.instanceId = instance.id;
   return instance;
 }

@@ -48,10 +48,10 @@ export function twoChatAuth(deps: AuthDeps) {
     });
     const header = request.headers['x-user-api-key'];
     const key = (Array.isArray(header) ? header[0] : header)?.trim();
-    if (!key) throw failed(deps, request, new DialectReplyError(403, { detail: 'Not authenticated' }));
+    if (!key) throw await failed(deps, request, new DialectReplyError(403, { detail: 'Not authenticated' }));
     const principal = await deps.access.authenticate(key);
     // An API key (admin or scoped), not an instance token: 2Chat keys belong to an account.
-    if (!principal || principal.kind === 'instance') throw failed(deps, request, new DialectReplyError(401, { detail: 'Invalid API Key' }));
+    if (!principal || principal.kind === 'instance') throw await failed(deps, request, new DialectReplyError(401, { detail: 'Invalid API Key' }));
     request.twoChatPrincipal = principal;
   };
 }
@@ -66,4 +66,22 @@ export async function instanceByNumber(deps: Pick<ApiServices, 'access' | 'insta
     throw new DialectReplyError(404, { success: false, message: `the number +${digits} is not connected to this account` });
   }
   return instance;
+}
+
+/**
+ * A preValidation hook naming the instance of a request for the cluster (`request.instanceId`): the
+ * number in the path or the body (`from_number`, `on_number`), once the key is known. Refusals are
+ * left to the route; a request needing the session is then answered by the instance's node.
+ */
+export function twoChatInstanceHint(deps: Pick<ApiServices, 'access' | 'instances'>) {
+  return async (request: FastifyRequest) => {
+    const principal = request.twoChatPrincipal;
+    if (!principal) return;
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
+    const digits = strictE164(params.from_number ?? body.from_number ?? body.on_number);
+    if (!digits) return;
+    const instance = await deps.instances.findByPhone(digits);
+    if (instance && deps.access.canAccess(principal, instance.id)) request.instanceId = instance.id;
+  };
 }

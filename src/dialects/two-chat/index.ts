@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DialectModule } from '../kit/dialect.js';
 import { createTwoChatGroupRepository } from './group-handle-repository.js';
 import type { TwoChatTables } from './tables.js';
-import { twoChatAuth } from './auth.js';
+import { twoChatAuth, twoChatInstanceHint } from './auth.js';
 import { twoChatErrorHandler } from './errors.js';
 import { twoChatRoutes } from './routes.js';
 import { twoChatAccountRoutes } from './routes-account.js';
@@ -66,6 +66,7 @@ export const twoChatDialect: DialectModule = {
           scope.setNotFoundHandler(notFound);
           scope.addHook('onRequest', dropEmptyBodyType);
           scope.addHook('onRequest', twoChatAuth(services));
+          scope.addHook('preValidation', twoChatInstanceHint(services));
           await scope.register(twoChatAccountRoutes, { ...services, handles, scope: 'open' });
           await scope.register(twoChatAccountRoutes, { ...services, handles, scope: 'whatsapp', prefix: '/whatsapp' });
           await scope.register(twoChatRoutes, { ...services, handles, prefix: '/whatsapp' });

@@ -32,13 +32,15 @@ export function wappfyAuth(deps: AuthDeps) {
       blocked: (seconds) => wappfyError(429, 'RATE_LIMIT_EXCEEDED', 'too many failed authentications from this address; try again later', {}, { 'retry-after': String(seconds) }),
     });
     const key = presentedKey(request);
-    if (!key) throw failed(deps, request, wappfyError(401, 'UNAUTHORIZED', 'missing API key: send X-Api-Key: <key> or Authorization: Bearer <key>'));
+    if (!key) throw await failed(deps, request, wappfyError(401, 'UNAUTHORIZED', 'missing API key: send X-Api-Key: <key> or Authorization: Bearer <key>'));
     const principal = await deps.access.authenticate(key);
-    if (!principal || principal.kind === 'instance') throw failed(deps, request, wappfyError(401, 'UNAUTHORIZED', 'invalid API key'));
+    if (!principal || principal.kind === 'instance') throw await failed(deps, request, wappfyError(401, 'UNAUTHORIZED', 'invalid API key'));
     request.wappfyPrincipal = principal;
     // An instance the key may not see is not found, before the body is even read: nothing to probe.
     const instanceId = (request.params as { instanceId?: string } | undefined)?.instanceId;
     if (instanceId !== undefined && !deps.access.canAccess(principal, instanceId)) throw instanceNotFound(instanceId);
+    // Names the instance for the cluster: a request needing its session is answered by its node.
+    if (instanceId !== undefined) request.instanceId = instanceId;
   };
 }
 

@@ -51,8 +51,8 @@ export function zapiAuth(deps: Pick<ApiServices, 'access' | 'instances' | 'limit
     if (typeof expected === 'string' && expected) {
       const header = request.headers['client-token'];
       const presented = (Array.isArray(header) ? header[0] : header)?.trim();
-      if (!presented) throw failed(deps, request, new DialectReplyError(401, ZAPI_AUTH_ERRORS.clientTokenMissing));
-      if (presented.length > 512 || !hashesEqual(hashSecret(presented), expected)) throw failed(deps, request, new DialectReplyError(401, ZAPI_AUTH_ERRORS.clientTokenWrong));
+      if (!presented) throw await failed(deps, request, new DialectReplyError(401, ZAPI_AUTH_ERRORS.clientTokenMissing));
+      if (presented.length > 512 || !hashesEqual(hashSecret(presented), expected)) throw await failed(deps, request, new DialectReplyError(401, ZAPI_AUTH_ERRORS.clientTokenWrong));
     }
     request.zapiInstance = instance;
   };

@@ -56,6 +56,7 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   app.get(
     '/qr-code',
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'The QR code to scan, as its raw content (WhatsApp renews it about every 20 s)',
@@ -75,6 +76,7 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   app.get(
     '/qr-code/image',
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'The QR code to scan, as a base64 PNG',
@@ -96,6 +98,7 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   app.get(
     '/phone-code/:phone',
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'A code to type on the phone (Linked devices > Link with phone number) instead of scanning',
@@ -129,7 +132,10 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
 
   app.get(
     '/restart',
-    { schema: { tags, summary: 'Restart the connection (no new QR code needed)', params: ZapiParams, response: { 200: ValueBody, ...zapiErrors(401, 404) } } },
+    {
+      config: { session: true },
+      schema: { tags, summary: 'Restart the connection (no new QR code needed)', params: ZapiParams, response: { 200: ValueBody, ...zapiErrors(401, 404) } },
+    },
     async (request) => {
       await instances.restart(zapiInstanceOf(request).id);
       return { value: true };
@@ -138,7 +144,10 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
 
   app.get(
     '/disconnect',
-    { schema: { tags, summary: 'Unlink the number (connect again with a new QR code)', params: ZapiParams, response: { 200: ValueBody, ...zapiErrors(401, 404) } } },
+    {
+      config: { session: true },
+      schema: { tags, summary: 'Unlink the number (connect again with a new QR code)', params: ZapiParams, response: { 200: ValueBody, ...zapiErrors(401, 404) } },
+    },
     async (request) => {
       await instances.logout(zapiInstanceOf(request).id);
       return { value: true };
@@ -149,6 +158,7 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   app.get(
     '/me',
     {
+      config: { session: true },
       schema: {
         tags,
         summary: "The instance's data and webhook URLs",
@@ -209,6 +219,7 @@ export const zapiInstanceRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'in
   app.get(
     '/status',
     {
+      config: { session: true },
       schema: {
         tags,
         summary: 'Whether the number is connected',

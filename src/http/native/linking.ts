@@ -30,6 +30,7 @@ export const linkingRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access'
   app.get(
     '/instances/:id/qr',
     {
+      config: { session: true },
       schema: {
         tags: ['instances'],
         summary: 'The QR code to link a real number (while status is "qr")',

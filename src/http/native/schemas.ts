@@ -153,6 +153,14 @@ export const InstanceSchema = Type.Object(
     statusReason: Type.String({ description: 'Human-readable reason for the status', examples: ['connected'] }),
     phone: Nullable(Type.String({ description: 'The number (E.164 digits) once known', examples: ['15550001111'] })),
     createdAt: Type.String({ description: 'Creation time', examples: ['2026-11-22T10:00:00.000Z'] }),
+    node: Type.Optional(
+      Nullable(
+        Type.String({
+          description: "Cluster mode only: the node running this instance's session (null while none does, between a node's death and the takeover)",
+          examples: ['node-a1b2c3d4'],
+        }),
+      ),
+    ),
   },
   { $id: 'Instance' },
 );

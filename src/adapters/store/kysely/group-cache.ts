@@ -114,3 +114,11 @@ export function createGroupCache(max = 5_000): GroupCache {
     },
   };
 }
+
+/**
+ * No cache: every read goes to the database. Cluster mode uses it, since another node's writes
+ * never pass through this process's cache (group reads then cost one query, as on any node).
+ */
+export function noGroupCache(): GroupCache {
+  return { wrap: (repo) => repo, invalidate() {}, fill() {} };
+}

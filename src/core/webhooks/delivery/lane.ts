@@ -42,6 +42,8 @@ export interface LaneDeps {
   /** The subscription as the worker last loaded it. */
   subscription: (id: string) => WebhookSubscription | undefined;
   stopped: () => boolean;
+  /** Cluster mode: the lane's instance runs on another node (or is being handed over): start nothing new, but record what is in flight. */
+  paused?: () => boolean;
   /** Asks for a sweep at `ms` (a retry falls due). */
   scheduleAt: (ms: number) => void;
 }
@@ -134,7 +136,7 @@ export class Lane {
           deps.scheduleAt(deps.now() + Math.max(deps.retryBaseMs, 1000));
           return;
         }
-      } while (this.again && !deps.stopped());
+      } while (this.again && !deps.stopped() && !deps.paused?.());
     })().finally(() => {
       this.running = false;
     });
@@ -176,7 +178,7 @@ export class Lane {
   private async run(): Promise<void> {
     const { deps } = this;
     for (;;) {
-      if (deps.stopped()) return;
+      if (deps.stopped() || deps.paused?.()) return;
       const sub = deps.subscription(this.subscriptionId);
       if (!sub || !sub.enabled) return this.forget();
       if (this.isStale()) {

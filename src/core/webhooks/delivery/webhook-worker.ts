@@ -34,6 +34,11 @@ export interface WorkerDeps {
   random?: () => number;
   /** Longest sleep between two sweeps of every lane (a safety net for missed wake-ups). */
   sweepMs?: number;
+  /**
+   * Cluster mode: whether this node runs the instance (its session lease). Only owned instances'
+   * lanes run; a lane picks up from its persisted cursor when its instance is acquired.
+   */
+  owns?: (instanceId: string) => boolean;
 }
 
 export interface WebhookWorker {
@@ -44,6 +49,13 @@ export interface WebhookWorker {
   wake(): void;
   /** Resolves once no lane is working (a retry may still be scheduled). */
   idle(): Promise<void>;
+  /**
+   * Cluster mode, before an instance is handed over: its lanes start nothing new, and this resolves
+   * once the deliveries in flight are recorded, so the next owner does not send them again.
+   */
+  release(instanceId: string): Promise<void>;
+  /** Cluster mode, once an instance is acquired: its lanes run again (from their persisted cursors). */
+  resume(instanceId: string): void;
 }
 
 /** Creates the worker; call `start()` once the database is open. */
@@ -53,6 +65,9 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
   const sweepMs = deps.sweepMs ?? 60_000;
   const concurrency = deps.concurrency ?? 16;
   const subs = new Map<string, WebhookSubscription>();
+  const ownsInstance = deps.owns ?? (() => true);
+  const releasing = new Set<string>();
+  const runs = (instanceId: string) => ownsInstance(instanceId) && !releasing.has(instanceId);
   const lanes = new Map<string, Lane>();
   const inflight = new Set<Promise<void>>();
   const abort = new AbortController();
@@ -126,7 +141,7 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
             if (!lane.busy && (!s || !covers(s, lane.instanceId) || !instanceIds.includes(lane.instanceId))) lanes.delete(key);
           }
           for (const s of subs.values()) {
-            for (const id of s.instances ?? instanceIds) if (covers(s, id) && instanceIds.includes(id)) kick(s.id, id);
+            for (const id of s.instances ?? instanceIds) if (covers(s, id) && instanceIds.includes(id) && runs(id)) kick(s.id, id);
           }
         } catch (err) {
           if (!stopped) logger.error({ err }, 'webhook sweep failed');
@@ -163,7 +178,8 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
     const key = `${subscriptionId}\u0000${instanceId}`;
     let lane = lanes.get(key);
     if (!lane) {
-      lane = new Lane(subscriptionId, instanceId, laneDeps);
+      // A lane of an instance being handed over (or no longer owned) starts nothing new.
+      lane = new Lane(subscriptionId, instanceId, deps.owns ? { ...laneDeps, paused: () => !runs(instanceId) } : laneDeps);
       lanes.set(key, lane);
     }
     return lane;
@@ -182,7 +198,7 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
       unsubscribe = events.subscribe((event) => {
         // A subscription for every instance also covers instances created after the last sweep.
         for (const s of subs.values()) {
-          if (!covers(s, event.instanceId)) continue;
+          if (!covers(s, event.instanceId) || !runs(event.instanceId)) continue;
           laneOf(s.id, event.instanceId).hear(event);
           kick(s.id, event.instanceId);
         }
@@ -198,6 +214,18 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
     wake: () => sweep(),
+    async release(instanceId) {
+      releasing.add(instanceId);
+      const mine = () => [...lanes.values()].filter((l) => l.instanceId === instanceId);
+      const until = now() + 10_000;
+      while (mine().some((l) => l.busy) && now() < until) await new Promise((r) => setTimeout(r, 20));
+      for (const lane of mine()) lane.markStale();
+    },
+    resume(instanceId) {
+      releasing.delete(instanceId);
+      for (const lane of lanes.values()) if (lane.instanceId === instanceId) lane.markStale();
+      sweep();
+    },
     async idle() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
