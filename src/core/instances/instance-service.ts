@@ -76,6 +76,9 @@ export interface InstanceServiceDeps {
   ownership?: SessionOwnership;
 }
 
+/** How long after a takeover a request waits for the new owner's session to connect. */
+const TAKEOVER_GRACE_MS = 15_000;
+
 /** Creates the instance service: instances, their tokens and their engine sessions. */
 export function createInstanceService(deps: InstanceServiceDeps): InstanceService {
   const { store, events, access, engines, logger } = deps;
@@ -155,13 +158,34 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     });
   }
 
+  /** Cluster mode: when this node took each instance over (its session may still be starting). */
+  const acquiredAt = new Map<string, number>();
+
+  /** Just taken over, the session is still starting: a request waits for it (a moment on the sandbox) instead of failing. */
+  async function awaitTakeover(id: string): Promise<EngineSession | undefined> {
+    let session = sessions.get(id);
+    const since = acquiredAt.get(id);
+    if (since === undefined) return session;
+    const settling = (s: EngineSession | undefined) => !s || ['starting', 'disconnected'].includes(s.status().status);
+    while (settling(session) && Date.now() - since < TAKEOVER_GRACE_MS && ownership.owns(id)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      session = sessions.get(id);
+    }
+    if (!settling(session)) acquiredAt.delete(id);
+    return session;
+  }
+
   if (clustered) {
     ownership.onAcquired(async (id) => {
+      acquiredAt.set(id, Date.now());
       const instance = await store.instances.get(id);
       if (instance && ownership.owns(id)) await startSession(instance);
     });
     // Stopped without a status write: the next owner reports the connection.
-    ownership.onLost((id) => stopSession(id));
+    ownership.onLost((id) => {
+      acquiredAt.delete(id);
+      return stopSession(id);
+    });
   }
 
   async function stopSession(id: string): Promise<void> {
@@ -274,7 +298,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     async session(id) {
       const instance = await get(id);
       refuseUnlessOwned(instance);
-      const session = sessions.get(id);
+      const session = clustered ? await awaitTakeover(id) : sessions.get(id);
       if (!session || session.status().status !== 'connected') {
         const status = session?.status() ?? { status: instance.status, reason: instance.statusReason };
         throw new DomainError('instance_not_connected', `instance ${id} is not connected (status ${status.status}: ${status.reason})`, {
