@@ -7,7 +7,7 @@
  * A transaction that throws is rolled back to its savepoint alone and rejects with its error; the
  * others in the batch go on. When the commit itself fails, every transaction of the batch rejects.
  * Bodies of one batch run one after another on one connection, as SQLite's single connection runs
- * every transaction anyway; a body must not wait for another root transaction (it would wait for
+ * every transaction anyway; a body must not wait for another root transaction (it could wait for
  * its own batch), which holds already for SQLite.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
@@ -30,9 +30,14 @@ export interface CommitGroup {
   run<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<Outcome<T>>;
 }
 
-export function createCommitGroup(db: Kysely<Database>): CommitGroup {
+/**
+ * `parallel` batches may run at once, each on its own connection (PostgreSQL): a transaction
+ * arriving while fewer run starts at once, so group commit never costs latency when there is
+ * nothing to share. SQLite has one connection: one batch at a time.
+ */
+export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGroup {
   const queue: Pending[] = [];
-  let running = false;
+  let running = 0;
 
   async function runBatch(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
@@ -68,11 +73,11 @@ export function createCommitGroup(db: Kysely<Database>): CommitGroup {
   }
 
   async function drain(): Promise<void> {
-    running = true;
+    running++;
     try {
       while (queue.length > 0) await runBatch(queue.splice(0, MAX_BATCH));
     } finally {
-      running = false;
+      running--;
     }
   }
 
@@ -80,7 +85,7 @@ export function createCommitGroup(db: Kysely<Database>): CommitGroup {
     run<T>(fn: (trx: Transaction<Database>) => Promise<T>) {
       return new Promise<Outcome<T>>((resolve) => {
         queue.push({ fn, settle: (outcome) => resolve(outcome as Outcome<T>) });
-        if (!running) void drain();
+        if (running < parallel) void drain();
       });
     },
   };

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { SqliteAdapter, type Kysely } from 'kysely';
 import type { Store } from '../../../core/ports/store.js';
 import type { Database } from '../schema.js';
 import { createInstanceRepository, createKeyRepository, createSettingsRepository } from './basic.js';
@@ -13,7 +13,7 @@ import { createCommitGroup } from './commit-group.js';
  */
 export function createKyselyStore(db: Kysely<Database>, cache: GroupCache = createGroupCache(), tx?: { touched: Set<string>; staged: StagedGroups }): Store {
   // Root stores commit concurrent transactions together (see commit-group.ts).
-  const commits = tx ? undefined : createCommitGroup(db);
+  const commits = tx ? undefined : createCommitGroup(db, db.getExecutor().adapter instanceof SqliteAdapter ? 1 : 4);
   const store: Store = {
     settings: createSettingsRepository(db),
     keys: createKeyRepository(db),
