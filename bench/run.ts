@@ -3,15 +3,15 @@
  * printed beside their targets and as ratios to a bare Fastify server measured in the same run.
  * Writes bench/results.json and prints a markdown table at the end.
  *
- * Env: BENCH_DURATION (seconds per load, default 5), BENCH_ONLY (comma-separated scenario keys),
+ * Env: BENCH_DURATION (seconds per load, default 5), BENCH_ONLY (comma-separated scenario keys:
+ * baseline, get, create, participants, list, post-limit, webhooks, webhooks-10, memory, baileys-idle, pg-get, pg-create),
  * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
- *
- * Opt-in scenarios (run only when BENCH_ONLY names them): `baileys-idle`, idle Baileys sessions
- * through the wire-level WhatsApp double (bench/baileys-idle.ts; alone: `npm run bench:baileys-idle`).
+ * `baileys-idle` is idle Baileys sessions through the wire-level WhatsApp double (bench/baileys-idle.ts;
+ * alone: `npm run bench:baileys-idle`).
  */
 import { fileURLToPath } from 'node:url';
 import { markdownTable, writeResults, type Row } from './lib/report.js';
-import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, webhookDelivery } from './lib/scenarios.js';
+import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, sequentialPostLimit, webhookDelivery } from './lib/scenarios.js';
 import { postgresReachable } from './lib/server.js';
 
 const started = new Date();
@@ -46,9 +46,16 @@ await step('get', 'GET group (sqlite)', () => getGroup('sqlite', base));
 await step('create', 'POST group (sqlite)', () => createGroups('sqlite', base));
 await step('participants', 'add + remove participant (sqlite)', () => addRemove(base));
 await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
-await step('webhooks', 'webhook delivery', async () => [await webhookDelivery(), await webhookDelivery(2000, 10)]);
+let postLimit = Number.NaN;
+await step('post-limit', 'sequential POST limit', async () => {
+  const row = await sequentialPostLimit();
+  postLimit = row.value ?? Number.NaN;
+  return row;
+});
+await step('webhooks', 'webhook delivery, one lane', () => webhookDelivery(4000, 1, postLimit));
+await step('webhooks-10', 'webhook delivery, ten lanes', () => webhookDelivery(10_000, 10));
 await step('memory', 'memory and restart', () => memory());
-if (only?.includes('baileys-idle')) await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());
+await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());
 const pg = await postgresReachable();
 if (pg) {
   await step('pg-get', 'GET group (postgres)', () => getGroup('postgres', base));

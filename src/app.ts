@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.js';
 import { trustProxySetting } from './config.js';
 import { closeReadsOnRevocation, requireKey } from './http/auth.js';
@@ -17,7 +17,7 @@ import { createUrlRedactor, requestSerializer } from './http/redact.js';
 import { installIdempotency } from './http/idempotency.js';
 import { operationRoutes } from './http/native/operations.js';
 import { pacingRoutes } from './http/native/pacing.js';
-import { frameworkErrors, installErrorHandling, rejectMultipartWithoutBoundary, rejectNul } from './http/errors.js';
+import { checkInput, frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installMetrics } from './http/metrics.js';
 import { groupRoutes } from './http/native/groups.js';
 import { instanceRoutes } from './http/native/instances.js';
@@ -32,6 +32,7 @@ import { dashboardRoutes } from './http/dashboard.js';
 import { sharedSchemas } from './http/native/schemas.js';
 import { ulid } from './core/common/ids.js';
 import { installForwarding } from './http/forward.js';
+import { lazyChildLogger } from './logger.js';
 
 export interface AppOptions {
   /** Serve /docs (Swagger UI). Default true. */
@@ -57,6 +58,8 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   const app = Fastify({
     // Request logs hide query-string secrets and every dialect's path secrets.
     loggerInstance: core.logger.child({}, { serializers: { req: requestSerializer(redactUrl) } }) as FastifyBaseLogger,
+    // Most requests log nothing at the usual levels: their child logger is made only when needed.
+    childLoggerFactory: lazyChildLogger as unknown as FastifyServerOptions['childLoggerFactory'],
     genReqId: () => `req-${ulid().toLowerCase()}`,
     // Dialects may canonicalise their own paths before routing (e.g. Green API method names in any case).
     rewriteUrl: (req) => {
@@ -99,8 +102,11 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema));
   for (const schema of sharedSchemas) app.addSchema(schema);
 
-  app.addHook('onSend', async (request, reply) => {
+  // Every answer names its request (error envelopes carry the same id). Callback-style hooks: an
+  // async hook costs a promise and a microtask on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   installErrorHandling(app);
   installMetrics(app as unknown as FastifyInstance, { services: core.api, metricsToken: core.config.metricsToken });
@@ -109,8 +115,7 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     cluster: core.api.cluster,
     exists: async (id) => (await core.instances.find(id)) !== undefined,
   });
-  app.addHook('preValidation', rejectNul);
-  app.addHook('preValidation', rejectMultipartWithoutBoundary);
+  app.addHook('preValidation', checkInput);
 
   await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
   for (const type of ['image/jpeg', 'image/png']) {

@@ -3,13 +3,16 @@
  * what it measures. The parent passes a `ChildSpec` in BENCH_SPEC, receives `ready` with the
  * fixtures, may ask for event appends, and ends it with `stop`.
  */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import Fastify from 'fastify';
 import type { StoredGroup } from '../../src/core/groups/group-model.js';
 import { adminCall, benchInstance, benchPhone, freshPlace, startServer, type BenchServer } from './server.js';
 
-export type ChildSpec = { mode: 'baseline' } | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number } | { mode: 'memory'; instances: number };
+export type ChildSpec =
+  { mode: 'baseline' } | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number } | { mode: 'memory'; instances: number } | { mode: 'poster'; url: string; count: number };
 
-export type ChildMessage = { type: 'stop' } | { type: 'append'; count: number; instanceIds?: string[] };
+export type ChildMessage = { type: 'stop' } | { type: 'append'; count: number; instanceIds?: string[]; batch?: number };
 
 const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as ChildSpec;
 const send = (message: Record<string, unknown>) => process.send?.(message);
@@ -93,15 +96,65 @@ async function appServer(db: 'sqlite' | 'postgres', seed: number) {
     if (m.type !== 'append') return;
     void (async () => {
       const started = performance.now();
-      for (let i = 0; i < m.count; i++) {
-        await server.core.events.transact((_tx, emit) =>
-          emit(m.instanceIds?.[i % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${i}`, bench: true }),
-        );
+      // `batch` events per transaction (default one): the ten-lane run needs a producer faster than its target.
+      const batch = m.batch ?? 1;
+      for (let i = 0; i < m.count; i += batch) {
+        await server.core.events.transact(async (_tx, emit) => {
+          for (let j = i; j < Math.min(m.count, i + batch); j++) {
+            await emit(m.instanceIds?.[j % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${j}`, bench: true });
+          }
+        });
       }
       send({ type: 'appended', ms: performance.now() - started });
     })().catch((err: unknown) => send({ type: 'error', message: String(err) }));
   });
   return { stop: () => server.close(true) };
+}
+
+/**
+ * The sequential-POST limit: a bare client POSTing `count` webhook-sized JSON bodies one after
+ * another over one keep-alive connection (node:http, as the webhook transport does), each with
+ * headers like a signed delivery's. Sends the rate as `ready`.
+ */
+async function poster(url: string, count: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  const post = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const id = `msg_bench_${i}`;
+      const body = JSON.stringify({
+        id,
+        type: 'message.received',
+        instanceId: 'inst_bench',
+        occurredAt: new Date().toISOString(),
+        data: { chatId: '120363043968066561@g.us', text: `bench ${i}`, bench: true },
+      });
+      const req = http.request(target, {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'groupgate-webhooks/0.1',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+          'webhook-signature': `v1,${randomBytes(32).toString('base64')}`,
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  for (let i = 0; i < 200; i++) await post(-1 - i); // warm-up
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await post(i);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  send({ type: 'ready', perSec: count / seconds, seconds });
+  return { stop: async () => {} };
 }
 
 /** RSS growth for `count` idle sandbox instances, then the time to restart a server holding them. */
@@ -141,7 +194,14 @@ async function memory(count: number) {
 }
 
 async function main() {
-  const handle = spec.mode === 'baseline' ? await baseline() : spec.mode === 'app' ? await appServer(spec.db, spec.seedGroups ?? 0) : await memory(spec.instances);
+  const handle =
+    spec.mode === 'baseline'
+      ? await baseline()
+      : spec.mode === 'app'
+        ? await appServer(spec.db, spec.seedGroups ?? 0)
+        : spec.mode === 'poster'
+          ? await poster(spec.url, spec.count)
+          : await memory(spec.instances);
   process.on('message', (m: ChildMessage) => {
     if (m.type !== 'stop') return;
     void handle.stop().finally(() => {

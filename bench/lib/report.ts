@@ -26,6 +26,8 @@ export const fmt = {
 
 /** At least `min` (ratio = value / min). */
 export const atLeast = (value: number, min: number, text: string) => ({ text, met: value >= min, ratio: value / min });
+/** At most `max` (ratio = max / value, so >= 1 means within target). */
+export const atMost = (value: number, max: number, text: string) => ({ text, met: value <= max, ratio: value > 0 ? max / value : Infinity });
 /** Below `max` (ratio = max / value, so > 1 means within target). */
 export const below = (value: number, max: number, text: string) => ({ text, met: value < max, ratio: value > 0 ? max / value : Infinity });
 

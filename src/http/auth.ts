@@ -111,10 +111,11 @@ export function requireInstance(access: AccessService, request: FastifyRequest, 
 export function closeReadsOnRevocation(app: FastifyInstance, access: Pick<AccessService, 'onRevoked'>): void {
   const open = new Map<string, Set<FastifyRequest>>();
   const cleanups = new WeakMap<FastifyRequest, () => void>();
-  app.addHook('preHandler', async (request) => {
+  // Callback-style hooks: they run on every request, and most have nothing to do.
+  app.addHook('preHandler', (request, _reply, done) => {
     const hash = request.credentialHash;
     const socket = request.raw.socket;
-    if (request.method !== 'GET' || !hash || !socket) return;
+    if (request.method !== 'GET' || !hash || !socket) return done();
     let set = open.get(hash);
     if (!set) open.set(hash, (set = new Set()));
     set.add(request);
@@ -125,8 +126,12 @@ export function closeReadsOnRevocation(app: FastifyInstance, access: Pick<Access
     };
     socket.once('close', cleanup);
     cleanups.set(request, cleanup);
+    done();
   });
-  app.addHook('onResponse', async (request) => cleanups.get(request)?.());
+  app.addHook('onResponse', (request, _reply, done) => {
+    cleanups.get(request)?.();
+    done();
+  });
   const unsubscribe = access.onRevoked((hash) => {
     const set = open.get(hash);
     if (!set) return;

@@ -123,6 +123,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 /** Whether any string inside a parsed value (keys included) holds a NUL character. Iterative: depth is client-controlled. */
 export function containsNul(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'string') return value.includes('\u0000');
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -154,6 +156,18 @@ export async function rejectMultipartWithoutBoundary(request: FastifyRequest): P
   const type = request.headers['content-type'];
   if (typeof type === 'string' && /^\s*multipart\//i.test(type) && !/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(type)) {
     throw new DomainError('validation_failed', 'a multipart body needs a boundary: Content-Type: multipart/form-data; boundary=...');
+  }
+}
+
+/** Both preValidation checks above as one callback-style hook (no promise per request). */
+export function checkInput(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  const type = request.headers['content-type'];
+  if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) {
+    done(new DomainError('validation_failed', 'the request contains a NUL (U+0000) character'));
+  } else if (typeof type === 'string' && /^\s*multipart\//i.test(type) && !/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(type)) {
+    done(new DomainError('validation_failed', 'a multipart body needs a boundary: Content-Type: multipart/form-data; boundary=...'));
+  } else {
+    done();
   }
 }
 

@@ -117,7 +117,7 @@ export function installIdempotency(scope: FastifyInstance, options: IdempotencyO
   renewal.unref();
   scope.addHook('onClose', async () => clearInterval(renewal));
 
-  scope.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+  const claim = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!METHODS.has(request.method)) return;
     const raw = request.headers['idempotency-key'];
     if (raw === undefined) return;
@@ -144,9 +144,9 @@ export function installIdempotency(scope: FastifyInstance, options: IdempotencyO
     for (const [name, value] of Object.entries(existing.response.headers)) reply.header(name, value);
     reply.header('idempotent-replayed', 'true');
     return reply.code(existing.response.status).send(existing.response.body);
-  });
+  };
 
-  scope.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  const record = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const held = request.idempotency;
     if (!held) return payload;
     request.idempotency = undefined;
@@ -165,5 +165,15 @@ export function installIdempotency(scope: FastifyInstance, options: IdempotencyO
     if (kept.withheld) headers['idempotent-secrets-withheld'] = 'true';
     await records.complete(held.scope, held.key, { status, headers, body: kept.body });
     return payload;
+  };
+
+  // Only routes that change something carry the hooks: reads pay nothing for them. They are the
+  // first route-level hooks, so they run where scope-level hooks of this scope would.
+  scope.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => METHODS.has(m))) return;
+    const own = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+    route.preHandler = [claim, ...own(route.preHandler)] as typeof route.preHandler;
+    route.onSend = [record, ...own(route.onSend)] as typeof route.onSend;
   });
 }

@@ -6,11 +6,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { ApiServices } from './deps.js';
 import { OPERATION_STATUSES } from '../core/operations/operation-model.js';
 import { presentedKey } from './auth.js';
 import { errorBody } from './errors.js';
+import { registerRequestMetrics } from './request-metrics.js';
 
 const INSTANCE_STATUSES = ['starting', 'qr', 'pairing', 'connected', 'disconnected', 'logged_out', 'failed'];
 
@@ -46,19 +47,15 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
   const core = deps.services;
   const registry = new Registry();
 
-  const requests = new Counter({
-    name: 'groupgate_http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'groupgate_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const requests = registerRequestMetrics(
+    registry,
+    { counter: 'groupgate_http_requests_total', histogram: 'groupgate_http_request_duration_seconds' },
+    {
+      counter: 'HTTP requests answered, by method, route pattern and status',
+      histogram: 'Time to answer an HTTP request, by method, route pattern and status',
+    },
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
 
   new Gauge({
     name: 'groupgate_instances',
@@ -128,11 +125,10 @@ export function installMetrics(app: FastifyInstance, deps: MetricsDeps): void {
     },
   });
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route pattern, never the URL: provider dialects carry tokens in their paths.
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
-    requests.inc(labels);
-    duration.observe(labels, reply.elapsedTime / 1000);
+    requests.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {

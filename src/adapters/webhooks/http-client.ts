@@ -6,6 +6,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { isIP, type LookupFunction } from 'node:net';
 import { addressAllowed, connectRefusal } from '../../core/webhooks/webhook-ssrf.js';
 import { DELIVERY_TIMEOUT_MS, MAX_RESPONSE_BYTES } from '../../core/webhooks/webhook-rules.js';
@@ -74,11 +75,37 @@ function checkedLookup(resolver: Resolver, allowPrivate: boolean): LookupFunctio
   };
 }
 
+interface Target {
+  host: string;
+  ip: boolean;
+  allowedPublic: boolean;
+  allowedPrivate: boolean;
+  request: http.RequestOptions;
+}
+const targets = new WeakMap<URL, Target>();
+/** What a URL's requests need, worked out once per URL object (a lane posts every event to one). */
+function targetOf(url: URL): Target {
+  let target = targets.get(url);
+  if (!target) {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const ip = isIP(host) !== 0;
+    target = {
+      host,
+      ip,
+      allowedPublic: !ip || addressAllowed(host, false),
+      allowedPrivate: !ip || addressAllowed(host, true),
+      request: urlToHttpOptions(url),
+    };
+    targets.set(url, target);
+  }
+  return target;
+}
+
 /** POSTs `body` to `url`; resolves with the status or an error text, never rejects. */
 export async function postJson(url: URL, body: string, headers: Record<string, string>, options: PostOptions): Promise<PostResult> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && !addressAllowed(host, options.allowPrivate)) {
-    return { statusCode: null, error: connectRefusal(host, host), bytesRead: 0 };
+  const target = targetOf(url);
+  if (target.ip && !(options.allowPrivate ? target.allowedPrivate : target.allowedPublic)) {
+    return { statusCode: null, error: connectRefusal(target.host, target.host), bytesRead: 0 };
   }
   const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -92,7 +119,8 @@ export async function postJson(url: URL, body: string, headers: Record<string, s
       options.signal?.removeEventListener('abort', onAbort);
       resolve(r);
     };
-    const req = client.request(url, {
+    const req = client.request({
+      ...target.request,
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       agent: agentFor(url.protocol, options.resolver ?? systemResolver, options.allowPrivate),

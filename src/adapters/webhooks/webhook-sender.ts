@@ -48,18 +48,30 @@ export function signedHeaders(sub: Pick<WebhookTarget, 'secret' | 'authorization
   return headers;
 }
 
+const urls = new Map<string, URL | null>();
+/** A subscription's URL, parsed once (a lane sends every event to the same one); null when invalid. */
+function parsedUrl(text: string): URL | null {
+  let url = urls.get(text);
+  if (url === undefined) {
+    try {
+      url = new URL(text);
+    } catch {
+      url = null;
+    }
+    if (urls.size >= 1000) urls.clear();
+    urls.set(text, url);
+  }
+  return url;
+}
+
 /** A transport that POSTs with the SSRF-checked client; `signal` aborts in-flight requests at shutdown. */
 export function createWebhookTransport(options: SenderOptions): WebhookTransport {
   const now = options.now ?? Date.now;
   async function send(sub: WebhookTarget, message: WebhookMessage, signal?: AbortSignal): Promise<SendResult> {
     const started = now();
     const payload = JSON.stringify(message.body);
-    let url: URL;
-    try {
-      url = new URL(sub.url);
-    } catch {
-      return { ok: false, statusCode: null, error: 'invalid url', durationMs: 0 };
-    }
+    const url = parsedUrl(sub.url);
+    if (!url) return { ok: false, statusCode: null, error: 'invalid url', durationMs: 0 };
     const r = await postJson(url, payload, signedHeaders(sub, message.id, message.at, payload), {
       allowPrivate: options.allowPrivate(),
       resolver: options.resolver,

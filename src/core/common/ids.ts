@@ -33,36 +33,49 @@ export function newIdInstance(): string {
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-let lastTime = 0;
-let lastRandom: number[] = [];
+let lastTime = -1;
+let timePart = '';
+// The random part as 16 base-32 digits; incremented in place within one millisecond.
+const lastRandom = new Uint8Array(16);
+let randomPool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** Fresh random base-32 digits, from a pool of random bytes refilled 4 KiB at a time. */
+function freshRandom(): void {
+  if (poolOffset + 16 > randomPool.length) {
+    randomPool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  for (let i = 0; i < 16; i++) lastRandom[i] = randomPool[poolOffset + i]! & 31;
+  poolOffset += 16;
+}
 
 /**
  * A ULID: 48-bit millisecond time + 80 random bits, Crockford base32, 26 characters. Globally unique
  * and sortable by time; monotonic within this process (same millisecond -> random part incremented).
  */
 export function ulid(now: number = Date.now()): string {
-  let rand: number[];
-  if (now <= lastTime && lastRandom.length === 16) {
+  if (now <= lastTime) {
     now = lastTime;
-    rand = [...lastRandom];
     for (let i = 15; i >= 0; i--) {
-      if (rand[i]! < 31) {
-        rand[i]!++;
+      if (lastRandom[i]! < 31) {
+        lastRandom[i]!++;
         break;
       }
-      rand[i] = 0;
+      lastRandom[i] = 0;
     }
   } else {
-    const bytes = randomBytes(16);
-    rand = [...bytes].map((b) => b % 32);
+    freshRandom();
+    let time = '';
+    let t = now;
+    for (let i = 0; i < 10; i++) {
+      time = CROCKFORD[t % 32] + time;
+      t = Math.floor(t / 32);
+    }
+    lastTime = now;
+    timePart = time;
   }
-  lastTime = now;
-  lastRandom = rand;
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
-  return time + rand.map((r) => CROCKFORD[r]).join('');
+  let out = timePart;
+  for (let i = 0; i < 16; i++) out += CROCKFORD[lastRandom[i]!];
+  return out;
 }

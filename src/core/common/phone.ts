@@ -67,8 +67,14 @@ export function normalizePhone(input: unknown, options: PhoneOptions = {}): stri
 /** The country of an E.164 number (digits, with or without `+`), when libphonenumber knows it. */
 export function phoneCountry(phone: string | null | undefined): CountryCode | undefined {
   if (!phone) return undefined;
-  return parsePhoneNumberFromString(`+${phone.replace(/^\+/, '')}`)?.country;
+  // Asked on every participant request for the instance's own number: kept, bounded.
+  if (countries.has(phone)) return countries.get(phone);
+  const country = parsePhoneNumberFromString(`+${phone.replace(/^\+/, '')}`)?.country;
+  if (countries.size >= 10_000) countries.delete(countries.keys().next().value as string);
+  countries.set(phone, country);
+  return country;
 }
+const countries = new Map<string, CountryCode | undefined>();
 
 /** The calling code of a country (`BR` -> `55`). */
 export function countryCallingCode(country: CountryCode): string {

@@ -119,10 +119,11 @@ export function createGroupService(deps: GroupServiceDeps) {
 
     /** Groups from the store, newest first. */
     async list(instanceId: string, query: { limit?: number; offset?: number; search?: string }) {
-      await instances.get(instanceId);
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
       const offset = Math.max(query.offset ?? 0, 0);
       const { items, total } = await store.groups.list(instanceId, { limit, offset, search: query.search || undefined });
+      // Stored groups imply their instance (see `get`): only an empty answer needs to tell a missing instance.
+      if (total === 0) await instances.get(instanceId);
       return { groups: items.map((g) => ({ ...groupView(g), participants: [] as GroupParticipantView[] })), total, limit, offset };
     },
 

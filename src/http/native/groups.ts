@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/common/errors.js';
-import { parseGroupId } from '../../core/groups/group-service.js';
+import { parseGroupId, type GroupView } from '../../core/groups/group-service.js';
 import { requireInstance } from '../auth.js';
 import { requestKeyOf } from '../idempotency.js';
 import { imageKind } from '../../core/groups/group-picture.js';
@@ -38,6 +38,41 @@ export async function readImage(request: FastifyRequest): Promise<Buffer> {
   if (!data || data.length === 0) throw new DomainError('validation_failed', 'send a JPEG or PNG image (multipart file, raw image body, or JSON {"image": base64})');
   if (!imageKind(data)) throw new DomainError('unsupported_media_type', 'the image must be a JPEG or a PNG');
   return data;
+}
+
+/** Sends JSON text as it is (Fastify sends a string with a JSON content type unserialised). */
+const sendJson = (reply: FastifyReply, text: string) => reply.type('application/json; charset=utf-8').send(text);
+
+/**
+ * The `Group` body as JSON text, with exactly the schema's fields in its order. The API's hottest
+ * read: the schema serializer would check each nullable field and each role against its union.
+ */
+export function groupJson(g: GroupView): string {
+  return JSON.stringify(groupBody(g, true));
+}
+
+/** The `Group` (with participants) or `GroupSummary` fields, in the schema's order. */
+function groupBody(g: GroupView, participants: boolean) {
+  const s = g.settings;
+  return {
+    id: g.id,
+    name: g.name,
+    description: g.description,
+    owner: g.owner,
+    createdAt: g.createdAt,
+    size: g.size,
+    settings: { announcement: s.announcement, locked: s.locked, memberAddMode: s.memberAddMode, approvalMode: s.approvalMode, ephemeralSeconds: s.ephemeralSeconds },
+    ...(participants ? { participants: g.participants.map((p) => ({ jid: p.jid, phone: p.phone, lid: p.lid, role: p.role })) } : {}),
+    myRole: g.myRole,
+    subjectOwner: g.subjectOwner,
+    subjectTime: g.subjectTime,
+    ...(g.inviteLink !== undefined ? { inviteLink: g.inviteLink } : {}),
+  };
+}
+
+/** A page of `GroupSummary`s as JSON text (the list route's body). */
+export function groupPageJson(page: { groups: GroupView[]; total: number; limit: number; offset: number }): string {
+  return JSON.stringify({ groups: page.groups.map((g) => groupBody(g, false)), total: page.total, limit: page.limit, offset: page.offset });
 }
 
 /** Groups: create, list, read, update, leave, invite codes, settings, picture, join, refresh. */
@@ -102,19 +137,19 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       auth(request, request.params.id);
-      const page = await groups.list(request.params.id, request.query);
-      return { ...page, groups: page.groups.map(({ participants: _participants, ...summary }) => summary) };
+      return sendJson(reply, groupPageJson(await groups.list(request.params.id, request.query)));
     },
   );
 
   app.get(
     '/instances/:id/groups/:groupId',
     { schema: { tags: ['groups'], summary: 'Group details from the local store', params: GroupParams, response: { 200: Type.Ref('Group'), ...errorResponses(400, 401, 404) } } },
-    async (request) => {
+    async (request, reply) => {
       auth(request, request.params.id);
-      return groups.get(request.params.id, parseGroupId(request.params.groupId));
+      const group = await groups.get(request.params.id, parseGroupId(request.params.groupId));
+      return sendJson(reply, groupJson(group));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { StoredGroup } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
-import { readBack } from './groups.js';
+import { readBack, type GroupPageSource } from './groups.js';
 
 /**
  * An in-memory read cache of whole groups (participants included), shared by the store and its
@@ -13,7 +13,7 @@ import { readBack } from './groups.js';
 export type StagedGroups = Map<string, { group: StoredGroup; version: number; epoch: number }>;
 
 export interface GroupCache {
-  wrap(repo: GroupRepository, options: { inTransaction: boolean; touched?: Set<string>; staged?: StagedGroups }): GroupRepository;
+  wrap(repo: GroupRepository & Partial<GroupPageSource>, options: { inTransaction: boolean; touched?: Set<string>; staged?: StagedGroups }): GroupRepository;
   /** Drops keys again once the transaction that wrote them has committed. */
   invalidate(keys: Iterable<string>): void;
   /**
@@ -24,15 +24,32 @@ export interface GroupCache {
 }
 
 const keyOf = (instanceId: string, groupId: string) => `${instanceId}\u0000${groupId}`;
+/** The key, among touched keys, of an instance's list order. */
+const orderKeyOf = (instanceId: string) => `\u0001${instanceId}`;
 
-/** Creates a cache holding at most `max` groups. */
-export function createGroupCache(max = 5_000): GroupCache {
+/**
+ * Creates a cache holding at most `max` groups, and the list order (group ids, newest first) of
+ * instances, at most `maxOrderedIds` ids in all. A list page is then a slice of that order and one
+ * read of its rows by key: no scan of the skipped rows, no count.
+ */
+export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupCache {
   const entries = new Map<string, StoredGroup>();
   const versions = new Map<string, number>();
   let epoch = 0; // bumped by whole-instance deletions
 
+  const orders = new Map<string, string[]>();
+  let orderedIds = 0;
+  const dropOrder = (key: string) => {
+    const order = orders.get(key);
+    if (order) {
+      orderedIds -= order.length;
+      orders.delete(key);
+    }
+  };
+
   const bump = (key: string) => {
     entries.delete(key);
+    dropOrder(key);
     versions.set(key, (versions.get(key) ?? 0) + 1);
     if (versions.size > max * 4) {
       versions.clear();
@@ -40,7 +57,13 @@ export function createGroupCache(max = 5_000): GroupCache {
     }
   };
 
-  const clone = (g: StoredGroup): StoredGroup => structuredClone(g);
+  // Callers own what they get (they may change it): a copy of the known shape, far cheaper than
+  // structuredClone's serialisation.
+  const clone = (g: StoredGroup): StoredGroup => ({
+    ...g,
+    settings: { ...g.settings },
+    participants: g.participants.map((p) => ({ ...p })),
+  });
 
   return {
     invalidate(keys) {
@@ -61,6 +84,13 @@ export function createGroupCache(max = 5_000): GroupCache {
         touched?.add(key);
         staged?.delete(key);
       };
+      // A write that may add, remove or move a group in its instance's list order.
+      const reorder = (instanceId: string) => {
+        const key = orderKeyOf(instanceId);
+        bump(key);
+        touched?.add(key);
+      };
+      const { listOrder, listByIds } = repo;
       return {
         ...repo,
         async get(instanceId, groupId) {
@@ -82,8 +112,29 @@ export function createGroupCache(max = 5_000): GroupCache {
           }
           return group;
         },
+        async list(instanceId, query) {
+          if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
+          const key = orderKeyOf(instanceId);
+          let order = orders.get(key);
+          if (order) {
+            orders.delete(key);
+            orders.set(key, order);
+          } else {
+            const version = versions.get(key) ?? 0;
+            const started = epoch;
+            order = await listOrder(instanceId);
+            if ((versions.get(key) ?? 0) === version && epoch === started && !orders.has(key) && order.length <= maxOrderedIds) {
+              while (orderedIds + order.length > maxOrderedIds && orders.size > 0) dropOrder(orders.keys().next().value as string);
+              orders.set(key, order);
+              orderedIds += order.length;
+            }
+          }
+          const items = await listByIds(instanceId, order.slice(query.offset, query.offset + query.limit));
+          return { items, total: order.length };
+        },
         async put(group) {
           write(group.instanceId, group.id);
+          reorder(group.instanceId);
           await repo.put(group);
           const key = keyOf(group.instanceId, group.id);
           const after = staged && readBack(group);
@@ -91,6 +142,7 @@ export function createGroupCache(max = 5_000): GroupCache {
         },
         async update(instanceId, groupId, patch) {
           write(instanceId, groupId);
+          if (patch.createdAt !== undefined) reorder(instanceId);
           await repo.update(instanceId, groupId, patch);
         },
         async putParticipants(instanceId, groupId, participants) {
@@ -103,10 +155,12 @@ export function createGroupCache(max = 5_000): GroupCache {
         },
         async delete(instanceId, groupId) {
           write(instanceId, groupId);
+          reorder(instanceId);
           await repo.delete(instanceId, groupId);
         },
         async deleteAll(instanceId) {
           for (const key of [...entries.keys()]) if (key.startsWith(`${instanceId}\u0000`)) entries.delete(key);
+          reorder(instanceId);
           epoch++;
           await repo.deleteAll(instanceId);
         },

@@ -64,8 +64,16 @@ export function readBack(group: StoredGroup): StoredGroup | undefined {
 
 const pkeyOf = (p: { phoneJid?: string | null; lid?: string | null }): string => (p.phoneJid ?? p.lid)!;
 
+/** What the read cache builds list pages from: the list order alone, and rows by key. */
+export interface GroupPageSource {
+  /** Every group id of the instance in list order (newest first), read from the index alone. */
+  listOrder(instanceId: string): Promise<string[]>;
+  /** These groups without participants, in the order asked (missing ones left out). */
+  listByIds(instanceId: string, groupIds: string[]): Promise<StoredGroup[]>;
+}
+
 /** The group store over `groups` and `group_participants`. */
-export function createGroupRepository(db: Kysely<Database>): GroupRepository {
+export function createGroupRepository(db: Kysely<Database>): GroupRepository & GroupPageSource {
   async function refreshSize(instanceId: string, groupId: string): Promise<void> {
     // One statement: the count runs inside the update.
     await db
@@ -137,6 +145,24 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository {
         q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map((r) => toGroup(r, [])), total: Number(count.n) };
+    },
+    async listOrder(instanceId) {
+      const rows = await db.selectFrom('groups').select('group_id').where('instance_id', '=', instanceId).orderBy('created_at', 'desc').orderBy('group_id', 'desc').execute();
+      return rows.map((r) => r.group_id);
+    },
+    async listByIds(instanceId, groupIds) {
+      if (groupIds.length === 0) return [];
+      const byId = new Map<string, StoredGroup>();
+      for (let i = 0; i < groupIds.length; i += 500) {
+        const rows = await db
+          .selectFrom('groups')
+          .selectAll()
+          .where('instance_id', '=', instanceId)
+          .where('group_id', 'in', groupIds.slice(i, i + 500))
+          .execute();
+        for (const r of rows) byId.set(r.group_id, toGroup(r, []));
+      }
+      return groupIds.map((id) => byId.get(id)).filter((g): g is StoredGroup => g !== undefined);
     },
     async listIds(instanceId) {
       const rows = await db.selectFrom('groups').select('group_id').where('instance_id', '=', instanceId).execute();

@@ -1,0 +1,92 @@
+/**
+ * Group commit: store transactions that arrive while one is committing are run together in the
+ * next database transaction, each inside its own savepoint, and committed at once. One commit (one
+ * WAL write on SQLite, one round trip and fsync on PostgreSQL) then serves many callers, and every
+ * caller still hears of its transaction only after the commit that made it durable.
+ *
+ * A transaction that throws is rolled back to its savepoint alone and rejects with its error; the
+ * others in the batch go on. When the commit itself fails, every transaction of the batch rejects.
+ * Bodies of one batch run one after another on one connection, as SQLite's single connection runs
+ * every transaction anyway; a body must not wait for another root transaction (it could wait for
+ * its own batch), which holds already for SQLite.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** Transactions committed together at most. */
+const MAX_BATCH = 64;
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+interface Pending {
+  fn: (trx: Transaction<Database>) => Promise<unknown>;
+  /** Called once the outcome is final: after the commit, or after the failed body's rollback. */
+  settle: (outcome: Outcome<unknown>) => void;
+  outcome?: Outcome<unknown>;
+}
+
+export interface CommitGroup {
+  /** Runs `fn` in a transaction shared with others; answers its outcome once that is final. */
+  run<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<Outcome<T>>;
+}
+
+/**
+ * `parallel` batches may run at once, each on its own connection (PostgreSQL): a transaction
+ * arriving while fewer run starts at once, so group commit never costs latency when there is
+ * nothing to share. SQLite has one connection: one batch at a time.
+ */
+export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGroup {
+  const queue: Pending[] = [];
+  let running = 0;
+
+  async function runBatch(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      // Nothing to share: the plain transaction, its error rolling back everything it did.
+      const [only] = batch;
+      try {
+        const value = await db.transaction().execute((trx) => only!.fn(trx));
+        only!.settle({ ok: true, value });
+      } catch (error) {
+        only!.settle({ ok: false, error });
+      }
+      return;
+    }
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const item of batch) {
+          await sql`savepoint group_commit`.execute(trx);
+          try {
+            item.outcome = { ok: true, value: await item.fn(trx) };
+            await sql`release savepoint group_commit`.execute(trx);
+          } catch (error) {
+            await sql`rollback to savepoint group_commit`.execute(trx);
+            await sql`release savepoint group_commit`.execute(trx);
+            item.outcome = { ok: false, error };
+          }
+        }
+      });
+    } catch (error) {
+      for (const item of batch) item.settle(item.outcome?.ok === false ? item.outcome : { ok: false, error });
+      return;
+    }
+    for (const item of batch) item.settle(item.outcome!);
+  }
+
+  async function drain(): Promise<void> {
+    running++;
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0, MAX_BATCH));
+    } finally {
+      running--;
+    }
+  }
+
+  return {
+    run<T>(fn: (trx: Transaction<Database>) => Promise<T>) {
+      return new Promise<Outcome<T>>((resolve) => {
+        queue.push({ fn, settle: (outcome) => resolve(outcome as Outcome<T>) });
+        if (running < parallel) void drain();
+      });
+    },
+  };
+}
