@@ -10,7 +10,7 @@
  * the same process, so the figure includes its side of each connection (a slight overestimate).
  * With `--json` it prints one JSON line (what bench/run.ts reads).
  */
-import { makeDoubleHarness } from '../test/adapters/engines/baileys/double/harness.js';
+import { makeDoubleHarness } from '../testkit/baileys-double.js';
 
 const LIMIT_MB = 10;
 const count = Number(process.env.BENCH_BAILEYS_SESSIONS ?? 100);

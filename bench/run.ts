@@ -10,6 +10,7 @@
  * alone: `npm run bench:baileys-idle`).
  */
 import { fileURLToPath } from 'node:url';
+import { cluster } from './cluster.js';
 import { markdownTable, writeResults, type Row } from './lib/report.js';
 import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, sequentialPostLimit, webhookDelivery } from './lib/scenarios.js';
 import { postgresReachable } from './lib/server.js';
@@ -63,6 +64,7 @@ if (pg) {
 } else if (wanted('pg-get') || wanted('pg-create')) {
   rows.push({ scenario: 'PostgreSQL scenarios', figure: 'n/a (PostgreSQL not reachable)', value: null, unit: '' });
 }
+await step('cluster', '3-node cluster (GET, creates)', () => cluster(base, rows));
 
 const path = fileURLToPath(new URL('./results.json', import.meta.url));
 writeResults(path, rows, started, { baselineReqPerSec: base, postgres: pg, durationPerLoadSeconds: Number(process.env.BENCH_DURATION ?? 5) });

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { checkPhones, nextBatch, readPhoneColumn } from '../src/cli-participants.js';
 import { ADMIN_KEY, createSandboxInstance, startTestApp, type TestApp } from './support/app.js';
 import { runCli } from './support/cli.js';
-import { startServerProcess } from './support/server-process.js';
+import { startServerProcess } from '../testkit/server-process.js';
 
 describe('groupgate participants', () => {
   let t: TestApp;

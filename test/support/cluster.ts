@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { PG_URL, postgresAvailable } from './app.js';
 import { dropRedisPrefix, REDIS_URL, redisAvailable, redisPrefix } from './redis.js';
-import { startServerProcess, type ServerProcess } from './server-process.js';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process.js';
 
 export const CLUSTER_ADMIN_KEY = 'cluster-admin-key-0123456789abcdef';
 
