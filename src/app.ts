@@ -155,9 +155,10 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
     async (api) => {
       api.addHook('onRequest', requireKey(services.access, services.limiter));
       // Names the instance of /api/instances/:id/... for the cluster (a request needing its session is answered by its node).
-      api.addHook('onRequest', async (request) => {
+      api.addHook('onRequest', (request, _reply, done) => {
         const id = (request.params as { id?: unknown } | undefined)?.id;
         if (typeof id === 'string' && request.routeOptions.url?.startsWith('/api/instances/:id')) request.instanceId = id;
+        done();
       });
       installIdempotency(api as unknown as FastifyInstance, {
         records: services.idempotency,

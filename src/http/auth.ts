@@ -75,10 +75,30 @@ export async function authenticateSecret(access: AccessService, limiter: AuthFai
   throw new DomainError('unauthorized', 'invalid API key');
 }
 
-/** A preHandler that requires a valid key on the native API. */
+/**
+ * A hook that requires a valid key on the native API. Callback-style: a known key (the admin key or
+ * a cached lookup) is resolved synchronously from its hash, hashed once; anything else takes the
+ * full path through the store and the failure limiter.
+ */
 export function requireKey(access: AccessService, limiter: AuthFailureLimiter) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
-    request.principal = await authenticateSecret(access, limiter, request, presentedKey(request));
+  return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    const secret = presentedKey(request);
+    if (secret && secret.length <= 512) {
+      const hash = hashSecret(secret);
+      const known = access.knownPrincipal(hash);
+      if (known) {
+        request.principal = known;
+        request.credentialHash = hash;
+        return done();
+      }
+    }
+    authenticateSecret(access, limiter, request, secret).then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (err: Error) => done(err),
+    );
   };
 }
 

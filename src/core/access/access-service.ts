@@ -16,6 +16,8 @@ export interface ApiKeyView {
 }
 
 const ADMIN_HASH_SETTING = 'admin_key_hash';
+/** The configured admin key's principal (shared: principals are never changed). */
+const ADMIN: Principal = Object.freeze({ kind: 'admin', keyId: null });
 
 export interface AccessService {
   /**
@@ -25,6 +27,12 @@ export interface AccessService {
   initAdminKey(configured?: string): Promise<{ generated?: string }>;
   /** Resolves a presented secret to a principal, or undefined. Constant-time on the hash. */
   authenticate(secret: string): Promise<Principal | undefined>;
+  /**
+   * The principal of an already hashed secret when it is known without the database (the admin key,
+   * compared in constant time, or a cached lookup), else undefined: the caller then uses
+   * `authenticate`. Synchronous, so the hot path costs no promise.
+   */
+  knownPrincipal(hash: string): Principal | undefined;
   /** Whether the principal may act on the instance. */
   canAccess(principal: Principal, instanceId: string): boolean;
   /** Instance ids the principal may see (null = all). */
@@ -105,10 +113,17 @@ export function createAccessService(deps: {
       return { generated };
     },
 
+    knownPrincipal(hash) {
+      if (adminHash && hashesEqual(hash, adminHash)) return ADMIN;
+      const cached = cache.get(hash);
+      if (cached && (ttl === undefined || now() - (cachedAt.get(hash) ?? 0) < ttl)) return cached;
+      return undefined;
+    },
+
     async authenticate(secret) {
       if (!secret || secret.length > 512) return undefined;
       const hash = hashSecret(secret);
-      if (adminHash && hashesEqual(hash, adminHash)) return { kind: 'admin', keyId: null };
+      if (adminHash && hashesEqual(hash, adminHash)) return ADMIN;
       const cached = cache.get(hash);
       if (cached !== undefined && (ttl === undefined || now() - (cachedAt.get(hash) ?? 0) < ttl)) return cached ?? undefined;
       let principal: Principal | null = null;
