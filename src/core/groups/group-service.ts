@@ -35,7 +35,7 @@ export interface GroupView {
   inviteLink?: string;
 }
 
-export function groupView(g: StoredGroup): GroupView {
+export function groupView(g: Readonly<StoredGroup>): GroupView {
   return {
     id: g.id,
     name: g.subject,
@@ -43,7 +43,7 @@ export function groupView(g: StoredGroup): GroupView {
     owner: g.owner,
     createdAt: g.createdAt,
     size: g.size,
-    settings: g.settings,
+    settings: { ...g.settings },
     participants: g.participants.map((p) => ({ ...personView(p), role: p.role })),
     myRole: g.myRole,
     subjectOwner: g.subjectOwner,
@@ -72,6 +72,8 @@ export function parseGroupId(input: unknown): string {
 export function createGroupService(deps: GroupServiceDeps) {
   const { store, instances, sync } = deps;
 
+  // Views of the store's shared (never changed) group objects, made once per object.
+  const views = new WeakMap<object, GroupView>();
   const myJid = (instance: Instance) => (instance.phone ? phoneToJid(instance.phone) : undefined);
 
   async function stored(instanceId: string, groupId: string): Promise<StoredGroup> {
@@ -111,10 +113,27 @@ export function createGroupService(deps: GroupServiceDeps) {
     async get(instanceId: string, groupId: string): Promise<GroupView> {
       // A stored group implies its instance (deleting an instance deletes its groups in the same
       // transaction), so the instance is looked up only to tell which of the two is missing.
-      const g = await store.groups.get(instanceId, groupId);
+      // Read-only (shared with the store's cache): groupView copies what it keeps.
+      const g = store.groups.read ? await store.groups.read(instanceId, groupId) : await store.groups.get(instanceId, groupId);
       if (g) return groupView(g);
       await instances.get(instanceId);
       return groupView(await stored(instanceId, groupId));
+    },
+
+    /**
+     * One group from the store, as a view shared between readers (never change it): a group the
+     * store's cache holds is turned into its view once, not on every read.
+     */
+    async view(instanceId: string, groupId: string): Promise<Readonly<GroupView>> {
+      const g = store.groups.read ? await store.groups.read(instanceId, groupId) : await store.groups.get(instanceId, groupId);
+      if (!g) {
+        // As in `get`: the instance is looked up only to tell which of the two is missing.
+        await instances.get(instanceId);
+        return groupView(await stored(instanceId, groupId));
+      }
+      let v = views.get(g);
+      if (!v) views.set(g, (v = groupView(g)));
+      return v;
     },
 
     /** Groups from the store, newest first. */

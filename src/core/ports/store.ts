@@ -51,6 +51,11 @@ export interface GroupListQuery {
 export interface GroupRepository {
   /** The group with its participants. */
   get(instanceId: string, groupId: string): Promise<StoredGroup | undefined>;
+  /**
+   * Like `get`, but the answer may be shared with a cache: the caller must never change it. A cache
+   * hit then costs no copy. Where absent, `get` serves.
+   */
+  read?(instanceId: string, groupId: string): Promise<Readonly<StoredGroup> | undefined>;
   /** Newest first, without participants (`participants` is empty). */
   list(instanceId: string, query: GroupListQuery): Promise<{ items: StoredGroup[]; total: number }>;
   listIds(instanceId: string): Promise<string[]>;

@@ -40,6 +40,9 @@ export async function readImage(request: FastifyRequest): Promise<Buffer> {
   return data;
 }
 
+/** The JSON text of shared group views (`groups.view`), made once per view. */
+const viewJson = new WeakMap<Readonly<GroupView>, string>();
+
 /** Sends JSON text as it is (Fastify sends a string with a JSON content type unserialised). */
 const sendJson = (reply: FastifyReply, text: string) => reply.type('application/json; charset=utf-8').send(text);
 
@@ -148,8 +151,10 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
     { schema: { tags: ['groups'], summary: 'Group details from the local store', params: GroupParams, response: { 200: Type.Ref('Group'), ...errorResponses(400, 401, 404) } } },
     async (request, reply) => {
       auth(request, request.params.id);
-      const group = await groups.get(request.params.id, parseGroupId(request.params.groupId));
-      return sendJson(reply, groupJson(group));
+      const group = await groups.view(request.params.id, parseGroupId(request.params.groupId));
+      let text = viewJson.get(group);
+      if (text === undefined) viewJson.set(group, (text = groupJson(group)));
+      return sendJson(reply, text);
     },
   );
 

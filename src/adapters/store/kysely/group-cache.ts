@@ -91,7 +91,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
         touched?.add(key);
       };
       const { listOrder, listByIds } = repo;
-      return {
+      const wrapped: GroupRepository = {
         ...repo,
         async get(instanceId, groupId) {
           // Inside a transaction, read the transaction's own view, never the cache.
@@ -111,6 +111,19 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
             entries.set(key, clone(group));
           }
           return group;
+        },
+        async read(instanceId, groupId) {
+          if (inTransaction) return repo.get(instanceId, groupId);
+          const key = keyOf(instanceId, groupId);
+          const hit = entries.get(key);
+          // Entries are never changed in place (every write replaces or drops them), so a reader
+          // that promises not to change one may have it as it is.
+          if (hit) {
+            entries.delete(key);
+            entries.set(key, hit);
+            return hit;
+          }
+          return wrapped.get(instanceId, groupId);
         },
         async list(instanceId, query) {
           if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
@@ -165,6 +178,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
           await repo.deleteAll(instanceId);
         },
       };
+      return wrapped;
     },
   };
 }
