@@ -78,6 +78,25 @@ describe('group read cache', () => {
     assert.equal(await repo.get('i1', 'g1@g.us'), undefined);
   });
 
+  it('read answers the cached group itself, and a new one after a write', async () => {
+    const f = fakeRepo();
+    const repo = createGroupCache().wrap(f.repo, { inTransaction: false });
+    await repo.put(group('one'));
+    assert.equal((await repo.read!('i1', 'g1@g.us'))?.subject, 'one'); // a miss: the database's answer
+    const first = await repo.read!('i1', 'g1@g.us');
+    assert.equal(first?.subject, 'one');
+    assert.equal(await repo.read!('i1', 'g1@g.us'), first);
+    assert.equal(f.calls.get, 1);
+    await repo.update('i1', 'g1@g.us', { subject: 'two' });
+    const second = await repo.read!('i1', 'g1@g.us');
+    assert.equal(second?.subject, 'two');
+    assert.notEqual(second, first);
+    assert.equal(first?.subject, 'one');
+    const tx = createGroupCache().wrap(f.repo, { inTransaction: true });
+    await tx.read!('i1', 'g1@g.us');
+    assert.equal(f.calls.get, 3);
+  });
+
   it('never caches what a read saw before a write that raced it', async () => {
     const f = fakeRepo();
     const repo = createGroupCache().wrap(f.repo, { inTransaction: false });
