@@ -33,6 +33,14 @@ export interface WebhookRepository {
    */
   moveCursor(cursor: { subscriptionId: string; instanceId: string; afterSeq: number; expectedVersion: number }, deliveries: WebhookDelivery[]): Promise<number | undefined>;
   /**
+   * `moveCursor` for several lanes in one transaction: each move is checked on its own (its answer
+   * at the same index, undefined when its cursor changed and nothing of it was written); a failed
+   * statement fails them all.
+   */
+  moveCursors(
+    moves: { cursor: { subscriptionId: string; instanceId: string; afterSeq: number; expectedVersion: number }; deliveries: WebhookDelivery[] }[],
+  ): Promise<(number | undefined)[]>;
+  /**
    * Updates a delivery only while it is still `pending` and, when given, still last updated at
    * `expectedUpdatedAt`; false when it changed meanwhile (cancelled by a replay, retried by hand).
    */

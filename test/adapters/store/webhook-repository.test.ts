@@ -115,6 +115,29 @@ for (const kind of await databaseKinds()) {
       assert.equal((await repo().firstPending('sub-m', 'inst-a'))?.id, 'dm-1');
     });
 
+    it('moveCursors moves several cursors in one call, each only at its own expected version', async () => {
+      await repo().insertSubscription(subscription('sub-mm'), [
+        { subscriptionId: 'sub-mm', instanceId: 'inst-a', afterSeq: 0 },
+        { subscriptionId: 'sub-mm', instanceId: 'inst-b', afterSeq: 0 },
+      ]);
+      const va = (await repo().getCursor('sub-mm', 'inst-a'))!.version!;
+      const vb = (await repo().getCursor('sub-mm', 'inst-b'))!.version!;
+      const answers = await repo().moveCursors([
+        {
+          cursor: { subscriptionId: 'sub-mm', instanceId: 'inst-b', afterSeq: 3, expectedVersion: vb },
+          deliveries: [delivery('dmm-b3', 'sub-mm', { instanceId: 'inst-b', eventSeq: 3 })],
+        },
+        { cursor: { subscriptionId: 'sub-mm', instanceId: 'inst-a', afterSeq: 4, expectedVersion: va + 7 }, deliveries: [delivery('dmm-stale', 'sub-mm', { eventSeq: 4 })] },
+        { cursor: { subscriptionId: 'sub-mm', instanceId: 'inst-none', afterSeq: 1, expectedVersion: 0 }, deliveries: [] },
+      ]);
+      assert.deepEqual(answers, [vb + 1, undefined, undefined]);
+      assert.equal((await repo().getCursor('sub-mm', 'inst-b'))?.afterSeq, 3);
+      assert.equal((await repo().getCursor('sub-mm', 'inst-a'))?.afterSeq, 0);
+      assert.equal((await repo().getDelivery('dmm-b3'))?.eventSeq, 3);
+      assert.equal(await repo().getDelivery('dmm-stale'), undefined);
+      assert.deepEqual(await repo().moveCursors([]), []);
+    });
+
     it('advance moves the cursor forward only and inserts the delivery', async () => {
       await repo().insertSubscription(subscription('sub-adv'), [{ subscriptionId: 'sub-adv', instanceId: 'inst-a', afterSeq: 5 }]);
       await repo().advance('sub-adv', 'inst-a', 3, delivery('da-1', 'sub-adv', { eventSeq: 3 }));

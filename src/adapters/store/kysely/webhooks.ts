@@ -203,6 +203,43 @@ export function createWebhookRepository(db: Kysely<Database>, box: SecretBox = P
       });
     },
 
+    async moveCursors(moves) {
+      if (!moves.length) return [];
+      // Cursors are locked in one order, so two writers never wait on each other's rows.
+      const order = moves
+        .map((_, i) => i)
+        .sort((a, b) => {
+          const x = moves[a]!.cursor;
+          const y = moves[b]!.cursor;
+          return x.subscriptionId < y.subscriptionId ? -1 : x.subscriptionId > y.subscriptionId ? 1 : x.instanceId < y.instanceId ? -1 : x.instanceId > y.instanceId ? 1 : 0;
+        });
+      return db.transaction().execute(async (tx) => {
+        const versions: (number | undefined)[] = new Array(moves.length).fill(undefined);
+        const rows: WebhookDeliveriesTable[] = [];
+        for (const i of order) {
+          const { cursor: c, deliveries } = moves[i]!;
+          const at = deliveries[deliveries.length - 1]?.updatedAt ?? new Date().toISOString();
+          const r = await tx
+            .updateTable('webhook_cursors')
+            .set((eb) => ({ after_seq: c.afterSeq, updated_at: at, version: eb('version', '+', 1) }))
+            .where('subscription_id', '=', c.subscriptionId)
+            .where('instance_id', '=', c.instanceId)
+            .where('version', '=', c.expectedVersion)
+            .executeTakeFirst();
+          if (Number(r.numUpdatedRows) === 0) continue;
+          versions[i] = c.expectedVersion + 1;
+          for (const d of deliveries) rows.push(deliveryColumns(d) as WebhookDeliveriesTable);
+        }
+        // Bounded statements: 15 columns a row stays well under either database's parameter limit.
+        for (let k = 0; k < rows.length; k += 500)
+          await tx
+            .insertInto('webhook_deliveries')
+            .values(rows.slice(k, k + 500))
+            .execute();
+        return versions;
+      });
+    },
+
     async firstPending(subscriptionId, instanceId) {
       const row = await db
         .selectFrom('webhook_deliveries')

@@ -7,6 +7,10 @@
  * only at the version held: when that fails (a replay, a deleted subscription) the batch is dropped
  * and the outbox is `lost` until reopened, so the lane reads everything again; the events are then
  * sent again, which at-least-once delivery allows.
+ *
+ * The outboxes of one worker share an `OutboxWriter`: their lingers end on one shared tick, and the
+ * writes that arrive together are committed in one transaction (`moveCursors`), each cursor move
+ * still checked on its own.
  */
 import type { WebhookDelivery } from '../webhook-model.js';
 import type { WebhookRepository } from '../../ports/webhook-repository.js';
@@ -17,6 +21,61 @@ export const MAX_OUTBOX = 200;
 const BATCH = 100;
 /** How long the writer waits for more outcomes before it commits. */
 const LINGER_MS = 10;
+
+type CursorMove = Parameters<WebhookRepository['moveCursors']>[0][number];
+
+/** Commits the cursor moves of many lanes together: one transaction for those that arrive at once. */
+export class OutboxWriter {
+  private queue: { move: CursorMove; resolve: (v: number | undefined) => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+  private ticking?: Promise<void>;
+
+  constructor(private readonly repo: WebhookRepository) {}
+
+  /** Resolves on the writer's next linger tick, shared by every outbox waiting for it. */
+  tick(): Promise<void> {
+    this.ticking ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.ticking = undefined;
+        resolve();
+      }, LINGER_MS);
+      timer.unref();
+    });
+    return this.ticking;
+  }
+
+  /** Moves one lane's cursor with its deliveries (as `moveCursor`), batched with the others queued meanwhile. */
+  move(move: CursorMove): Promise<number | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ move, resolve, reject });
+      if (!this.writing) this.start();
+    });
+  }
+
+  private start(): void {
+    this.writing = true;
+    // After the current turn of the loop: the lanes woken by the same tick queue their moves first.
+    setImmediate(() => {
+      void (async () => {
+        try {
+          while (this.queue.length) {
+            const batch = this.queue;
+            this.queue = [];
+            try {
+              const versions =
+                batch.length === 1 ? [await this.repo.moveCursor(batch[0]!.move.cursor, batch[0]!.move.deliveries)] : await this.repo.moveCursors(batch.map((b) => b.move));
+              batch.forEach((b, i) => b.resolve(versions[i]));
+            } catch (err) {
+              for (const b of batch) b.reject(err);
+            }
+          }
+        } finally {
+          this.writing = false;
+        }
+      })();
+    });
+  }
+}
 
 export class LaneOutbox {
   /** The cursor as last read or written; undefined until `open`. */
@@ -34,7 +93,7 @@ export class LaneOutbox {
   private dropped = false;
 
   constructor(
-    private readonly repo: WebhookRepository,
+    private readonly writer: OutboxWriter,
     private readonly subscriptionId: string,
     private readonly instanceId: string,
   ) {}
@@ -100,7 +159,7 @@ export class LaneOutbox {
     this.queued = [];
     const cursor = this.cursor!;
     if (afterSeq <= cursor.afterSeq && !deliveries.length) return true;
-    const version = await this.repo.moveCursor({ subscriptionId: this.subscriptionId, instanceId: this.instanceId, afterSeq, expectedVersion: cursor.version }, deliveries);
+    const version = await this.writer.move({ cursor: { subscriptionId: this.subscriptionId, instanceId: this.instanceId, afterSeq, expectedVersion: cursor.version }, deliveries });
     if (version === undefined) {
       this.drop();
       return false;
@@ -133,17 +192,18 @@ export class LaneOutbox {
     })();
   }
 
-  /** Waits LINGER_MS, or less when hurried (a flush, a full batch). */
+  /** Waits for the writer's shared tick (at most LINGER_MS), or less when hurried (a flush, a full batch). */
   private linger(): Promise<void> {
     return new Promise((resolve) => {
+      let waiting = true;
       const done = () => {
-        clearTimeout(timer);
-        this.hurry = undefined;
+        if (!waiting) return;
+        waiting = false;
+        if (this.hurry === done) this.hurry = undefined;
         resolve();
       };
-      const timer = setTimeout(done, LINGER_MS);
-      timer.unref();
       this.hurry = done;
+      void this.writer.tick().then(done);
     });
   }
 }

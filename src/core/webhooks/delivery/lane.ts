@@ -21,7 +21,7 @@ import type { SendResult, WebhookMessage } from '../../ports/webhook-transport.j
 import type { Store } from '../../ports/store.js';
 import { afterFailure, matchesEventFilters } from '../webhook-rules.js';
 import type { WebhookFormats } from '../webhook-formats.js';
-import { LaneOutbox, MAX_OUTBOX } from './lane-outbox.js';
+import { LaneOutbox, MAX_OUTBOX, OutboxWriter } from './lane-outbox.js';
 
 /** Events read from the log at once. */
 const READ_BATCH = 100;
@@ -46,6 +46,8 @@ export interface LaneDeps {
   paused?: () => boolean;
   /** Asks for a sweep at `ms` (a retry falls due). */
   scheduleAt: (ms: number) => void;
+  /** Commits the outboxes of every lane together; a lane without one commits alone. */
+  writer?: OutboxWriter;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -86,7 +88,7 @@ export class Lane {
     readonly instanceId: string,
     private readonly deps: LaneDeps,
   ) {
-    this.outbox = new LaneOutbox(deps.repo, subscriptionId, instanceId);
+    this.outbox = new LaneOutbox(deps.writer ?? new OutboxWriter(deps.repo), subscriptionId, instanceId);
   }
 
   /** Whether a drain is in progress (the lane must not be dropped). */

@@ -17,6 +17,7 @@ import type { WebhookSubscription } from '../webhook-model.js';
 import type { WebhookFormats } from '../webhook-formats.js';
 import type { Store } from '../../ports/store.js';
 import { Lane, type LaneDeps } from './lane.js';
+import { OutboxWriter } from './lane-outbox.js';
 
 export interface WorkerDeps {
   repo: WebhookRepository;
@@ -171,6 +172,7 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
     subscription: (id) => subs.get(id),
     stopped: () => stopped,
     scheduleAt,
+    writer: new OutboxWriter(repo),
   };
 
   /** The lane of (subscription, instance); lanes outlive their runs so what they read stays warm. */
