@@ -224,10 +224,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): OperationQueue {
 
     async runNow(op) {
       const t = now();
-      const record = steps.newRecord(op, t);
-      await storage.insert(record);
-      const claimed = await steps.claim(record);
-      if (!claimed) throw new Error(`could not claim new operation ${record.id}`);
+      // Stored already claimed: a runner looking at this instance meanwhile sees a live lease, not a due operation.
+      const claimed = steps.claimedRecord(op, t);
+      await storage.insert(claimed);
       const step = track(steps.execute(claimed));
       const settled = step.catch(() => {});
       inline.set(op.instanceId, settled);

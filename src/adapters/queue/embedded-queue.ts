@@ -182,10 +182,9 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
 
     async runNow(op) {
       const t = now();
-      const record = steps.newRecord(op, t);
-      await storage.insert(record);
-      const claimed = await steps.claim(record);
-      if (!claimed) throw new Error(`could not claim new operation ${record.id}`);
+      // Stored already claimed: a runner looking at this instance meanwhile sees a live lease, not a due operation.
+      const claimed = steps.claimedRecord(op, t);
+      await storage.insert(claimed);
       busy.add(op.instanceId);
       try {
         return await track(steps.execute(claimed));

@@ -34,6 +34,8 @@ export interface StepRunner {
   readonly bound: boolean;
   /** A new scheduled operation record, created at `t`. */
   newRecord(op: NewOperation, t: number): Operation;
+  /** A new operation already claimed by this runner: stored in one write, so no other runner can take it between storing and claiming. */
+  claimedRecord(op: NewOperation, t: number): Operation;
   /** Claims a scheduled operation for this runner; the claimed operation, or undefined when it was not scheduled any more. */
   claim(op: Operation): Promise<Operation | undefined>;
   /** Runs one claimed step: handler, heartbeats, then the resulting transition. Resolves to the operation as stored afterwards. */
@@ -85,6 +87,10 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
         startedAt: null,
         finishedAt: null,
       };
+    },
+
+    claimedRecord(op, t) {
+      return { ...this.newRecord(op, t), status: 'running', attempts: 1, leaseOwner: owner, leaseUntil: t + leaseMs, startedAt: t };
     },
 
     async claim(op) {
