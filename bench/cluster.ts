@@ -10,9 +10,8 @@
  * when those ran in the same invocation.
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import { dropRedisKeys, redisPing } from '../testkit/redis.js';
 import { startServerProcess, type ServerProcess } from '../testkit/server-process.js';
 import { load, type LoadFigures } from './lib/load.js';
 import { fmt, type Row } from './lib/report.js';
@@ -23,20 +22,7 @@ const NODES = 3;
 const INSTANCES = 3;
 
 /** Whether Redis answers PING within 2 s. */
-export function redisReachable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const url = new URL(REDIS_URL);
-    const socket = connect({ host: url.hostname, port: Number(url.port || 6379), timeout: 2000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(String(d).startsWith('+PONG')));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-}
+export const redisReachable = (): Promise<boolean> => redisPing(REDIS_URL, 2000);
 
 interface Node {
   name: string;
@@ -101,17 +87,7 @@ async function stopNodes(nodes: Node[]) {
 }
 
 async function dropAll(schema: string, prefix: string) {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await dropRedisKeys(REDIS_URL, prefix);
   const c = new pg.Client({ connectionString: PG_URL });
   await c.connect();
   try {

@@ -3,11 +3,11 @@
  * in a schema of its own (dropped afterwards). Nothing is written into the repository.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
+import { redisPing } from '../../testkit/redis.js';
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/store/db.js';
 import { PG_URL } from './app.js';
 
@@ -52,18 +52,7 @@ let redisReachable: boolean | undefined;
 
 /** Whether Redis answers PING; under GROUPGATE_REQUIRE_REDIS=1 an unreachable server is an error. */
 export async function redisAvailable(): Promise<boolean> {
-  redisReachable ??= await new Promise<boolean>((resolve) => {
-    const url = new URL(REDIS_URL);
-    const socket = connect({ host: url.hostname, port: Number(url.port || 6379), timeout: 3000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(String(d).startsWith('+PONG')));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
+  redisReachable ??= await redisPing(REDIS_URL, 3000);
   if (!redisReachable && process.env.GROUPGATE_REQUIRE_REDIS === '1') throw new Error(`Redis is required (GROUPGATE_REQUIRE_REDIS=1) but ${REDIS_URL} is unreachable`);
   return redisReachable;
 }

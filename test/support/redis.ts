@@ -4,8 +4,8 @@
  * live in database.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { REDIS_URL, redisAvailable } from './database.js';
+import { dropRedisKeys } from '../../testkit/redis.js';
 
 export { REDIS_URL, redisAvailable };
 
@@ -25,16 +25,4 @@ export function redisPrefix(label: string): string {
 }
 
 /** Deletes every key starting with `prefix`. */
-export async function dropRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+export const dropRedisPrefix = (prefix: string): Promise<void> => dropRedisKeys(REDIS_URL, prefix);
