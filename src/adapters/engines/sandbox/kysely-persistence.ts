@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { hasChanges } from './emulator/tx.js';
+import { prepared } from '../../store/kysely/prepared.js';
 import type {
   SandboxAccountRecord,
   SandboxCatchUp,
@@ -26,6 +27,20 @@ interface SandboxTables {
 }
 
 const CHUNK = 200;
+
+// The usual save, one record, built once: Kysely builds and compiles SQL on every call otherwise.
+const upsertOneAccount = prepared((db: Kysely<SandboxTables>, phone: string, data: string) =>
+  db
+    .insertInto('sandbox_accounts')
+    .values({ phone, data })
+    .onConflict((oc) => oc.column('phone').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') }))),
+);
+const upsertOneGroup = prepared((db: Kysely<SandboxTables>, id: string, data: string) =>
+  db
+    .insertInto('sandbox_groups')
+    .values({ id, data })
+    .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') }))),
+);
 /** First key of the sandbox's advisory lock (the second is the schema's hash). */
 const LOCK_CLASS = 4242002;
 
@@ -61,7 +76,11 @@ async function loadSnapshot(db: Kysely<SandboxTables>): Promise<SandboxSnapshot>
 /** The statements that save one operation's changes: one multi-row upsert per table (chunked under SQLite's bound-parameter limit), fewer round trips per write. */
 function saveStatements(changes: SandboxChanges): ((q: Kysely<SandboxTables>) => Promise<unknown>)[] {
   const statements: ((q: Kysely<SandboxTables>) => Promise<unknown>)[] = [];
-  for (let i = 0; i < changes.accounts.length; i += CHUNK) {
+  if (changes.accounts.length === 1) {
+    const [account] = changes.accounts;
+    statements.push((q) => upsertOneAccount(q, account!.phone, JSON.stringify(account)));
+  }
+  for (let i = 0; changes.accounts.length > 1 && i < changes.accounts.length; i += CHUNK) {
     const rows = changes.accounts.slice(i, i + CHUNK).map((account) => ({ phone: account.phone, data: JSON.stringify(account) }));
     statements.push((q) =>
       q
@@ -71,7 +90,11 @@ function saveStatements(changes: SandboxChanges): ((q: Kysely<SandboxTables>) =>
         .execute(),
     );
   }
-  for (let i = 0; i < changes.groups.length; i += CHUNK) {
+  if (changes.groups.length === 1) {
+    const [group] = changes.groups;
+    statements.push((q) => upsertOneGroup(q, group!.id, JSON.stringify(group)));
+  }
+  for (let i = 0; changes.groups.length > 1 && i < changes.groups.length; i += CHUNK) {
     const rows = changes.groups.slice(i, i + CHUNK).map((group) => ({ id: group.id, data: JSON.stringify(group) }));
     statements.push((q) =>
       q

@@ -3,6 +3,7 @@ import type { ApiKey } from '../../../core/access/access-model.js';
 import type { Instance } from '../../../core/instances/instance-model.js';
 import type { InstanceRepository, KeyRepository, SettingsRepository } from '../../../core/ports/store.js';
 import type { Database } from '../schema.js';
+import { prepared } from './prepared.js';
 
 /** Settings over the `settings` table. */
 export function createSettingsRepository(db: Kysely<Database>): SettingsRepository {
@@ -98,10 +99,19 @@ function toInstance(row: Database['instances']): Instance {
   };
 }
 
+type InstanceColumn = 'id' | 'id_instance' | 'token_hash' | 'phone';
+// Instances are read on every request about one: the lookups are built once (see prepared.ts).
+const instanceBy = Object.fromEntries(
+  (['id', 'id_instance', 'token_hash', 'phone'] as const).map((column) => [
+    column,
+    prepared((db: Kysely<Database>, value: string) => db.selectFrom('instances').selectAll().where(column, '=', value)),
+  ]),
+) as Record<InstanceColumn, (db: Kysely<Database>, value: string) => Promise<{ rows: unknown[] }>>;
+
 /** Instances over `instances`. */
 export function createInstanceRepository(db: Kysely<Database>): InstanceRepository {
-  const byColumn = async (column: 'id' | 'id_instance' | 'token_hash' | 'phone', value: string) => {
-    const row = await db.selectFrom('instances').selectAll().where(column, '=', value).executeTakeFirst();
+  const byColumn = async (column: InstanceColumn, value: string) => {
+    const row = (await instanceBy[column](db, value)).rows[0] as Database['instances'] | undefined;
     return row && toInstance(row);
   };
   return {

@@ -2,6 +2,28 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { EventRecord } from '../../../core/events/event-model.js';
 import type { EventRepository } from '../../../core/ports/store.js';
 import type { Database } from '../schema.js';
+import { prepared } from './prepared.js';
+
+// The append's statements, built once (see prepared.ts).
+const appendPostgres = prepared(
+  (_db: Kysely<Database>, instanceId: string, id: string, type: string, occurredAt: string, data: string) =>
+    // The UPDATE in the CTE takes the instance row's lock until the transaction ends, so the seq stays gapless.
+    sql<{ seq: number }>`
+    with s as (update instances set last_seq = last_seq + 1 where id = ${instanceId} returning last_seq)
+    insert into events (instance_id, seq, id, type, occurred_at, data)
+    select ${instanceId}::text, s.last_seq, ${id}::text, ${type}::text, ${occurredAt}::text, ${data}::text from s
+    returning seq`,
+);
+const nextSeq = prepared((db: Kysely<Database>, instanceId: string) =>
+  db
+    .updateTable('instances')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+    .where('id', '=', instanceId)
+    .returning('last_seq'),
+);
+const insertEvent = prepared((db: Kysely<Database>, instanceId: string, seq: number, id: string, type: string, occurredAt: string, data: string) =>
+  db.insertInto('events').values({ instance_id: instanceId, seq, id, type, occurred_at: occurredAt, data }),
+);
 
 function toEvent(row: Database['events']): EventRecord {
   return {
@@ -19,38 +41,19 @@ export function createEventRepository(db: Kysely<Database>): EventRepository {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async append(event) {
+      const data = JSON.stringify(event.data);
       if (postgres) {
-        // The same two steps in one statement (one round trip): the UPDATE in the CTE takes the
-        // instance row's lock until the transaction ends, so the seq stays gapless.
-        const { rows } = await sql<{ seq: number }>`
-          with s as (update instances set last_seq = last_seq + 1 where id = ${event.instanceId} returning last_seq)
-          insert into events (instance_id, seq, id, type, occurred_at, data)
-          select ${event.instanceId}::text, s.last_seq, ${event.id}::text, ${event.type}::text, ${event.occurredAt}::text, ${JSON.stringify(event.data)}::text from s
-          returning seq`.execute(db);
+        // The same two steps in one statement (one round trip).
+        const { rows } = await appendPostgres(db, event.instanceId, event.id, event.type, event.occurredAt, data);
         if (rows.length === 0) throw new Error(`cannot append event: instance ${event.instanceId} does not exist`);
-        return { ...event, seq: Number(rows[0].seq) };
+        return { ...event, seq: Number((rows[0] as { seq: number }).seq) };
       }
-      // The UPDATE ... RETURNING takes the instance row's lock (PostgreSQL) or the write lock
-      // (SQLite), so two transactions can never draw the same seq: the log stays gapless.
-      const row = await db
-        .updateTable('instances')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-        .where('id', '=', event.instanceId)
-        .returning('last_seq')
-        .executeTakeFirst();
+      // The UPDATE ... RETURNING takes the write lock, so two transactions can never draw the same
+      // seq: the log stays gapless.
+      const row = (await nextSeq(db, event.instanceId)).rows[0] as { last_seq: number } | undefined;
       if (!row) throw new Error(`cannot append event: instance ${event.instanceId} does not exist`);
       const seq = Number(row.last_seq);
-      await db
-        .insertInto('events')
-        .values({
-          instance_id: event.instanceId,
-          seq,
-          id: event.id,
-          type: event.type,
-          occurred_at: event.occurredAt,
-          data: JSON.stringify(event.data),
-        })
-        .execute();
+      await insertEvent(db, event.instanceId, seq, event.id, event.type, event.occurredAt, data);
       return { ...event, seq };
     },
     async listAfter(instanceId, afterSeq, limit) {

@@ -3,8 +3,90 @@ import type { ParticipantRole } from '../../../core/ports/engine.js';
 import type { StoredGroup, StoredParticipant } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
 import type { Database } from '../schema.js';
+import { prepared, preparedRows } from './prepared.js';
 
 type GroupRow = Database['groups'];
+
+/** The columns of `groups`, in the order the prepared upsert binds them. */
+const GROUP_COLUMNS = [
+  'instance_id',
+  'group_id',
+  'subject',
+  'description',
+  'owner',
+  'created_at',
+  'subject_owner',
+  'subject_time',
+  'announcement',
+  'locked',
+  'member_add_mode',
+  'approval_mode',
+  'ephemeral_seconds',
+  'my_role',
+  'invite_code',
+  'size',
+  'addressing_mode',
+  'updated_at',
+] as const satisfies readonly (keyof GroupRow)[];
+const PARTICIPANT_COLUMNS = ['instance_id', 'group_id', 'pkey', 'phone_jid', 'lid', 'role', 'position'] as const;
+
+// The hot statements, built once (see prepared.ts).
+const readGroup = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
+  db
+    .selectFrom('groups as g')
+    .leftJoin('group_participants as p', (join) => join.onRef('p.instance_id', '=', 'g.instance_id').onRef('p.group_id', '=', 'g.group_id'))
+    .selectAll('g')
+    .select(['p.pkey as p_pkey', 'p.phone_jid as p_phone_jid', 'p.lid as p_lid', 'p.role as p_role'])
+    .where('g.instance_id', '=', instanceId)
+    .where('g.group_id', '=', groupId)
+    .orderBy('p.position'),
+);
+type ReadRow = GroupRow & { p_pkey: string | null; p_phone_jid: string | null; p_lid: string | null; p_role: string | null };
+const upsertGroup = prepared((db: Kysely<Database>, ...values: unknown[]) => {
+  const row = Object.fromEntries(GROUP_COLUMNS.map((c, i) => [c, values[i]])) as unknown as GroupRow;
+  const update = Object.fromEntries(GROUP_COLUMNS.slice(2).map((c, i) => [c, values[i + 2]])) as Partial<GroupRow>;
+  return db
+    .insertInto('groups')
+    .values(row)
+    .onConflict((oc) => oc.columns(['instance_id', 'group_id']).doUpdateSet(update));
+});
+const deleteGroupParticipants = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
+  db.deleteFrom('group_participants').where('instance_id', '=', instanceId).where('group_id', '=', groupId),
+);
+const upsertParticipants = preparedRows(PARTICIPANT_COLUMNS.length, (db: Kysely<Database>, rows) =>
+  db
+    .insertInto('group_participants')
+    .values(rows.map((r) => Object.fromEntries(PARTICIPANT_COLUMNS.map((c, i) => [c, r[i]])) as unknown as Database['group_participants']))
+    .onConflict((oc) =>
+      oc.columns(['instance_id', 'group_id', 'pkey']).doUpdateSet((eb) => ({
+        phone_jid: eb.ref('excluded.phone_jid'),
+        lid: eb.ref('excluded.lid'),
+        role: eb.ref('excluded.role'),
+      })),
+    ),
+);
+const maxPosition = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
+  db
+    .selectFrom('group_participants')
+    .select((eb) => eb.fn.max<number>('position').as('m'))
+    .where('instance_id', '=', instanceId)
+    .where('group_id', '=', groupId),
+);
+const refreshSizeOf = prepared((db: Kysely<Database>, updatedAt: string, instanceId: string, groupId: string) =>
+  // One statement: the count runs inside the update.
+  db
+    .updateTable('groups')
+    .set((eb) => ({
+      size: eb
+        .selectFrom('group_participants')
+        .select((sub) => sub.fn.countAll<number>().as('n'))
+        .whereRef('group_participants.instance_id', '=', 'groups.instance_id')
+        .whereRef('group_participants.group_id', '=', 'groups.group_id'),
+      updated_at: updatedAt,
+    }))
+    .where('instance_id', '=', instanceId)
+    .where('group_id', '=', groupId),
+);
 
 function toGroup(row: GroupRow, participants: StoredParticipant[]): StoredGroup {
   return {
@@ -75,60 +157,21 @@ export interface GroupPageSource {
 /** The group store over `groups` and `group_participants`. */
 export function createGroupRepository(db: Kysely<Database>): GroupRepository & GroupPageSource {
   async function refreshSize(instanceId: string, groupId: string): Promise<void> {
-    // One statement: the count runs inside the update.
-    await db
-      .updateTable('groups')
-      .set((eb) => ({
-        size: eb
-          .selectFrom('group_participants')
-          .select((sub) => sub.fn.countAll<number>().as('n'))
-          .where('group_participants.instance_id', '=', instanceId)
-          .where('group_participants.group_id', '=', groupId),
-        updated_at: new Date().toISOString(),
-      }))
-      .where('instance_id', '=', instanceId)
-      .where('group_id', '=', groupId)
-      .execute();
+    await refreshSizeOf(db, new Date().toISOString(), instanceId, groupId);
   }
 
   async function insertParticipants(instanceId: string, groupId: string, people: StoredParticipant[], start: number): Promise<void> {
     // Chunked so a 1024-member group stays under SQLite's bound-parameter limit.
     for (let i = 0; i < people.length; i += 100) {
-      const chunk = people.slice(i, i + 100).map((p, j) => ({
-        instance_id: instanceId,
-        group_id: groupId,
-        pkey: pkeyOf(p),
-        phone_jid: p.phoneJid,
-        lid: p.lid,
-        role: p.role,
-        position: start + i + j,
-      }));
-      await db
-        .insertInto('group_participants')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['instance_id', 'group_id', 'pkey']).doUpdateSet((eb) => ({
-            phone_jid: eb.ref('excluded.phone_jid'),
-            lid: eb.ref('excluded.lid'),
-            role: eb.ref('excluded.role'),
-          })),
-        )
-        .execute();
+      const chunk = people.slice(i, i + 100).map((p, j) => [instanceId, groupId, pkeyOf(p), p.phoneJid ?? null, p.lid ?? null, p.role, start + i + j]);
+      await upsertParticipants(db, chunk);
     }
   }
 
   return {
     async get(instanceId, groupId) {
       // One round trip: the group row repeated per participant (or once, with nulls, when empty).
-      const rows = await db
-        .selectFrom('groups as g')
-        .leftJoin('group_participants as p', (join) => join.onRef('p.instance_id', '=', 'g.instance_id').onRef('p.group_id', '=', 'g.group_id'))
-        .selectAll('g')
-        .select(['p.pkey as p_pkey', 'p.phone_jid as p_phone_jid', 'p.lid as p_lid', 'p.role as p_role'])
-        .where('g.instance_id', '=', instanceId)
-        .where('g.group_id', '=', groupId)
-        .orderBy('p.position')
-        .execute();
+      const rows = (await readGroup(db, instanceId, groupId)).rows as ReadRow[];
       if (rows.length === 0) return undefined;
       const people = rows.filter((r) => r.p_pkey !== null).map((p) => ({ phoneJid: p.p_phone_jid, lid: p.p_lid, role: p.p_role as ParticipantRole }));
       const { p_pkey: _k, p_phone_jid: _j, p_lid: _l, p_role: _r, ...row } = rows[0];
@@ -171,13 +214,8 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
     async put(group) {
       const now = new Date().toISOString();
       const row = toRow(group, now);
-      const { instance_id: _i, group_id: _g, ...update } = row;
-      await db
-        .insertInto('groups')
-        .values(row)
-        .onConflict((oc) => oc.columns(['instance_id', 'group_id']).doUpdateSet(update))
-        .execute();
-      await db.deleteFrom('group_participants').where('instance_id', '=', group.instanceId).where('group_id', '=', group.id).execute();
+      await upsertGroup(db, ...GROUP_COLUMNS.map((c) => row[c]));
+      await deleteGroupParticipants(db, group.instanceId, group.id);
       await insertParticipants(group.instanceId, group.id, group.participants, 0);
     },
     async update(instanceId, groupId, patch) {
@@ -202,12 +240,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
     },
     async putParticipants(instanceId, groupId, participants) {
       if (participants.length === 0) return;
-      const max = await db
-        .selectFrom('group_participants')
-        .select((eb) => eb.fn.max<number>('position').as('m'))
-        .where('instance_id', '=', instanceId)
-        .where('group_id', '=', groupId)
-        .executeTakeFirst();
+      const max = (await maxPosition(db, instanceId, groupId)).rows[0] as { m: number | null } | undefined;
       // A person first known by LID only and now by phone too must stay one row.
       const lidKeys = participants.filter((p) => p.phoneJid && p.lid).map((p) => p.lid!);
       if (lidKeys.length) {

@@ -10,6 +10,7 @@ import { EMPTY_PACING_STATE } from '../../../core/pacing/pacing-model.js';
 import type { OperationStorage } from '../../../core/ports/operation-queue.js';
 import type { Database } from '../schema.js';
 import type { OperationsTable } from '../schema-operations.js';
+import { prepared } from './prepared.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ms = (s: string | null) => (s === null ? null : Date.parse(s));
@@ -193,11 +194,14 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
   };
 }
 
+// Read before every create and group change: built once (see prepared.ts).
+const readPacingState = prepared((db: Kysely<Database>, instanceId: string) => db.selectFrom('pacing_state').select('data').where('instance_id', '=', instanceId));
+
 /** Pacing state over `pacing_state`, one JSON row per instance. */
 export function createPacingStateRepository(db: Kysely<Database>): PacingStateRepository {
   return {
     async get(instanceId) {
-      const row = await db.selectFrom('pacing_state').select('data').where('instance_id', '=', instanceId).executeTakeFirst();
+      const row = (await readPacingState(db, instanceId)).rows[0] as { data: string } | undefined;
       return row ? { ...EMPTY_PACING_STATE, ...(JSON.parse(row.data) as Partial<PacingState>) } : { ...EMPTY_PACING_STATE, created: [], slots: [] };
     },
     async put(instanceId, state, now) {
