@@ -58,6 +58,7 @@ import { clustered as clusterMode } from './config.js';
 import { singleNode, type ClusterBus, type SessionOwnership } from './core/ports/cluster.js';
 import { createRedisAuthFailureLimiter, createRedisCluster, type RedisCluster } from './adapters/cluster/redis-cluster.js';
 import { createGroupCache, noGroupCache } from './adapters/store/kysely/group-cache.js';
+import { createInstanceCache, noInstanceCache } from './adapters/store/kysely/instance-cache.js';
 
 export interface ContainerOptions {
   /** Injectable clock (ms) for tests. */
@@ -158,7 +159,11 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const inCluster = clusterMode(config);
   const nodeId = config.nodeId ?? `node-${shortId('', 8)}`;
   // Cluster mode: no group read cache (other nodes' writes never pass through it).
-  const store = createKyselyStore(database.db, inCluster ? noGroupCache() : createGroupCache());
+  // Cluster mode reads through to PostgreSQL: other nodes' writes never pass through these caches.
+  const store = createKyselyStore(
+    database.db,
+    inCluster ? { groups: noGroupCache(), instances: noInstanceCache() } : { groups: createGroupCache(), instances: createInstanceCache() },
+  );
   // The node's URL is known once it listens: `start({ nodeUrl })` fills it in before joining.
   const nodeInfo = { nodeId, url: config.nodeUrl ?? '', startedAt: Date.now() };
   let redisCluster: RedisCluster | undefined;

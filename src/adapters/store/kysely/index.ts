@@ -6,27 +6,41 @@ import { createEventRepository } from './events.js';
 import { createGroupCache, type GroupCache, type StagedGroups } from './group-cache.js';
 import { createGroupRepository } from './groups.js';
 import { createCommitGroup } from './commit-group.js';
+import { createInstanceCache, type InstanceCache } from './instance-cache.js';
+
+/** The read caches a store shares with its transactions. */
+export interface StoreCaches {
+  groups: GroupCache;
+  instances: InstanceCache;
+}
 
 /**
  * The Store over one Kysely connection (SQLite or PostgreSQL). `transaction` nests as a no-op.
  * Group reads outside transactions go through a shared cache that every group write invalidates.
  */
-export function createKyselyStore(db: Kysely<Database>, cache: GroupCache = createGroupCache(), tx?: { touched: Set<string>; staged: StagedGroups }): Store {
+export function createKyselyStore(
+  db: Kysely<Database>,
+  caches: StoreCaches = { groups: createGroupCache(), instances: createInstanceCache() },
+  tx?: { touched: Set<string>; touchedInstances: Set<string>; staged: StagedGroups },
+): Store {
+  const cache = caches.groups;
   // Root stores commit concurrent transactions together (see commit-group.ts).
   const commits = tx ? undefined : createCommitGroup(db, db.getExecutor().adapter instanceof SqliteAdapter ? 1 : 4);
   const store: Store = {
     settings: createSettingsRepository(db),
     keys: createKeyRepository(db),
-    instances: createInstanceRepository(db),
+    instances: caches.instances.wrap(createInstanceRepository(db), { inTransaction: !!tx, touched: tx?.touchedInstances }),
     groups: cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched, staged: tx?.staged }),
     events: createEventRepository(db),
     async transaction(fn) {
       if (tx) return fn(store);
       const touched = new Set<string>();
+      const touchedInstances = new Set<string>();
       const staged: StagedGroups = new Map();
-      const outcome = await commits!.run((trx) => fn(createKyselyStore(trx, cache, { touched, staged })));
+      const outcome = await commits!.run((trx) => fn(createKyselyStore(trx, caches, { touched, touchedInstances, staged })));
       // Again after the commit (or rollback): a concurrent read may have re-filled an entry meanwhile.
       cache.invalidate(touched);
+      caches.instances.invalidate(touchedInstances);
       if (!outcome.ok) throw outcome.error;
       cache.fill(staged);
       return outcome.value;
