@@ -44,21 +44,51 @@ const upsertOneGroup = prepared((db: Kysely<SandboxTables>, id: string, data: st
 /** First key of the sandbox's advisory lock (the second is the schema's hash). */
 const LOCK_CLASS = 4242002;
 
-/** Persistence of the sandbox network in the app database (any schema type: only the two tables are used); each commit is one transaction. */
+/**
+ * Persistence of the sandbox network in the app database (any schema type: only the two tables are
+ * used). Commits that arrive while one is being written are saved together, in arrival order, in the
+ * next transaction (group commit): the network hands over its writes without waiting for each other.
+ */
 export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPersistence {
   const db = anyDb as unknown as Kysely<SandboxTables>;
+  let waiting: { statements: Statement[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let writing = false;
+  const flush = async (): Promise<void> => {
+    writing = true;
+    try {
+      while (waiting.length > 0) {
+        const batch = waiting;
+        waiting = [];
+        const statements = batch.flatMap((item) => item.statements);
+        try {
+          // A single statement is atomic on its own; the explicit transaction would only add two round trips.
+          if (statements.length === 1) await statements[0]!(db);
+          else
+            await db.transaction().execute(async (trx) => {
+              for (const run of statements) await run(trx);
+            });
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+          continue;
+        }
+        for (const item of batch) item.resolve();
+      }
+    } finally {
+      writing = false;
+    }
+  };
   return {
     load: () => loadSnapshot(db),
-    async commit(changes: SandboxChanges) {
+    commit(changes: SandboxChanges) {
       const statements = saveStatements(changes);
-      if (statements.length === 0) return;
-      // A single statement is atomic on its own; the explicit transaction would only add two round trips.
-      if (statements.length === 1) {
-        await statements[0]!(db);
-        return;
-      }
-      await db.transaction().execute(async (trx) => {
-        for (const run of statements) await run(trx);
+      if (statements.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ statements, resolve, reject });
+        // On the next turn of the event loop, with whatever other writes arrive in this one.
+        if (!writing) {
+          writing = true;
+          setImmediate(() => void flush());
+        }
       });
     },
   };
@@ -73,9 +103,11 @@ async function loadSnapshot(db: Kysely<SandboxTables>): Promise<SandboxSnapshot>
   };
 }
 
+type Statement = (q: Kysely<SandboxTables>) => Promise<unknown>;
+
 /** The statements that save one operation's changes: one multi-row upsert per table (chunked under SQLite's bound-parameter limit), fewer round trips per write. */
-function saveStatements(changes: SandboxChanges): ((q: Kysely<SandboxTables>) => Promise<unknown>)[] {
-  const statements: ((q: Kysely<SandboxTables>) => Promise<unknown>)[] = [];
+function saveStatements(changes: SandboxChanges): Statement[] {
+  const statements: Statement[] = [];
   if (changes.accounts.length === 1) {
     const [account] = changes.accounts;
     statements.push((q) => upsertOneAccount(q, account!.phone, JSON.stringify(account)));

@@ -1,12 +1,17 @@
 /**
  * The sandbox network: one in-process WhatsApp group server shared by every sandbox instance.
  *
- * Writes run one at a time through a FIFO mutex: each saves its changes through the persistence
- * port, makes them visible, then delivers its events to the attached accounts and waits for their
- * sinks, all before the next write starts, so event order is global and a caller that sees its call
- * resolve knows every member was told. Reads skip the mutex (they see committed state only), which
- * lets a sink read the network while it handles an event. A sink must NOT await a write: the write
- * would queue behind the one that is delivering to it, forever.
+ * Writes run one at a time through a FIFO mutex: each applies its changes, hands them to the
+ * persistence port and makes them visible, then lets the next write start. Saving and delivering
+ * happen outside the mutex, so writes that arrive together are saved together (the persistence
+ * commits what queued meanwhile in one transaction) and their events are handled side by side:
+ * - a write's events reach a sink only once its changes are saved, and each account receives the
+ *   events of one chat (a group, or a direct chat) in the order the writes ran; different chats'
+ *   events may interleave, as on WhatsApp;
+ * - a caller whose call resolves knows its changes are saved and every member was told;
+ * - a failed save rejects the write, sends none of its events, and reloads the saved state.
+ * Reads skip the mutex, which lets a sink read the network while it handles an event. A sink must
+ * NOT await a write of the same chat: that write's events would queue behind the one being handled.
  *
  * Shared mode (a `SharedSandboxPersistence`, several processes on one database): each write also
  * runs under the store's cluster-wide lock on state caught up with the shared log, every read first
@@ -21,7 +26,7 @@ import { onWhatsApp, sendGroupInvite, sendText } from './message-ops.js';
 import { createMutex } from './mutex.js';
 import { addParticipants, demoteParticipants, promoteParticipants, removeParticipants } from './participant-ops.js';
 import { NetworkState } from './state.js';
-import { Tx, deliver } from './tx.js';
+import { Tx, deliver, deliverTo, hasChanges } from './tx.js';
 import type {
   SandboxAccountSettings,
   SandboxAccountView,
@@ -96,27 +101,80 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     return loading;
   };
 
-  /** Runs `fn` alone, commits its drafts and delivers its events; `afterCommit` still runs inside the mutex. */
+  /** Per account and chat, the last delivery queued: each chat's events reach a sink in write order. */
+  const lanes = new Map<string, Promise<void>>();
+  /** Queues the notices of a write that is being saved (`saved`); resolves once every sink handled them. */
+  const dispatch = (notices: readonly SandboxNotice[], saved: Promise<void>): Promise<void> => {
+    if (notices.length === 0) return Promise.resolve();
+    const byLane = new Map<string, { phone: string; events: SandboxNotice['event'][] }>();
+    for (const { phone, event } of notices) {
+      const key = `${phone}\u0000${chatOf(event)}`;
+      const lane = byLane.get(key);
+      if (lane) lane.events.push(event);
+      else byLane.set(key, { phone, events: [event] });
+    }
+    const done: Promise<void>[] = [];
+    for (const [key, { phone, events }] of byLane) {
+      const tail = (lanes.get(key) ?? Promise.resolve())
+        .then(() => saved)
+        .then(() => deliverTo(state, phone, events))
+        .catch(() => undefined); // an unsaved write sends nothing; the next one still goes
+      lanes.set(key, tail);
+      void tail.then(() => {
+        if (lanes.get(key) === tail) lanes.delete(key);
+      });
+      done.push(tail);
+    }
+    return Promise.all(done).then(() => undefined);
+  };
+
+  /** Restores the saved state after a failed save (every write applied since then is undone with it). */
+  const reload = (): Promise<void> => mutex.run(async () => state.restore(await persistence.load()));
+
+  /** Runs `fn` alone and applies its drafts; resolves once they are saved and its events delivered. `afterCommit` runs inside the mutex, after both. */
   const write = async <T>(fn: (tx: Tx) => T, afterCommit?: (value: T) => void | Promise<void>): Promise<T> => {
     await load();
-    return mutex.run(async () => {
-      if (shared) {
-        const value = await shared.write(() => new Tx(state, persistence), fn);
+    if (shared) {
+      return mutex.run(async () => {
+        const value = await shared.write(() => new Tx(state), fn);
         await afterCommit?.(value);
         return value;
-      }
-      const tx = new Tx(state, persistence);
+      });
+    }
+    let saved: Promise<void> = Promise.resolve();
+    let delivered: Promise<void> = Promise.resolve();
+    const value = await mutex.run(async () => {
+      const tx = new Tx(state);
       const value = fn(tx);
-      await tx.commit();
-      await afterCommit?.(value);
+      const { changes, notices } = tx.pending();
+      if (hasChanges(changes)) {
+        saved = persistence.commit(changes);
+        saved.catch(() => undefined); // observed below
+        state.install(changes);
+      }
+      delivered = dispatch(notices, saved);
+      if (afterCommit) {
+        // Rare (attach): everything queued before it is delivered before it takes effect.
+        await saved;
+        await Promise.all([delivered, ...lanes.values()]);
+        await afterCommit(value);
+      }
       return value;
     });
+    try {
+      await saved;
+    } catch (error) {
+      await reload();
+      throw error;
+    }
+    await delivered;
+    return value;
   };
 
   const read = async <T>(fn: (tx: Tx) => T): Promise<T> => {
     await load();
     if (shared) await shared.catchUp();
-    return fn(new Tx(state, persistence));
+    return fn(new Tx(state));
   };
 
   const as = (raw: string): SandboxActions => {
@@ -163,7 +221,7 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
         if (settings.name !== undefined) account.name = settings.name || undefined;
         return tx.view(phone);
       }),
-    getAccount: (raw) => new Tx(state, persistence).view(normalizePhone(raw)),
+    getAccount: (raw) => new Tx(state).view(normalizePhone(raw)),
     attach: (raw, sink) => {
       const phone = normalizePhone(raw);
       return write(
@@ -187,7 +245,7 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     group: (groupId) => {
       const record = state.groups.get(groupId);
       if (!record) return undefined;
-      return { record: structuredClone(record), metadata: metadataView(new Tx(state, persistence), record) };
+      return { record: structuredClone(record), metadata: metadataView(new Tx(state), record) };
     },
     groupIds: () => [...state.groups.keys()],
     refresh: async () => {
@@ -198,6 +256,14 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
       await shared?.close();
     },
   };
+}
+
+/** The chat an event belongs to: its events keep their order. */
+function chatOf(event: SandboxNotice['event']): string {
+  if ('groupId' in event) return event.groupId;
+  if (event.type === 'group.upsert') return event.group.id;
+  if (event.type === 'message') return event.chatId;
+  return '';
 }
 
 function isShared(persistence: SandboxPersistence | SharedSandboxPersistence): persistence is SharedSandboxPersistence {

@@ -1,15 +1,15 @@
 /**
  * One operation's unit of work: drafts of the records it touches, and the events it will send.
  *
- * An operation reads through the Tx, edits drafts (copies), and queues events. `commit` saves the
- * drafts, installs them, then delivers the events. If the operation throws, the drafts and events are
+ * An operation reads through the Tx, edits drafts (copies), and queues events; the network then
+ * saves and installs the drafts (`pending`) and delivers the events. If the operation throws, the drafts and events are
  * dropped and the network is exactly as before: WhatsApp never half-applies a refused request.
  */
 import type { EngineEvent } from '../../../../core/ports/engine.js';
 import { engineError } from '../../../../core/ports/engine.js';
 import { newLid, normalizePhone, parsePersonJid } from './ids.js';
 import type { CodeEntry, NetworkState } from './state.js';
-import type { SandboxAccountRecord, SandboxAccountView, SandboxChanges, SandboxGroupRecord, SandboxNotice, SandboxPersistence } from './types.js';
+import type { SandboxAccountRecord, SandboxAccountView, SandboxChanges, SandboxGroupRecord, SandboxNotice } from './types.js';
 
 /** A never-seen number counts as a registered account that anyone may add. */
 const DEFAULT_SETTINGS = { registered: true, groupAddPrivacy: 'everyone', contacts: [] } as const;
@@ -20,10 +20,7 @@ export class Tx {
   private readonly deletedGroups = new Set<string>();
   private readonly outbox: SandboxNotice[] = [];
 
-  constructor(
-    readonly state: NetworkState,
-    private readonly persistence: SandboxPersistence,
-  ) {}
+  constructor(readonly state: NetworkState) {}
 
   get config() {
     return this.state.config;
@@ -161,19 +158,6 @@ export class Tx {
       notices: this.outbox,
     };
   }
-
-  /**
-   * Saves the drafts, makes them visible, then delivers the queued events and waits for every sink.
-   * Each account receives its events in queue order; accounts are served concurrently.
-   */
-  async commit(): Promise<void> {
-    const { changes, notices } = this.pending();
-    if (hasChanges(changes)) {
-      await this.persistence.commit(changes);
-      this.state.install(changes);
-    }
-    await deliver(this.state, notices);
-  }
 }
 
 export function hasChanges(changes: SandboxChanges): boolean {
@@ -188,18 +172,19 @@ export async function deliver(state: NetworkState, notices: readonly SandboxNoti
     list.push(event);
     perPhone.set(phone, list);
   }
-  await Promise.all(
-    [...perPhone].map(async ([phone, events]) => {
-      for (const event of events) {
-        const sink = state.sinks.get(phone);
-        if (!sink) return;
-        try {
-          // A copy per recipient: events share objects while queued, sinks must not see each other's edits.
-          await sink(structuredClone(event));
-        } catch (error) {
-          state.config.onSinkError(error, phone, event);
-        }
-      }
-    }),
-  );
+  await Promise.all([...perPhone].map(([phone, events]) => deliverTo(state, phone, events)));
+}
+
+/** Delivers events to one account's sink (if attached), one after another; waits for the sink. */
+export async function deliverTo(state: NetworkState, phone: string, events: readonly EngineEvent[]): Promise<void> {
+  for (const event of events) {
+    const sink = state.sinks.get(phone);
+    if (!sink) return;
+    try {
+      // A copy per recipient: events share objects while queued, sinks must not see each other's edits.
+      await sink(structuredClone(event));
+    } catch (error) {
+      state.config.onSinkError(error, phone, event);
+    }
+  }
 }

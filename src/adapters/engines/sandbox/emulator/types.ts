@@ -120,8 +120,11 @@ export interface SandboxChanges {
 }
 
 /**
- * Where the network keeps its state. `commit` should be atomic when the store allows it; it is
- * always awaited before the change becomes visible, so a failed commit leaves the network unchanged.
+ * Where the network keeps its state. `commit` should be atomic when the store allows it. Commits are
+ * handed over one after another, a later one possibly before an earlier one has resolved, and must
+ * be saved in that order. The network shows a change to its readers as soon as it hands it over,
+ * but delivers its events and answers the caller only once the commit resolves; after a failed
+ * commit it reloads what `load` answers.
  */
 export interface SandboxPersistence {
   /** Everything saved so far (empty on a fresh store). */
