@@ -33,6 +33,25 @@ describe('kysely sandbox persistence', () => {
     await db.destroy();
   });
 
+  it('saves commits handed over together in one transaction, in the order they came', async () => {
+    let transactions = 0;
+    // Counts the transactions the persistence opens on the app database.
+    const counted = new Proxy(db, {
+      get(target, key) {
+        if (key === 'transaction') transactions++;
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const persistence = createKyselySandboxPersistence(counted);
+    const version = (n: number) => ({ accounts: [], groups: [{ id: 'batched@g.us', subject: `v${n}` } as never], deletedGroupIds: [] });
+    await Promise.all([1, 2, 3, 4].map((n) => persistence.commit(version(n))));
+    assert.equal(transactions, 1);
+    const { groups } = await persistence.load();
+    assert.equal(groups.find((g) => g.id === 'batched@g.us')?.subject, 'v4', 'the last one handed over stays');
+    await db.deleteFrom('sandbox_groups').where('id', '=', 'batched@g.us').execute();
+  });
+
   it('a reloaded network has the same accounts, LIDs, groups, codes and recently-left state', async () => {
     const first = open();
     await first.load();

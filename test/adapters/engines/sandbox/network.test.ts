@@ -131,6 +131,76 @@ describe('sandbox network operations', () => {
     assert.equal(events.length, 1);
   });
 
+  it('saves writes that arrive together in one commit, and answers each only once saved', async () => {
+    const inner = createMemoryPersistence();
+    const batches: number[] = [];
+    const waiting: { changes: SandboxChanges; done: () => void }[] = [];
+    // A slow store: commits queue while one is being written, as on a real database.
+    const persistence: SandboxPersistence = {
+      load: () => inner.load(),
+      commit: (changes) => new Promise<void>((done) => waiting.push({ changes, done })),
+    };
+    const { network } = setup({ persistence });
+    await network.load();
+    const flush = async () => {
+      const batch = waiting.splice(0);
+      batches.push(batch.length);
+      for (const { changes, done } of batch) {
+        await inner.commit(changes);
+        done();
+      }
+    };
+    let answered = 0;
+    const creates = Array.from({ length: 5 }, (_, i) =>
+      network
+        .as(A)
+        .createGroup(`g${i}`, [])
+        .then((r) => (answered++, r)),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(waiting.length, 5, 'every write handed over its changes without waiting for the others');
+    assert.equal(answered, 0, 'no caller answered before its changes are saved');
+    await flush();
+    const created = await Promise.all(creates);
+    assert.deepEqual(batches, [5]);
+    assert.equal(new Set(created.map((c) => c.group.id)).size, 5);
+    assert.equal(inner.snapshot().groups.length, 5);
+  });
+
+  it("delivers each chat's events in write order while other chats' events go side by side", async () => {
+    const { network } = setup();
+    const { group: g1 } = await network.as(A).createGroup('one', [jid(B)]);
+    const { group: g2 } = await network.as(A).createGroup('two', [jid(B)]);
+    const seen: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await network.attach(B, async (event) => {
+      if (event.type !== 'group.update') return;
+      // The first event of group one is slow to handle.
+      if (event.groupId === g1.id && event.changes.subject === 'one-a') await held;
+      seen.push(`${event.groupId === g1.id ? 'one' : 'two'}:${event.changes.subject}`);
+    });
+    const first = network.as(A).setSubject(g1.id, 'one-a');
+    const second = network.as(A).setSubject(g1.id, 'one-b');
+    await network.as(A).setSubject(g2.id, 'two-a');
+    assert.deepEqual(seen, ['two:two-a'], "another chat's event is not held up");
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(seen, ['two:two-a', 'one:one-a', 'one:one-b']);
+  });
+
+  it('reads a group saved by an earlier version with its removals on the group: they still answer 405', async () => {
+    const first = setup();
+    const { group } = await first.network.as(A).createGroup('g', [jid(B)]);
+    const code = await first.network.as(A).inviteCode(group.id);
+    const saved = first.persistence.snapshot();
+    // The earlier format: removed people listed on the group, nothing on their accounts.
+    const old = { ...saved, groups: saved.groups.map((g) => ({ ...g, participants: g.participants.filter((p) => p.phone !== B), removedByAdmin: [B] })) };
+    const network = createSandboxNetwork({ persistence: { load: async () => old, commit: async () => undefined } });
+    await assert.rejects(network.as(B).joinByCode(code), isCode(405));
+    assert.equal(network.group(group.id)?.record.removedByAdmin, undefined);
+  });
+
   it('a refused operation saves nothing', async () => {
     const { network, persistence } = setup();
     const { group } = await network.as(A).createGroup('g', []);
@@ -195,7 +265,10 @@ describe('sandbox network operations', () => {
     await network.seedAccount(B, { groupAddPrivacy: 'nobody' });
     const [refused] = await network.as(A).addParticipants(group.id, [jid(B)]);
     await network.as(B).acceptInviteV4({ ...refused!.addRequest!, groupId: group.id, inviter: jid(A) });
-    assert.equal(network.group(group.id)?.record.removedByAdmin.length, 0);
+    // Let back in: the removal no longer keeps B from joining by link.
+    const code = await network.as(A).inviteCode(group.id);
+    await network.as(B).leaveGroup(group.id);
+    await network.as(B).joinByCode(code);
     await assert.rejects(network.as(B).acceptInviteV4({ ...refused!.addRequest!, groupId: group.id, inviter: jid(A) }), isCode(304));
   });
 

@@ -51,7 +51,6 @@ export function createGroup(tx: Tx, actor: string, subject: string, participants
     revokedInviteCodes: [],
     picture: null,
     leftAtMs: {},
-    removedByAdmin: [],
     joinRequests: [],
     addRequests: [],
   };

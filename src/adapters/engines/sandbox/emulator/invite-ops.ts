@@ -57,7 +57,7 @@ export function joinByCode(tx: Tx, actor: string, code: string): { groupId: Jid;
   const group = groupOfCode(tx, code);
   const groupId = group.id;
   if (memberOf(group, actor)) throw engineError(304, 'already a member');
-  if (group.removedByAdmin.includes(actor)) throw engineError(405, 'removed from this group by an admin');
+  if (tx.findAccount(actor)?.removedFrom?.includes(groupId)) throw engineError(405, 'removed from this group by an admin');
   tx.account(actor);
   if (group.settings.approvalMode) {
     if (!group.joinRequests.some((request) => request.phone === actor)) {
@@ -69,7 +69,7 @@ export function joinByCode(tx: Tx, actor: string, code: string): { groupId: Jid;
   }
   requireRoom(tx, group);
   pruneExpired(tx, group);
-  admit(group, actor);
+  admit(tx, group, actor);
   announceJoin(tx, group, [actor], actor);
   return { groupId, pendingApproval: false };
 }
@@ -86,7 +86,7 @@ export function acceptInviteV4(tx: Tx, actor: string, invite: { groupId: Jid; co
   if (request.revoked || request.expiration <= tx.nowSec()) throw engineError(410, 'invite v4 expired or revoked');
   requireRoom(tx, group);
   pruneExpired(tx, group);
-  admit(group, actor);
+  admit(tx, group, actor);
   announceJoin(tx, group, [actor], actor);
   return { groupId: group.id };
 }

@@ -41,7 +41,7 @@ export function approveJoinRequests(tx: Tx, actor: string, groupId: Jid, jids: J
   pruneExpired(tx, group);
   const { results, done } = decide(tx, group, jids, (phone) => {
     if (group.participants.length >= tx.config.maxGroupSize) return 419;
-    admit(group, phone);
+    admit(tx, group, phone);
     return 200;
   });
   if (done.length === 0) return results;

@@ -42,7 +42,8 @@ export function removeParticipants(tx: Tx, actor: string, groupId: Jid, jids: Ji
     group.participants = group.participants.filter((participant) => participant.phone !== phone);
     // Being removed is not leaving: re-adding stays possible at once, joining by link does not.
     delete group.leftAtMs[phone];
-    if (!group.removedByAdmin.includes(phone)) group.removedByAdmin.push(phone);
+    const account = tx.account(phone);
+    if (!account.removedFrom?.includes(groupId)) account.removedFrom = [...(account.removedFrom ?? []), groupId];
     return result(tx, jid, phone, 200);
   });
   if (removed.length === 0) return results;

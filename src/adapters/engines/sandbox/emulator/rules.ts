@@ -67,10 +67,13 @@ function privacyAllows(tx: Tx, phone: string, actor: string): boolean {
  * Makes `phone` a member and forgets what kept them out: a removal (405), a recent leave (408), a
  * pending join request, outstanding invites v4.
  */
-export function admit(group: SandboxGroupRecord, phone: string, role: SandboxParticipantRecord['role'] = 'member'): void {
+export function admit(tx: Tx, group: SandboxGroupRecord, phone: string, role: SandboxParticipantRecord['role'] = 'member'): void {
   group.participants.push({ phone, role });
   delete group.leftAtMs[phone];
-  group.removedByAdmin = group.removedByAdmin.filter((removed) => removed !== phone);
+  if (tx.findAccount(phone)?.removedFrom?.includes(group.id)) {
+    const account = tx.account(phone);
+    account.removedFrom = account.removedFrom!.filter((id) => id !== group.id);
+  }
   group.joinRequests = group.joinRequests.filter((request) => request.phone !== phone);
   group.addRequests = group.addRequests.filter((request) => request.phone !== phone);
 }
@@ -98,7 +101,7 @@ export function tryAdd(tx: Tx, group: SandboxGroupRecord, actor: string, jid: Ji
     group.addRequests.push({ phone, ...addRequest, inviter: actor, revoked: false });
     return { ...result(tx, jid, phone, 403), addRequest };
   }
-  admit(group, phone);
+  admit(tx, group, phone);
   return result(tx, jid, phone, 200);
 }
 

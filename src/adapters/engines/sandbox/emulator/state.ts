@@ -31,6 +31,14 @@ export class NetworkState {
     this.groups.clear();
     this.codes.clear();
     this.install({ accounts: snapshot.accounts, groups: snapshot.groups, deletedGroupIds: [] });
+    // Earlier versions kept removals on the group: move them to the people (saved with their next change).
+    for (const group of snapshot.groups) {
+      for (const phone of group.removedByAdmin ?? []) {
+        const account = this.accounts.get(phone);
+        if (account && !account.removedFrom?.includes(group.id)) account.removedFrom = [...(account.removedFrom ?? []), group.id];
+      }
+      delete group.removedByAdmin;
+    }
   }
 
   /** Makes saved changes visible. Records are owned by the state from now on. */

@@ -28,6 +28,12 @@ export interface SandboxAccountRecord extends SandboxAccountSettings {
   lid: string;
   /** When this number created its recent groups, for the rolling-hour 429. */
   groupCreationsMs: number[];
+  /**
+   * Groups an admin removed this number from: joining them by link answers 405 until an admin adds
+   * it again. Kept with the person, as WhatsApp does, so a group's record does not grow with
+   * everyone it ever removed.
+   */
+  removedFrom?: string[];
 }
 
 /** What `getAccount` reports; `lid` is absent until the network has seen the number. */
@@ -93,8 +99,8 @@ export interface SandboxGroupRecord {
   picture: SandboxPictureRecord | null;
   /** Phone -> when that person left by themselves (408 when re-added within the window). */
   leftAtMs: Record<string, number>;
-  /** Phones an admin removed: joining by link answers 405 until an admin adds them again. */
-  removedByAdmin: string[];
+  /** Saved by earlier versions; moved to the accounts' `removedFrom` when loaded. */
+  removedByAdmin?: string[];
   joinRequests: SandboxJoinRequestRecord[];
   addRequests: SandboxAddRequestRecord[];
 }
