@@ -13,7 +13,7 @@ export interface EventLog {
    * Runs `fn` in one store transaction with an `emit` that appends to the event log in that same
    * transaction. Listeners hear the appended events after the commit, in order.
    */
-  transact<T>(fn: (tx: Store, emit: Emit) => Promise<T>): Promise<T>;
+  transact<T>(fn: (tx: Store, emit: Emit) => Promise<T>, instanceId?: string): Promise<T>;
   /** Subscribes to committed events; returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void;
   /** Reads an instance's log after a seq (or after an event id), ascending. */
@@ -54,15 +54,17 @@ export function createEventLog(deps: {
   });
 
   return {
-    async transact(fn) {
+    async transact(fn, instanceId) {
       const appended: EventRecord[] = [];
-      const result = await store.transaction((tx) =>
-        fn(tx, async (instanceId, type, data) => {
-          const t = now();
-          const record = await tx.events.append({ id: ulid(t), type, instanceId, occurredAt: new Date(t).toISOString(), data });
-          appended.push(record);
-          return record;
-        }),
+      const result = await store.transaction(
+        (tx) =>
+          fn(tx, async (instanceId, type, data) => {
+            const t = now();
+            const record = await tx.events.append({ id: ulid(t), type, instanceId, occurredAt: new Date(t).toISOString(), data });
+            appended.push(record);
+            return record;
+          }),
+        instanceId,
       );
       for (const event of appended) {
         tell(event);

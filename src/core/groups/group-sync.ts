@@ -264,7 +264,7 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
       // Reading the committed state and finding nothing to do is the same as applying the event at
       // that moment; skipping it also keeps a stale result from undoing a later notification.
       if (options?.maybeApplied && store && event.type !== 'message' && event.type !== 'group.join_request' && (await isNoop(store, instance, event))) return;
-      await events.transact((tx, emit) => run(tx, emit, instance, event));
+      await events.transact((tx, emit) => run(tx, emit, instance, event), instance.id);
     },
 
     async setInviteCode(instance, groupId, code) {

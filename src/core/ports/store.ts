@@ -92,5 +92,9 @@ export interface Store {
   instances: InstanceRepository;
   groups: GroupRepository;
   events: EventRepository;
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction. `instanceId` names the instance it writes for, when known: the
+   * store may then keep transactions of one instance from waiting on each other's locks.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>, instanceId?: string): Promise<T>;
 }

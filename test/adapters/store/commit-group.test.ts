@@ -95,6 +95,41 @@ for (const kind of kinds) {
       assert.equal((await ids(store, 'gc')).total, 10);
     });
 
+    it('transactions of one instance never run in two batches at once; other instances still do', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const order: string[] = [];
+      const first = store.transaction(async (tx) => {
+        order.push('a1 start');
+        await tx.settings.put('key-a1', '1');
+        await held;
+        order.push('a1 end');
+      }, 'inst-a');
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the first batch is running
+      const second = store.transaction(async (tx) => {
+        order.push('a2');
+        await tx.settings.put('key-a2', '2');
+      }, 'inst-a');
+      const other = store.transaction(async (tx) => {
+        order.push('b1');
+        await tx.settings.put('key-b1', '1');
+      }, 'inst-b');
+      if (kind === 'postgres') {
+        await other; // another instance's transaction commits while instance a's batch still runs
+        assert.deepEqual(order, ['a1 start', 'b1']);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(!order.includes('a2'), "the same instance's next transaction waits for the running batch");
+      release();
+      await Promise.all([first, second, other]);
+      assert.deepEqual(
+        order.filter((step) => step.startsWith('a')),
+        ['a1 start', 'a1 end', 'a2'],
+      );
+      assert.equal(await store.settings.get('key-a2'), '2');
+      assert.equal(await store.settings.get('key-b1'), '1');
+    });
+
     it('list pages follow every write that adds, removes or moves a group', async () => {
       for (let n = 0; n < 5; n++) await store.groups.put(group('lp', `${n}@g.us`, at(n)));
       assert.deepEqual(await ids(store, 'lp', 2, 1), { ids: ['3@g.us', '2@g.us'], total: 5 });

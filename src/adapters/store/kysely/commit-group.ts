@@ -20,14 +20,20 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 interface Pending {
   fn: (trx: Transaction<Database>) => Promise<unknown>;
+  /** The instance it writes for, when known. */
+  key?: string;
   /** Called once the outcome is final: after the commit, or after the failed body's rollback. */
   settle: (outcome: Outcome<unknown>) => void;
   outcome?: Outcome<unknown>;
 }
 
 export interface CommitGroup {
-  /** Runs `fn` in a transaction shared with others; answers its outcome once that is final. */
-  run<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<Outcome<T>>;
+  /**
+   * Runs `fn` in a transaction shared with others; answers its outcome once that is final. `key`
+   * (an instance id) keeps it out of a batch while another batch with the same key runs: they
+   * would only wait for each other's row locks (the instance's event counter) on PostgreSQL.
+   */
+  run<T>(fn: (trx: Transaction<Database>) => Promise<T>, key?: string): Promise<Outcome<T>>;
 }
 
 /**
@@ -73,19 +79,47 @@ export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGro
     for (const item of batch) item.settle(item.outcome!);
   }
 
+  /** Keys of the batches running now. */
+  const busy = new Map<string, number>();
+  /** The next batch: queued transactions in order, skipping those whose key a running batch holds. */
+  function take(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const item of queue) {
+      if (batch.length < MAX_BATCH && (item.key === undefined || !busy.has(item.key))) batch.push(item);
+      else rest.push(item);
+    }
+    queue.splice(0, queue.length, ...rest);
+    return batch;
+  }
+
   async function drain(): Promise<void> {
     running++;
     try {
-      while (queue.length > 0) await runBatch(queue.splice(0, MAX_BATCH));
+      for (let batch = take(); batch.length > 0; batch = take()) {
+        const keys = new Set(batch.map((item) => item.key).filter((key) => key !== undefined));
+        for (const key of keys) busy.set(key, (busy.get(key) ?? 0) + 1);
+        try {
+          await runBatch(batch);
+        } finally {
+          for (const key of keys) {
+            const n = busy.get(key)! - 1;
+            if (n > 0) busy.set(key, n);
+            else busy.delete(key);
+          }
+        }
+        // Transactions held back for a key this batch released may now go in parallel.
+        while (running < parallel && queue.length > 0 && queue.some((item) => item.key === undefined || !busy.has(item.key))) void drain();
+      }
     } finally {
       running--;
     }
   }
 
   return {
-    run<T>(fn: (trx: Transaction<Database>) => Promise<T>) {
+    run<T>(fn: (trx: Transaction<Database>) => Promise<T>, key?: string) {
       return new Promise<Outcome<T>>((resolve) => {
-        queue.push({ fn, settle: (outcome) => resolve(outcome as Outcome<T>) });
+        queue.push({ fn, key, settle: (outcome) => resolve(outcome as Outcome<T>) });
         // A batch starts on the next turn of the event loop: the transactions that other requests
         // reach in this turn join it (SQLite statements never wait, so nothing else would gather them).
         if (running < parallel && !starting) {

@@ -32,12 +32,12 @@ export function createKyselyStore(
     instances: caches.instances.wrap(createInstanceRepository(db), { inTransaction: !!tx, touched: tx?.touchedInstances }),
     groups: cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched, staged: tx?.staged }),
     events: createEventRepository(db),
-    async transaction(fn) {
+    async transaction(fn, instanceId) {
       if (tx) return fn(store);
       const touched = new Set<string>();
       const touchedInstances = new Set<string>();
       const staged: StagedGroups = new Map();
-      const outcome = await commits!.run((trx) => fn(createKyselyStore(trx, caches, { touched, touchedInstances, staged })));
+      const outcome = await commits!.run((trx) => fn(createKyselyStore(trx, caches, { touched, touchedInstances, staged })), instanceId);
       // Again after the commit (or rollback): a concurrent read may have re-filled an entry meanwhile.
       cache.invalidate(touched);
       caches.instances.invalidate(touchedInstances);
