@@ -189,6 +189,7 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  nameFrequentStatements(pool);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {
@@ -207,6 +208,41 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
       await db.destroy();
     },
   };
+}
+
+/**
+ * PostgreSQL parses and plans every unnamed parameterised query anew; a named one is prepared once
+ * per connection (node-pg keeps track). The statements the app sends again and again (the hot
+ * paths' prepared queries) are named once seen 10 times, up to 1,000 texts; a one-off text (a list
+ * with a varying number of values) stays unnamed.
+ */
+export function nameFrequentStatements(pool: pg.Pool, after = 10, most = 1_000): void {
+  const seen = new Map<string, number>();
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    const known = names.get(text);
+    if (known !== undefined || names.size >= most) return known;
+    const count = (seen.get(text) ?? 0) + 1;
+    if (count < after) {
+      if (seen.size < most * 10) seen.set(text, count);
+      return undefined;
+    }
+    seen.delete(text);
+    const name = `gg_${names.size}`;
+    names.set(text, name);
+    return name;
+  };
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      const [text, values] = args;
+      if (args.length === 2 && typeof text === 'string' && Array.isArray(values)) {
+        const name = nameOf(text);
+        if (name) return query({ name, text, values });
+      }
+      return query(...args);
+    };
+  });
 }
 
 /**
