@@ -42,7 +42,7 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
     const existing = await tx.groups.get(instance.id, ev.group.id);
     const next = fromMetadata(instance, ev.group, existing?.inviteCode ?? null);
     if (!existing || !sameParticipants(existing.participants, next.participants)) {
-      await tx.groups.put(next);
+      await tx.groups.put(next, { isNew: !existing });
     } else {
       // Same people in the same order: rewrite only the group row, and only when a field changed.
       const { instanceId: _i, id: _g, participants: _p, ...fields } = next;

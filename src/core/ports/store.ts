@@ -60,7 +60,8 @@ export interface GroupRepository {
   list(instanceId: string, query: GroupListQuery): Promise<{ items: StoredGroup[]; total: number }>;
   listIds(instanceId: string): Promise<string[]>;
   /** Replaces the whole group, participants included. */
-  put(group: StoredGroup): Promise<void>;
+  /** `isNew`: the caller, inside this transaction, found no such group, so there are no participants to clear first. */
+  put(group: StoredGroup, options?: { isNew?: boolean }): Promise<void>;
   /** Updates group fields (not participants). */
   update(instanceId: string, groupId: string, patch: Partial<Omit<StoredGroup, 'instanceId' | 'id' | 'participants'>>): Promise<void>;
   /** Upserts these participants (matched by phone jid, else LID) and refreshes `size`. */

@@ -145,10 +145,10 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
           const items = await listByIds(instanceId, order.slice(query.offset, query.offset + query.limit));
           return { items, total: order.length };
         },
-        async put(group) {
+        async put(group, options) {
           write(group.instanceId, group.id);
           reorder(group.instanceId);
-          await repo.put(group);
+          await repo.put(group, options);
           const key = keyOf(group.instanceId, group.id);
           const after = staged && readBack(group);
           if (after) staged!.set(key, { group: after, version: versions.get(key) ?? 0, epoch });

@@ -211,11 +211,11 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       const rows = await db.selectFrom('groups').select('group_id').where('instance_id', '=', instanceId).execute();
       return rows.map((r) => r.group_id);
     },
-    async put(group) {
+    async put(group, options) {
       const now = new Date().toISOString();
       const row = toRow(group, now);
       await upsertGroup(db, ...GROUP_COLUMNS.map((c) => row[c]));
-      await deleteGroupParticipants(db, group.instanceId, group.id);
+      if (!options?.isNew) await deleteGroupParticipants(db, group.instanceId, group.id);
       await insertParticipants(group.instanceId, group.id, group.participants, 0);
     },
     async update(instanceId, groupId, patch) {

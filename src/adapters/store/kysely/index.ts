@@ -26,12 +26,28 @@ export function createKyselyStore(
   const cache = caches.groups;
   // Root stores commit concurrent transactions together (see commit-group.ts).
   const commits = tx ? undefined : createCommitGroup(db, db.getExecutor().adapter instanceof SqliteAdapter ? 1 : 4);
+  // Made on first use: a transaction usually touches two or three of them.
+  let settings: Store['settings'] | undefined;
+  let keys: Store['keys'] | undefined;
+  let instances: Store['instances'] | undefined;
+  let groups: Store['groups'] | undefined;
+  let events: Store['events'] | undefined;
   const store: Store = {
-    settings: createSettingsRepository(db),
-    keys: createKeyRepository(db),
-    instances: caches.instances.wrap(createInstanceRepository(db), { inTransaction: !!tx, touched: tx?.touchedInstances }),
-    groups: cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched, staged: tx?.staged }),
-    events: createEventRepository(db),
+    get settings() {
+      return (settings ??= createSettingsRepository(db));
+    },
+    get keys() {
+      return (keys ??= createKeyRepository(db));
+    },
+    get instances() {
+      return (instances ??= caches.instances.wrap(createInstanceRepository(db), { inTransaction: !!tx, touched: tx?.touchedInstances }));
+    },
+    get groups() {
+      return (groups ??= cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched, staged: tx?.staged }));
+    },
+    get events() {
+      return (events ??= createEventRepository(db));
+    },
     async transaction(fn, instanceId) {
       if (tx) return fn(store);
       const touched = new Set<string>();
