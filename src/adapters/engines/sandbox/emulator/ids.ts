@@ -1,10 +1,23 @@
 /** Identifier formats of WhatsApp: jids, group ids, LIDs, invite codes, message ids. */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Jid } from '../../../../core/ports/engine.js';
 import type { RandomBytes } from './types.js';
 
-/** Default randomness: node:crypto. */
-export const cryptoRandom: RandomBytes = (size) => randomBytes(size);
+/** Random bytes from node:crypto, drawn 4 KB at a time (one call per id costs more than the id). */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+/** Default randomness: node:crypto. Each call answers bytes of its own. */
+export const cryptoRandom: RandomBytes = (size) => {
+  if (size > pool.length) return randomFillSync(Buffer.alloc(size));
+  if (poolAt + size > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + size));
+  poolAt += size;
+  return out;
+};
 
 /** New-style group ids: `120363` + 12 digits. */
 export const GROUP_ID_PATTERN = /^120363\d{12}@g\.us$/;
