@@ -65,6 +65,19 @@ const upsertParticipants = preparedRows(PARTICIPANT_COLUMNS.length, (db: Kysely<
       })),
     ),
 );
+/** Groups by id, one prepared query per count of ids (a list page asks for the same count every time). */
+const groupsByIds = new Map<number, (db: Kysely<Database>, ...args: string[]) => Promise<{ rows: unknown[] }>>();
+function readGroupsByIds(db: Kysely<Database>, instanceId: string, groupIds: string[]) {
+  let run = groupsByIds.get(groupIds.length);
+  if (!run) {
+    const count = groupIds.length;
+    run = prepared((q: Kysely<Database>, instance: string, ...ids: string[]) =>
+      q.selectFrom('groups').selectAll().where('instance_id', '=', instance).where('group_id', 'in', ids.slice(0, count)),
+    );
+    groupsByIds.set(count, run);
+  }
+  return run(db, instanceId, ...groupIds);
+}
 const maxPosition = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
   db
     .selectFrom('group_participants')
@@ -197,12 +210,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       if (groupIds.length === 0) return [];
       const byId = new Map<string, StoredGroup>();
       for (let i = 0; i < groupIds.length; i += 500) {
-        const rows = await db
-          .selectFrom('groups')
-          .selectAll()
-          .where('instance_id', '=', instanceId)
-          .where('group_id', 'in', groupIds.slice(i, i + 500))
-          .execute();
+        const rows = (await readGroupsByIds(db, instanceId, groupIds.slice(i, i + 500))).rows as GroupRow[];
         for (const r of rows) byId.set(r.group_id, toGroup(r, []));
       }
       return groupIds.map((id) => byId.get(id)).filter((g): g is StoredGroup => g !== undefined);
