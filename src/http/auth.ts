@@ -123,33 +123,55 @@ export function requireInstance(access: AccessService, request: FastifyRequest, 
   }
 }
 
+/** On a tracked request: the set of open reads it is in. */
+const kOpenReads = Symbol('openReads');
+/** On a socket: its requests being tracked, and the one `close` listener that untracks them. */
+const kSocketReads = Symbol('socketReads');
+
+type TrackedRequest = FastifyRequest & { [kOpenReads]?: Set<FastifyRequest> };
+type TrackedSocket = NonNullable<FastifyRequest['raw']['socket']> & { [kSocketReads]?: Set<TrackedRequest> };
+
 /**
  * Ends open reads when their credential is revoked: an event stream or a long poll opened with a
  * key or token that is then rotated or deleted is closed at once, not left receiving events. Reads
  * (GET) only: a write in flight finishes and answers.
+ *
+ * Every authenticated GET is tracked from its preHandler to its response, or to its connection's
+ * close (a hijacked stream never answers through Fastify). The bookkeeping is two set entries per
+ * request and one listener per connection, not a closure and a listener per request: GETs are the
+ * API's hottest path.
  */
 export function closeReadsOnRevocation(app: FastifyInstance, access: Pick<AccessService, 'onRevoked'>): void {
   const open = new Map<string, Set<FastifyRequest>>();
-  const cleanups = new WeakMap<FastifyRequest, () => void>();
+  const untrack = (request: TrackedRequest, hash: string) => {
+    const set = request[kOpenReads];
+    if (!set) return;
+    request[kOpenReads] = undefined;
+    set.delete(request);
+    if (set.size === 0 && open.get(hash) === set) open.delete(hash);
+    (request.raw.socket as TrackedSocket | null)?.[kSocketReads]?.delete(request);
+  };
   // Callback-style hooks: they run on every request, and most have nothing to do.
-  app.addHook('preHandler', (request, _reply, done) => {
+  app.addHook('preHandler', (request: TrackedRequest, _reply, done) => {
     const hash = request.credentialHash;
-    const socket = request.raw.socket;
-    if (request.method !== 'GET' || !hash || !socket) return done();
+    const socket = request.raw.socket as TrackedSocket | null;
+    if (request.method !== 'GET' || !hash || !socket || socket.destroyed) return done();
     let set = open.get(hash);
     if (!set) open.set(hash, (set = new Set()));
     set.add(request);
-    const cleanup = () => {
-      socket.off('close', cleanup);
-      set.delete(request);
-      if (set.size === 0 && open.get(hash) === set) open.delete(hash);
-    };
-    socket.once('close', cleanup);
-    cleanups.set(request, cleanup);
+    request[kOpenReads] = set;
+    let onSocket = socket[kSocketReads];
+    if (!onSocket) {
+      const reads = (onSocket = socket[kSocketReads] = new Set());
+      socket.once('close', () => {
+        for (const r of [...reads]) untrack(r, r.credentialHash!);
+      });
+    }
+    onSocket.add(request);
     done();
   });
-  app.addHook('onResponse', (request, _reply, done) => {
-    cleanups.get(request)?.();
+  app.addHook('onResponse', (request: TrackedRequest, _reply, done) => {
+    if (request[kOpenReads]) untrack(request, request.credentialHash!);
     done();
   });
   const unsubscribe = access.onRevoked((hash) => {
