@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Container } from './container.js';
 import { trustProxySetting } from './config.js';
 import { closeReadsOnRevocation, requireKey } from './http/auth.js';
@@ -154,11 +154,17 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   await app.register(
     async (api) => {
       api.addHook('onRequest', requireKey(services.access, services.limiter));
-      // Names the instance of /api/instances/:id/... for the cluster (a request needing its session is answered by its node).
-      api.addHook('onRequest', (request, _reply, done) => {
+      // Names the instance of /api/instances/:id/... for the cluster (a request needing its session
+      // is answered by its node): a hook of those routes only, after the key check above.
+      const nameInstance = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
         const id = (request.params as { id?: unknown } | undefined)?.id;
-        if (typeof id === 'string' && request.routeOptions.url?.startsWith('/api/instances/:id')) request.instanceId = id;
+        if (typeof id === 'string') request.instanceId = id;
         done();
+      };
+      api.addHook('onRoute', (route) => {
+        if (!route.url?.startsWith('/api/instances/:id')) return;
+        const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+        if (!own.includes(nameInstance)) route.onRequest = [nameInstance, ...own] as typeof route.onRequest;
       });
       installIdempotency(api as unknown as FastifyInstance, {
         records: services.idempotency,

@@ -123,39 +123,66 @@ export function requireInstance(access: AccessService, request: FastifyRequest, 
   }
 }
 
+/** On a connection: its authenticated GETs in flight, counted per credential hash. */
+const kReads = Symbol('openReads');
+/** On a request while it is counted: its connection. */
+const kCounted = Symbol('countedRead');
+
+type ReadSocket = NonNullable<FastifyRequest['raw']['socket']> & { [kReads]?: Map<string, number> };
+type ReadRequest = FastifyRequest & { [kCounted]?: ReadSocket };
+
 /**
  * Ends open reads when their credential is revoked: an event stream or a long poll opened with a
  * key or token that is then rotated or deleted is closed at once, not left receiving events. Reads
  * (GET) only: a write in flight finishes and answers.
+ *
+ * Each connection counts its authenticated GETs in flight per credential, from their preHandler to
+ * their response (a hijacked stream never answers through Fastify: it counts until its connection
+ * closes), and is indexed by credential from its first such GET to its close. A revocation closes
+ * the connections with a read in flight on that credential. Per request this is one count up and
+ * one down: GETs are the API's hottest path, and a keep-alive connection uses one key throughout.
  */
 export function closeReadsOnRevocation(app: FastifyInstance, access: Pick<AccessService, 'onRevoked'>): void {
-  const open = new Map<string, Set<FastifyRequest>>();
-  const cleanups = new WeakMap<FastifyRequest, () => void>();
+  const open = new Map<string, Set<ReadSocket>>();
   // Callback-style hooks: they run on every request, and most have nothing to do.
-  app.addHook('preHandler', (request, _reply, done) => {
+  app.addHook('preHandler', (request: ReadRequest, _reply, done) => {
     const hash = request.credentialHash;
-    const socket = request.raw.socket;
-    if (request.method !== 'GET' || !hash || !socket) return done();
-    let set = open.get(hash);
-    if (!set) open.set(hash, (set = new Set()));
-    set.add(request);
-    const cleanup = () => {
-      socket.off('close', cleanup);
-      set.delete(request);
-      if (set.size === 0 && open.get(hash) === set) open.delete(hash);
-    };
-    socket.once('close', cleanup);
-    cleanups.set(request, cleanup);
+    const socket = request.raw.socket as ReadSocket | null;
+    if (request.method !== 'GET' || !hash || !socket || socket.destroyed) return done();
+    let reads = socket[kReads];
+    if (!reads) {
+      const counts = (reads = socket[kReads] = new Map());
+      socket.once('close', () => {
+        for (const h of counts.keys()) {
+          const sockets = open.get(h);
+          if (sockets?.delete(socket) && sockets.size === 0) open.delete(h);
+        }
+      });
+    }
+    const n = reads.get(hash);
+    if (n === undefined) {
+      let sockets = open.get(hash);
+      if (!sockets) open.set(hash, (sockets = new Set()));
+      sockets.add(socket);
+    }
+    reads.set(hash, (n ?? 0) + 1);
+    request[kCounted] = socket;
     done();
   });
-  app.addHook('onResponse', (request, _reply, done) => {
-    cleanups.get(request)?.();
+  app.addHook('onResponse', (request: ReadRequest, _reply, done) => {
+    const socket = request[kCounted];
+    if (socket) {
+      request[kCounted] = undefined;
+      const reads = socket[kReads]!;
+      const hash = request.credentialHash!;
+      reads.set(hash, reads.get(hash)! - 1);
+    }
     done();
   });
   const unsubscribe = access.onRevoked((hash) => {
-    const set = open.get(hash);
-    if (!set) return;
-    for (const request of [...set]) request.raw.socket?.destroy();
+    const sockets = open.get(hash);
+    if (!sockets) return;
+    for (const socket of [...sockets]) if ((socket[kReads]?.get(hash) ?? 0) > 0) socket.destroy();
   });
   app.addHook('onClose', async () => unsubscribe());
 }

@@ -125,6 +125,15 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function containsNul(value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  // A flat object of strings (path params, most query strings), on every request: no stack, no entries.
+  let nested = false;
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    if (k.includes('\u0000') || (typeof v === 'string' && v.includes('\u0000'))) return true;
+    if (v !== null && typeof v === 'object') nested = true;
+  }
+  if (!nested) return false;
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();

@@ -149,12 +149,21 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
   app.get(
     '/instances/:id/groups/:groupId',
     { schema: { tags: ['groups'], summary: 'Group details from the local store', params: GroupParams, response: { 200: Type.Ref('Group'), ...errorResponses(400, 401, 404) } } },
-    async (request, reply) => {
+    // Callback-style (answers through `reply`): no promise of its own on the API's hottest read.
+    (request, reply) => {
       auth(request, request.params.id);
-      const group = await groups.view(request.params.id, parseGroupId(request.params.groupId));
-      let text = viewJson.get(group);
-      if (text === undefined) viewJson.set(group, (text = groupJson(group)));
-      return sendJson(reply, text);
+      groups.view(request.params.id, parseGroupId(request.params.groupId)).then(
+        (group) => {
+          try {
+            let text = viewJson.get(group);
+            if (text === undefined) viewJson.set(group, (text = groupJson(group)));
+            sendJson(reply, text);
+          } catch (err) {
+            reply.send(err);
+          }
+        },
+        (err: unknown) => reply.send(err),
+      );
     },
   );
 

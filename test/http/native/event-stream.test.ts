@@ -1,6 +1,7 @@
 /** The live event stream (SSE): the key's events, as in the log, with Last-Event-ID resume. */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_KEY, createSandboxInstance, databaseKinds, startTestApp, type TestApp } from '../../support/app.js';
 
@@ -162,6 +163,44 @@ for (const db of kinds) {
       assert.equal(answer, 'closed');
       const again = await fetch(`${base}/waInstance${a.idInstance}/receiveNotification/${a.token}?receiveTimeout=1`);
       assert.equal(again.status, 401);
+    });
+
+    it('a revocation ends the reads in flight on that key, not an idle connection whose reads were answered', async () => {
+      const a = await createSandboxInstance(t);
+      const key = (await t.request({ method: 'POST', url: '/api/keys', payload: { name: 'idle', instances: [a.id] } })).json();
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = (path: string) =>
+        new Promise<{ status: number; socket: Socket }>((resolve, reject) => {
+          const req = http.get(`${base}${path}`, { agent, headers: { authorization: `Bearer ${key.key as string}` } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket! }));
+          });
+          req.on('error', reject);
+        });
+      try {
+        const answered = [];
+        for (let i = 0; i < 3; i++) answered.push(await get(`/api/instances/${a.id}`));
+        assert.deepEqual(
+          answered.map((r) => r.status),
+          [200, 200, 200],
+        );
+        const idle = answered[0]!.socket;
+        assert.ok(
+          answered.every((r) => r.socket === idle),
+          'one keep-alive connection',
+        );
+
+        const stream = await openStream(base, key.key as string);
+        await stream.ready;
+        assert.equal((await t.request({ method: 'DELETE', url: `/api/keys/${key.id}` })).statusCode, 204);
+        await stream.ended.catch(() => {}); // ended by the server: the read fails
+        assert.equal(idle.destroyed, false, 'the idle connection stays open');
+        const next = await get(`/api/instances/${a.id}`);
+        assert.equal(next.socket, idle, 'the same connection answers the next request');
+        assert.equal(next.status, 401);
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('refuses a malformed Last-Event-ID', async () => {
