@@ -81,6 +81,8 @@ interface Target {
   allowedPublic: boolean;
   allowedPrivate: boolean;
   request: http.RequestOptions;
+  /** The agent its last request used, with what chose it (a lane's requests all use the same). */
+  agent?: { resolver: Resolver; allowPrivate: boolean; agent: http.Agent };
 }
 const targets = new WeakMap<URL, Target>();
 /** What a URL's requests need, worked out once per URL object (a lane posts every event to one). */
@@ -99,6 +101,35 @@ function targetOf(url: URL): Target {
     targets.set(url, target);
   }
   return target;
+}
+
+/** The keep-alive agent for a target's requests (`agentFor`, remembered on the target). */
+function targetAgent(url: URL, target: Target, resolver: Resolver, allowPrivate: boolean): http.Agent {
+  const last = target.agent;
+  if (last && last.resolver === resolver && last.allowPrivate === allowPrivate) return last.agent;
+  const agent = agentFor(url.protocol, resolver, allowPrivate);
+  target.agent = { resolver, allowPrivate, agent };
+  return agent;
+}
+
+/** Requests in flight per abort signal: one listener on a signal for all of them, not one per request. */
+const inFlight = new WeakMap<AbortSignal, Set<http.ClientRequest>>();
+function abortable(signal: AbortSignal, req: http.ClientRequest): Set<http.ClientRequest> {
+  let reqs = inFlight.get(signal);
+  if (!reqs) {
+    const set = (reqs = new Set());
+    inFlight.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const r of set) r.destroy(new TimedOut('aborted: the server is shutting down'));
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  reqs.add(req);
+  return reqs;
 }
 
 /** POSTs `body` to `url`; resolves with the status or an error text, never rejects. */
@@ -130,32 +161,32 @@ export function postWithLength(url: URL, body: string, headers: Record<string, s
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      aborts?.delete(req);
       resolve(r);
     };
     const req = client.request({
       ...target.request,
       method: 'POST',
       headers,
-      agent: agentFor(url.protocol, options.resolver ?? systemResolver, options.allowPrivate),
+      agent: targetAgent(url, target, options.resolver ?? systemResolver, options.allowPrivate),
     });
     const timer = setTimeout(() => req.destroy(new TimedOut(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = () => req.destroy(new TimedOut('aborted: the server is shutting down'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const aborts = options.signal && abortable(options.signal, req);
     req.on('response', (res) => {
       let bytesRead = 0;
+      const answered = () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead });
       res.on('data', (chunk: Buffer) => {
         bytesRead += chunk.length;
         // Enough read: the status is what counts, a huge answer must not hold memory.
         if (bytesRead >= maxBytes) {
           bytesRead = maxBytes;
           res.destroy();
-          finish({ statusCode: res.statusCode ?? null, error: null, bytesRead });
+          answered();
         }
       });
-      res.on('end', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
-      res.on('error', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
-      res.on('close', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
+      res.on('end', answered);
+      res.on('error', answered);
+      res.on('close', answered);
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       // Node's messages name the address connected to ("connect ECONNREFUSED 10.0.0.5:5432"): a
