@@ -450,21 +450,21 @@ export class Lane {
     // HTTP client writes the request on).
     if (result.ok && this.launchAhead(sub)) await nextTick();
     const done = deps.now();
-    const attempted = {
-      ...this.outcome(event, t),
-      attempts: 1,
-      firstAttemptAt: iso(t),
-      lastAttemptAt: iso(t),
-      lastStatusCode: result.statusCode,
-      lastError: result.error,
-      updatedAt: iso(done),
-    };
-    const retry = result.ok ? undefined : afterFailure({ attempts: 1, firstAttemptAt: t, now: done, baseMs: deps.retryBaseMs, random: deps.random });
-    const delivery: WebhookDelivery = result.ok
-      ? { ...attempted, status: 'delivered' }
-      : retry!.dead
-        ? { ...attempted, status: 'failed' }
-        : { ...attempted, status: 'pending', nextAttemptAt: iso(retry!.nextAttemptAt) };
+    const delivery = this.outcome(event, t);
+    delivery.status = 'delivered';
+    delivery.attempts = 1;
+    delivery.firstAttemptAt = delivery.lastAttemptAt = delivery.createdAt;
+    delivery.lastStatusCode = result.statusCode;
+    delivery.lastError = result.error;
+    delivery.updatedAt = iso(done);
+    if (!result.ok) {
+      const retry = afterFailure({ attempts: 1, firstAttemptAt: t, now: done, baseMs: deps.retryBaseMs, random: deps.random });
+      if (retry.dead) delivery.status = 'failed';
+      else {
+        delivery.status = 'pending';
+        delivery.nextAttemptAt = iso(retry.nextAttemptAt);
+      }
+    }
     outbox.record(event.seq, delivery);
     if (delivery.status !== 'pending') return true;
     // The pending row must exist before the lane waits for its retry.
