@@ -114,6 +114,10 @@ export class Lane {
   private flight?: Flight;
   /** The buffer's first event, prepared while `flight` was in the air. */
   private ahead?: Ahead;
+  /** Bumped whenever the buffer is dropped: a read begun before does not fill it. */
+  private generation = 0;
+  /** The next batch, read while the POST of the buffer's last event is in flight. */
+  private prefetching?: Promise<void>;
 
   /** A lane that reads everything on its first run. */
   constructor(
@@ -187,6 +191,7 @@ export class Lane {
       const flight = this.flight;
       this.flight = undefined;
       if (flight) await flight.result;
+      await this.prefetching;
       await this.flush();
     }
   }
@@ -201,6 +206,7 @@ export class Lane {
     this.buffer = [];
     this.complete = false;
     this.ahead = undefined;
+    this.generation++;
   }
 
   private isStale(): boolean {
@@ -245,6 +251,7 @@ export class Lane {
         this.clear = true;
       }
       if (!this.outbox.opened && !(await this.loadCursor())) return;
+      if (!this.buffer.length && this.prefetching) await this.prefetching;
       if (!this.buffer.length) {
         if (this.complete) return;
         await this.read();
@@ -322,11 +329,15 @@ export class Lane {
   /** Reads the next batch of the log after `pos`, and the instance once per batch. */
   private async read(): Promise<void> {
     const { store } = this.deps;
+    const generation = this.generation;
     this.reading = true;
     this.missed = false;
     try {
       const batch = await store.events.listAfter(this.instanceId, this.pos, READ_BATCH);
-      this.instance = batch.length ? await store.instances.get(this.instanceId) : this.instance;
+      const instance = batch.length ? await store.instances.get(this.instanceId) : this.instance;
+      // Dropped meanwhile (a failed delivery, a reset): the lane reads again from where it stands.
+      if (generation !== this.generation) return;
+      this.instance = instance;
       this.buffer = batch;
       this.complete = batch.length < READ_BATCH && !this.missed;
     } finally {
@@ -401,8 +412,28 @@ export class Lane {
     process.nextTick(() => this.prepareAhead(sub));
   }
 
-  /** Formats and signs the buffer's first event ahead (a filtered event needs nothing). */
+  /**
+   * Formats and signs the buffer's first event ahead (a filtered event needs nothing); with the
+   * buffer empty, reads the next batch first (the run loop waits for that read rather than making its own).
+   */
   private prepareAhead(sub: WebhookSubscription): void {
+    if (!this.buffer.length) {
+      if (this.complete || this.reading || this.prefetching || !this.outbox.opened || this.isStale()) return;
+      const generation = this.generation;
+      const prefetching: Promise<void> = this.read()
+        .then(
+          () => {
+            if (this.generation === generation && this.buffer.length) this.prepareAhead(sub);
+          },
+          // The run loop reads again, where the error surfaces.
+          () => undefined,
+        )
+        .finally(() => {
+          if (this.prefetching === prefetching) this.prefetching = undefined;
+        });
+      this.prefetching = prefetching;
+      return;
+    }
     const event = this.buffer[0];
     const instance = this.instance;
     if (!event || !instance || this.ahead?.event === event || !matchesEventFilters(sub.events, event.type)) return;
