@@ -143,11 +143,23 @@ export function withContentLength(headers: Record<string, string>, body: string)
 }
 
 /**
- * As `postJson`, with headers that already hold the body's `content-length` (`withContentLength`),
- * so a message prepared ahead costs no header work when sent. The request goes out synchronously
- * when the agent has a free socket (written on the next tick).
+ * The whole header block of a POST of `body` to `url` as a flat [name, value, ...] list: `host`,
+ * `headers`, `content-length`. Node writes such a list as it is (still validating every name and
+ * value) instead of setting the headers one by one, which is cheaper per request.
  */
-export function postWithLength(url: URL, body: string, headers: Record<string, string>, options: PostOptions): Promise<PostResult> {
+export function headerList(url: URL, headers: Record<string, string>, body: string): string[] {
+  const list = ['host', url.host];
+  for (const name of Object.keys(headers)) list.push(name, headers[name]!);
+  list.push('content-length', String(Buffer.byteLength(body)));
+  return list;
+}
+
+/**
+ * As `postJson`, with headers that already hold the body's `content-length` (`withContentLength`,
+ * or `headerList`), so a message prepared ahead costs no header work when sent. The request goes
+ * out synchronously when the agent has a free socket (written on the next tick).
+ */
+export function postWithLength(url: URL, body: string, headers: Record<string, string> | string[], options: PostOptions): Promise<PostResult> {
   const target = targetOf(url);
   if (target.ip && !(options.allowPrivate ? target.allowedPrivate : target.allowedPublic)) {
     return Promise.resolve({ statusCode: null, error: connectRefusal(target.host, target.host), bytesRead: 0 });

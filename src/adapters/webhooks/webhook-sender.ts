@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { PreparedMessage, WebhookMessage, WebhookTarget, WebhookTransport } from '../../core/ports/webhook-transport.js';
-import { postWithLength, withContentLength, type Resolver } from './http-client.js';
+import { headerList, postWithLength, type Resolver } from './http-client.js';
 import { authorizationHeader } from '../../core/webhooks/webhook-rules.js';
 
 export interface SenderOptions {
@@ -71,7 +71,7 @@ export function createWebhookTransport(options: SenderOptions): WebhookTransport
   function prepare(sub: WebhookTarget, message: WebhookMessage): PreparedMessage {
     const payload = JSON.stringify(message.body);
     const url = parsedUrl(sub.url);
-    const headers = url && withContentLength(signedHeaders(sub, message.id, message.at, payload), payload);
+    const headers = url && headerList(url, signedHeaders(sub, message.id, message.at, payload), payload);
     return {
       at: message.at,
       async send(signal) {
