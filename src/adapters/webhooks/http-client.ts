@@ -186,19 +186,18 @@ export function postWithLength(url: URL, body: string, headers: Record<string, s
     const aborts = options.signal && abortable(options.signal, req);
     req.on('response', (res) => {
       let bytesRead = 0;
-      const answered = () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead });
       res.on('data', (chunk: Buffer) => {
         bytesRead += chunk.length;
         // Enough read: the status is what counts, a huge answer must not hold memory.
         if (bytesRead >= maxBytes) {
           bytesRead = maxBytes;
           res.destroy();
-          answered();
+          finish({ statusCode: res.statusCode ?? null, error: null, bytesRead });
         }
       });
-      res.on('end', answered);
-      res.on('error', answered);
-      res.on('close', answered);
+      res.on('end', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
+      res.on('error', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
+      res.on('close', () => finish({ statusCode: res.statusCode ?? null, error: null, bytesRead }));
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       // Node's messages name the address connected to ("connect ECONNREFUSED 10.0.0.5:5432"): a
