@@ -5,8 +5,8 @@
  * `webhook-signature` (`v1,<base64 HMAC-SHA256>`). The secret and the URL's query never reach a log.
  */
 import { createHmac } from 'node:crypto';
-import type { SendResult, WebhookMessage, WebhookTarget, WebhookTransport } from '../../core/ports/webhook-transport.js';
-import { postJson, type Resolver } from './http-client.js';
+import type { PreparedMessage, WebhookMessage, WebhookTarget, WebhookTransport } from '../../core/ports/webhook-transport.js';
+import { headerList, postWithLength, type Resolver } from './http-client.js';
 import { authorizationHeader } from '../../core/webhooks/webhook-rules.js';
 
 export interface SenderOptions {
@@ -67,22 +67,29 @@ function parsedUrl(text: string): URL | null {
 /** A transport that POSTs with the SSRF-checked client; `signal` aborts in-flight requests at shutdown. */
 export function createWebhookTransport(options: SenderOptions): WebhookTransport {
   const now = options.now ?? Date.now;
-  async function send(sub: WebhookTarget, message: WebhookMessage, signal?: AbortSignal): Promise<SendResult> {
-    const started = now();
+  /** Signs and serialises now (body, signature, headers); the POST waits for `send`. */
+  function prepare(sub: WebhookTarget, message: WebhookMessage): PreparedMessage {
     const payload = JSON.stringify(message.body);
     const url = parsedUrl(sub.url);
-    if (!url) return { ok: false, statusCode: null, error: 'invalid url', durationMs: 0 };
-    const r = await postJson(url, payload, signedHeaders(sub, message.id, message.at, payload), {
-      allowPrivate: options.allowPrivate(),
-      resolver: options.resolver,
-      timeoutMs: options.timeoutMs,
-      signal,
-    });
-    const durationMs = Math.max(0, now() - started);
-    if (r.statusCode === null) return { ok: false, statusCode: null, error: r.error ?? 'no answer', durationMs };
-    const ok = r.statusCode >= 200 && r.statusCode < 300;
-    const error = ok ? null : r.statusCode >= 300 && r.statusCode < 400 ? `answered ${r.statusCode}: redirects are not followed` : `answered ${r.statusCode}`;
-    return { ok, statusCode: r.statusCode, error, durationMs };
+    const headers = url && headerList(url, signedHeaders(sub, message.id, message.at, payload), payload);
+    return {
+      at: message.at,
+      async send(signal) {
+        if (!url || !headers) return { ok: false, statusCode: null, error: 'invalid url', durationMs: 0 };
+        const started = now();
+        const r = await postWithLength(url, payload, headers, {
+          allowPrivate: options.allowPrivate(),
+          resolver: options.resolver,
+          timeoutMs: options.timeoutMs,
+          signal,
+        });
+        const durationMs = Math.max(0, now() - started);
+        if (r.statusCode === null) return { ok: false, statusCode: null, error: r.error ?? 'no answer', durationMs };
+        const ok = r.statusCode >= 200 && r.statusCode < 300;
+        const error = ok ? null : r.statusCode >= 300 && r.statusCode < 400 ? `answered ${r.statusCode}: redirects are not followed` : `answered ${r.statusCode}`;
+        return { ok, statusCode: r.statusCode, error, durationMs };
+      },
+    };
   }
-  return { send };
+  return { prepare, send: (sub, message, signal) => prepare(sub, message).send(signal) };
 }

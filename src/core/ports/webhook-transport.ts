@@ -25,6 +25,14 @@ export interface SendResult {
   durationMs: number;
 }
 
+/** A message signed and serialised ahead of its POST (a lane prepares the next one while a POST is in flight). */
+export interface PreparedMessage {
+  /** The signing time (ms), as `WebhookMessage.at`. */
+  readonly at: number;
+  /** Sends it once, as `WebhookTransport.send` does. */
+  send(signal?: AbortSignal): Promise<SendResult>;
+}
+
 /** Sends signed messages. */
 export interface WebhookTransport {
   /**
@@ -32,4 +40,6 @@ export interface WebhookTransport {
    * address, a timeout or a connection error is a failed result. `signal` aborts a request in flight.
    */
   send(target: WebhookTarget, message: WebhookMessage, signal?: AbortSignal): Promise<SendResult>;
+  /** Signs and serialises a message now, to be sent later with `send` of the answer (optional). */
+  prepare?(target: WebhookTarget, message: WebhookMessage): PreparedMessage;
 }

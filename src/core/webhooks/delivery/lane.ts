@@ -39,6 +39,8 @@ export interface LaneDeps {
   random?: () => number;
   /** Sends one message (bounded by the worker's in-flight limit). */
   send: (sub: WebhookSubscription, message: WebhookMessage) => Promise<SendResult>;
+  /** Signs and serialises a message now, sent later (bounded as `send`); without it, `send` at once. */
+  prepare?: (sub: WebhookSubscription, message: WebhookMessage) => Prepared;
   /** The subscription as the worker last loaded it. */
   subscription: (id: string) => WebhookSubscription | undefined;
   stopped: () => boolean;
@@ -51,6 +53,33 @@ export interface LaneDeps {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+/** A message ready to go: signed at `at`; `send` POSTs it once. */
+export interface Prepared {
+  at: number;
+  send: () => Promise<SendResult>;
+}
+
+/** How long a message prepared ahead stays good to send (its signing time is its attempt time). */
+const AHEAD_MAX_AGE_MS = 1000;
+
+/** The next event's message, prepared while the POST before it is in flight. */
+interface Ahead {
+  event: EventRecord;
+  sub: WebhookSubscription;
+  instance: Instance;
+  /** undefined while its body is being formatted; null when the format has no shape for it. */
+  message?: Prepared | null;
+}
+
+/** A POST sent, its outcome not recorded yet. */
+interface Flight {
+  event: EventRecord;
+  sub: WebhookSubscription;
+  at: number;
+  result: Promise<SendResult>;
+}
 
 /**
  * The `webhook-id` of an event's message to a subscription: the event id, the same on every attempt.
@@ -81,6 +110,14 @@ export class Lane {
   private missed = false;
   private instance?: Instance;
   private readonly outbox: LaneOutbox;
+  /** The POST in flight (its event is handled: `pos` is its seq); landed first by the run loop. */
+  private flight?: Flight;
+  /** The buffer's first event, prepared while `flight` was in the air. */
+  private ahead?: Ahead;
+  /** Bumped whenever the buffer is dropped: a read begun before does not fill it. */
+  private generation = 0;
+  /** The next batch, read while the POST of the buffer's last event is in flight. */
+  private prefetching?: Promise<void>;
 
   /** A lane that reads everything on its first run. */
   constructor(
@@ -149,6 +186,12 @@ export class Lane {
     try {
       await this.run();
     } finally {
+      // A run cut short by an error: the POST in flight ends before the lane is idle (not recorded,
+      // its event is sent again after the reset).
+      const flight = this.flight;
+      this.flight = undefined;
+      if (flight) await flight.result;
+      await this.prefetching;
       await this.flush();
     }
   }
@@ -162,6 +205,8 @@ export class Lane {
   forget(): void {
     this.buffer = [];
     this.complete = false;
+    this.ahead = undefined;
+    this.generation++;
   }
 
   private isStale(): boolean {
@@ -180,6 +225,11 @@ export class Lane {
   private async run(): Promise<void> {
     const { deps } = this;
     for (;;) {
+      // The POST in flight is landed before anything else: its outcome is recorded first.
+      if (this.flight) {
+        if (!(await this.land())) return;
+        continue;
+      }
       if (deps.stopped() || deps.paused?.()) return;
       const sub = deps.subscription(this.subscriptionId);
       if (!sub || !sub.enabled) return this.forget();
@@ -201,6 +251,7 @@ export class Lane {
         this.clear = true;
       }
       if (!this.outbox.opened && !(await this.loadCursor())) return;
+      if (!this.buffer.length && this.prefetching) await this.prefetching;
       if (!this.buffer.length) {
         if (this.complete) return;
         await this.read();
@@ -278,11 +329,15 @@ export class Lane {
   /** Reads the next batch of the log after `pos`, and the instance once per batch. */
   private async read(): Promise<void> {
     const { store } = this.deps;
+    const generation = this.generation;
     this.reading = true;
     this.missed = false;
     try {
       const batch = await store.events.listAfter(this.instanceId, this.pos, READ_BATCH);
-      this.instance = batch.length ? await store.instances.get(this.instanceId) : this.instance;
+      const instance = batch.length ? await store.instances.get(this.instanceId) : this.instance;
+      // Dropped meanwhile (a failed delivery, a reset): the lane reads again from where it stands.
+      if (generation !== this.generation) return;
+      this.instance = instance;
       this.buffer = batch;
       this.complete = batch.length < READ_BATCH && !this.missed;
     } finally {
@@ -312,7 +367,7 @@ export class Lane {
     };
   }
 
-  /** Handles the buffer's first event; answers whether the lane may go on now. */
+  /** Handles the buffer's first event: filtered, skipped, or sent (landed by the run loop). */
   private async next(sub: WebhookSubscription): Promise<boolean> {
     const { deps, outbox } = this;
     const event = this.buffer.shift()!;
@@ -321,32 +376,126 @@ export class Lane {
       outbox.record(event.seq);
       return true;
     }
-    const body = await deps.formats.body(sub.format, this.instance!, event, sub);
-    const t = deps.now();
-    if (body === null) {
-      outbox.record(event.seq, this.outcome(event, t));
+    const ahead = this.takeAhead(sub, event);
+    const message = ahead !== undefined ? ahead : await this.prepare(sub, this.instance!, event);
+    if (message === null) {
+      outbox.record(event.seq, this.outcome(event, deps.now()));
       return true;
     }
     if (outbox.size >= MAX_OUTBOX) await outbox.flush();
-    const result = await deps.send(sub, { id: webhookIdOf(sub, event.id), body, at: t });
+    this.launch(sub, event, message);
+    return true;
+  }
+
+  /** The message of `event`: formatted and signed now; null when the format has no shape for it. */
+  private async prepare(sub: WebhookSubscription, instance: Instance, event: EventRecord): Promise<Prepared | null> {
+    const { deps } = this;
+    const body = await deps.formats.body(sub.format, instance, event, sub);
+    if (body === null) return null;
+    const message = { id: webhookIdOf(sub, event.id), body, at: deps.now() };
+    return deps.prepare ? deps.prepare(sub, message) : { at: message.at, send: () => deps.send(sub, message) };
+  }
+
+  /** The message prepared ahead for `event`, if it still holds (same event, subscription and instance, fresh). */
+  private takeAhead(sub: WebhookSubscription, event: EventRecord): Prepared | null | undefined {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead || ahead.message === undefined || ahead.event !== event || ahead.sub !== sub || ahead.instance !== this.instance) return undefined;
+    if (ahead.message && this.deps.now() - ahead.message.at > AHEAD_MAX_AGE_MS) return undefined;
+    return ahead.message;
+  }
+
+  /** Sends `event`'s message; while it is in flight, the next event's message is prepared. */
+  private launch(sub: WebhookSubscription, event: EventRecord, message: Prepared): void {
+    this.flight = { event, sub, at: message.at, result: message.send() };
+    // On the next tick, once the request is written (the HTTP client writes on the tick it queued).
+    process.nextTick(() => this.prepareAhead(sub));
+  }
+
+  /**
+   * Formats and signs the buffer's first event ahead (a filtered event needs nothing); with the
+   * buffer empty, reads the next batch first (the run loop waits for that read rather than making its own).
+   */
+  private prepareAhead(sub: WebhookSubscription): void {
+    if (!this.buffer.length) {
+      if (this.complete || this.reading || this.prefetching || !this.outbox.opened || this.isStale()) return;
+      const generation = this.generation;
+      const prefetching: Promise<void> = this.read()
+        .then(
+          () => {
+            if (this.generation === generation && this.buffer.length) this.prepareAhead(sub);
+          },
+          // The run loop reads again, where the error surfaces.
+          () => undefined,
+        )
+        .finally(() => {
+          if (this.prefetching === prefetching) this.prefetching = undefined;
+        });
+      this.prefetching = prefetching;
+      return;
+    }
+    const event = this.buffer[0];
+    const instance = this.instance;
+    if (!event || !instance || this.ahead?.event === event || !matchesEventFilters(sub.events, event.type)) return;
+    const ahead: Ahead = { event, sub, instance };
+    this.ahead = ahead;
+    this.prepare(sub, instance, event).then(
+      (message) => {
+        ahead.message = message;
+      },
+      () => {
+        // Formatted again when its turn comes, where the error surfaces.
+        if (this.ahead === ahead) this.ahead = undefined;
+      },
+    );
+  }
+
+  /**
+   * Sends the event prepared ahead at once, before the answer just in is recorded, when nothing
+   * stands in the way (the same checks as the run loop's).
+   */
+  private launchAhead(sub: WebhookSubscription): boolean {
+    const { deps } = this;
+    const ahead = this.ahead;
+    const event = this.buffer[0];
+    if (!ahead?.message || ahead.event !== event || !event) return false;
+    if (deps.stopped() || deps.paused?.() || this.isStale() || !this.clear || this.outbox.size >= MAX_OUTBOX) return false;
+    if (deps.subscription(this.subscriptionId) !== sub || !sub.enabled || ahead.sub !== sub || ahead.instance !== this.instance) return false;
+    if (deps.now() - ahead.message.at > AHEAD_MAX_AGE_MS) return false;
+    this.ahead = undefined;
+    this.buffer.shift();
+    this.pos = event.seq;
+    this.launch(sub, event, ahead.message);
+    return true;
+  }
+
+  /** Waits for the POST in flight and records its outcome; answers whether the lane may go on now. */
+  private async land(): Promise<boolean> {
+    const { deps, outbox } = this;
+    const { event, sub, at: t, result: sending } = this.flight!;
+    const result = await sending;
+    this.flight = undefined;
     // A request cut short by shutdown is not an attempt: the next start sends it again.
     if (deps.stopped()) return false;
+    // Delivered: the next POST goes out before this outcome is written down (after the tick the
+    // HTTP client writes the request on).
+    if (result.ok && this.launchAhead(sub)) await nextTick();
     const done = deps.now();
-    const attempted = {
-      ...this.outcome(event, t),
-      attempts: 1,
-      firstAttemptAt: iso(t),
-      lastAttemptAt: iso(t),
-      lastStatusCode: result.statusCode,
-      lastError: result.error,
-      updatedAt: iso(done),
-    };
-    const retry = result.ok ? undefined : afterFailure({ attempts: 1, firstAttemptAt: t, now: done, baseMs: deps.retryBaseMs, random: deps.random });
-    const delivery: WebhookDelivery = result.ok
-      ? { ...attempted, status: 'delivered' }
-      : retry!.dead
-        ? { ...attempted, status: 'failed' }
-        : { ...attempted, status: 'pending', nextAttemptAt: iso(retry!.nextAttemptAt) };
+    const delivery = this.outcome(event, t);
+    delivery.status = 'delivered';
+    delivery.attempts = 1;
+    delivery.firstAttemptAt = delivery.lastAttemptAt = delivery.createdAt;
+    delivery.lastStatusCode = result.statusCode;
+    delivery.lastError = result.error;
+    delivery.updatedAt = iso(done);
+    if (!result.ok) {
+      const retry = afterFailure({ attempts: 1, firstAttemptAt: t, now: done, baseMs: deps.retryBaseMs, random: deps.random });
+      if (retry.dead) delivery.status = 'failed';
+      else {
+        delivery.status = 'pending';
+        delivery.nextAttemptAt = iso(retry.nextAttemptAt);
+      }
+    }
     outbox.record(event.seq, delivery);
     if (delivery.status !== 'pending') return true;
     // The pending row must exist before the lane waits for its retry.

@@ -169,6 +169,16 @@ export function createWebhookWorker(deps: WorkerDeps): WebhookWorker {
     retryBaseMs: deps.retryBaseMs,
     random: deps.random,
     send: (sub, message) => withSlot(() => transport.send(sub, message, abort.signal)),
+    prepare: (sub, message) => {
+      const prepared = transport.prepare?.(sub, message);
+      return {
+        at: message.at,
+        // A method rather than an arrow property: run through tsx (keepNames), an arrow would be renamed for every message.
+        send() {
+          return withSlot(() => (prepared ? prepared.send(abort.signal) : transport.send(sub, message, abort.signal)));
+        },
+      };
+    },
     subscription: (id) => subs.get(id),
     stopped: () => stopped,
     scheduleAt,

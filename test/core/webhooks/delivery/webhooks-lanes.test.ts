@@ -22,6 +22,7 @@ async function holdingReceiver() {
   const hits: Hit[] = [];
   const waiters: { when: () => boolean; resolve: () => void }[] = [];
   let hold: ((hit: Hit) => Promise<void>) | undefined;
+  let status: (hit: Hit) => number = () => 200;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -35,7 +36,7 @@ async function holdingReceiver() {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
-      void (hold ? hold(hit) : Promise.resolve()).then(() => res.writeHead(200).end());
+      void (hold ? hold(hit) : Promise.resolve()).then(() => res.writeHead(status(hit)).end());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,6 +46,9 @@ async function holdingReceiver() {
     hits,
     holdWith(fn: ((hit: Hit) => Promise<void>) | undefined) {
       hold = fn;
+    },
+    answerWith(fn: (hit: Hit) => number) {
+      status = fn;
     },
     /** Resolves once `when` holds; fails after `timeoutMs` so a lost event fails the test instead of hanging it. */
     waitFor(when: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -110,6 +114,45 @@ for (const db of kinds) {
         assert.equal(deliveries.length, total);
         assert.deepEqual(new Set(deliveries.map((d) => d.eventId)), new Set(rx.hits.map((h) => h.id)));
         assert.ok(deliveries.every((d) => d.attempts === 1 && d.lastStatusCode === 200 && d.status === 'delivered'));
+      } finally {
+        await t.close();
+        await rx.close();
+      }
+    });
+
+    it('drains a backlog longer than one read with a failed answer in it: each event once in order, the failed one again before any later one', async () => {
+      const t = await startTestApp({ db, config: { webhookRetryBaseMs: 10 } });
+      const rx = await holdingReceiver();
+      try {
+        const inst = await createSandboxInstance(t);
+        const created = await t.request({ method: 'POST', url: '/api/webhooks', payload: { url: rx.url, instances: [inst.id], enabled: false } });
+        assert.equal(created.statusCode, 201, created.body);
+        const sub = created.json() as { id: string };
+        const count = 250;
+        for (let i = 0; i < count; i += 50) {
+          await t.core.events.transact(async (_tx, emit) => {
+            for (let j = i; j < i + 50; j++) await emit(inst.id, 'message.received', { chatId: '15550001111@s.whatsapp.net', text: `backlog ${j}` });
+          });
+        }
+        const log = (await logIds(t, inst.id)).slice(-count);
+        // The 150th event (in the middle of the second read) is answered 500 the first time.
+        const failing = log[149]!;
+        rx.answerWith((hit) => (hit.id === failing && rx.hits.filter((h) => h.id === failing).length === 1 ? 500 : 200));
+        const enabled = await t.request({ method: 'PATCH', url: `/api/webhooks/${sub.id}`, payload: { enabled: true } });
+        assert.equal(enabled.statusCode, 200, enabled.body);
+        await rx.waitFor(() => rx.hits.length >= count + 1);
+        await t.core.webhookWorker.idle();
+        assert.deepEqual(
+          rx.hits.map((h) => h.id),
+          [...log.slice(0, 150), ...log.slice(149)],
+          'in log order; the failed event is sent again, and nothing after it goes before it',
+        );
+        const listed = (await t.request({ method: 'GET', url: `/api/webhooks/${sub.id}/deliveries?status=delivered&limit=500` })).json().deliveries as {
+          eventId: string;
+          attempts: number;
+        }[];
+        assert.equal(listed.length, count);
+        assert.equal(listed.find((d) => d.eventId === failing)?.attempts, 2);
       } finally {
         await t.close();
         await rx.close();
