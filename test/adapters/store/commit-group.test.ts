@@ -154,6 +154,12 @@ for (const kind of kinds) {
       assert.deepEqual(await ids(store, 'lp'), { ids: ['1@g.us'], total: 1 });
       await store.groups.update('lp', '1@g.us', { subject: 'Renamed' });
       assert.equal((await store.groups.list('lp', { limit: 1, offset: 0 })).items[0]?.subject, 'Renamed');
+      // Listed rows are kept between pages, and dropped by every write to their group, in a transaction too.
+      await store.transaction(async (tx) => tx.groups.putParticipants('lp', '1@g.us', [{ phoneJid: '15550002222@s.whatsapp.net', lid: null, role: 'member' }]));
+      assert.equal((await store.groups.list('lp', { limit: 1, offset: 0 })).items[0]?.size, 2);
+      const listed = (await store.groups.list('lp', { limit: 1, offset: 0 })).items[0]!;
+      listed.subject = 'changed by a caller';
+      assert.equal((await store.groups.list('lp', { limit: 1, offset: 0 })).items[0]?.subject, 'Renamed', 'callers get copies');
     });
   });
 }

@@ -32,8 +32,10 @@ const orderKeyOf = (instanceId: string) => `\u0001${instanceId}`;
  * instances, at most `maxOrderedIds` ids in all. A list page is then a slice of that order and one
  * read of its rows by key: no scan of the skipped rows, no count.
  */
-export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupCache {
+export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows = 50_000): GroupCache {
   const entries = new Map<string, StoredGroup>();
+  /** List rows (groups without participants) by key, as list pages show them; dropped with their entry. */
+  const rows = new Map<string, StoredGroup>();
   const versions = new Map<string, number>();
   let epoch = 0; // bumped by whole-instance deletions
 
@@ -49,10 +51,12 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
 
   const bump = (key: string) => {
     entries.delete(key);
+    rows.delete(key);
     dropOrder(key);
     versions.set(key, (versions.get(key) ?? 0) + 1);
-    if (versions.size > max * 4) {
+    if (versions.size > (max + maxRows) * 4) {
       versions.clear();
+      rows.clear();
       epoch++;
     }
   };
@@ -142,7 +146,29 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
               orderedIds += order.length;
             }
           }
-          const items = await listByIds(instanceId, order.slice(query.offset, query.offset + query.limit));
+          // Rows come from the row cache; only the ones it lacks are read (by key), then kept.
+          const ids = order.slice(query.offset, query.offset + query.limit);
+          const missing = ids.filter((id) => !rows.has(keyOf(instanceId, id)));
+          const fetched = new Map<string, StoredGroup>();
+          if (missing.length > 0) {
+            const before = missing.map((id) => versions.get(keyOf(instanceId, id)) ?? 0);
+            const started = epoch;
+            const read = await listByIds(instanceId, missing);
+            for (const group of read) fetched.set(group.id, group);
+            missing.forEach((id, i) => {
+              const key = keyOf(instanceId, id);
+              const group = fetched.get(id);
+              if (!group || epoch !== started || (versions.get(key) ?? 0) !== before[i]) return;
+              if (rows.size >= maxRows) rows.delete(rows.keys().next().value as string);
+              rows.set(key, group);
+            });
+          }
+          const items: StoredGroup[] = [];
+          for (const id of ids) {
+            const group = rows.get(keyOf(instanceId, id)) ?? fetched.get(id);
+            // A copy of the known shape: callers own what they get.
+            if (group) items.push({ ...group, settings: { ...group.settings }, participants: [] });
+          }
           return { items, total: order.length };
         },
         async put(group, options) {
@@ -173,6 +199,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000): GroupC
         },
         async deleteAll(instanceId) {
           for (const key of [...entries.keys()]) if (key.startsWith(`${instanceId}\u0000`)) entries.delete(key);
+          for (const key of [...rows.keys()]) if (key.startsWith(`${instanceId}\u0000`)) rows.delete(key);
           reorder(instanceId);
           epoch++;
           await repo.deleteAll(instanceId);
