@@ -219,6 +219,7 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
 export function nameFrequentStatements(pool: pg.Pool, after = 10, most = 1_000): void {
   const seen = new Map<string, number>();
   const names = new Map<string, string>();
+  let next = 0;
   const nameOf = (text: string): string | undefined => {
     const known = names.get(text);
     if (known !== undefined || names.size >= most) return known;
@@ -228,7 +229,7 @@ export function nameFrequentStatements(pool: pg.Pool, after = 10, most = 1_000):
       return undefined;
     }
     seen.delete(text);
-    const name = `gg_${names.size}`;
+    const name = `gg_${next++}`;
     names.set(text, name);
     return name;
   };
@@ -238,7 +239,15 @@ export function nameFrequentStatements(pool: pg.Pool, after = 10, most = 1_000):
       const [text, values] = args;
       if (args.length === 2 && typeof text === 'string' && Array.isArray(values)) {
         const name = nameOf(text);
-        if (name) return query({ name, text, values });
+        if (name) {
+          return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+            // "cached plan must not change result type": another process changed a table under a
+            // `select *` (a migration during a rolling upgrade). The text is prepared again under a
+            // new name from now on; this one call fails, as any statement racing a migration may.
+            if ((error as { code?: string }).code === '0A000' && names.get(text) === name) names.set(text, `gg_${next++}`);
+            throw error;
+          });
+        }
       }
       return query(...args);
     };

@@ -32,6 +32,33 @@ describe('PostgreSQL named statements', { skip: !kinds.includes('postgres') && '
   });
 });
 
+describe('PostgreSQL named statements after a table changed', { skip: !kinds.includes('postgres') && 'PostgreSQL is not reachable' }, () => {
+  it('a `select *` whose table gained a column fails once, then runs under a new name', async () => {
+    const schema = `gg_named_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.query(`create table ${schema}.t (id int primary key)`);
+    await admin.query(`insert into ${schema}.t values (1)`);
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${schema}` });
+    nameFrequentStatements(pool);
+    const client = await pool.connect();
+    try {
+      const read = () => client.query('select * from t where id = $1', [1]);
+      for (let i = 0; i < 10; i++) await read();
+      // Another process migrates the table (a rolling upgrade).
+      await admin.query(`alter table ${schema}.t add column extra text default 'x'`);
+      await assert.rejects(read(), (error: { code?: string }) => error.code === '0A000');
+      assert.deepEqual((await read()).rows, [{ id: 1, extra: 'x' }]);
+    } finally {
+      client.release();
+      await pool.end();
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
+  });
+});
+
 describe('SQLite checkpoints', () => {
   it('checkpoints a WAL past 4 MB on a worker thread, and stops it on close', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gg-ckpt-'));
