@@ -237,7 +237,8 @@ export function nameFrequentStatements(pool: pg.Pool, after = 10, most = 1_000):
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as { query: unknown }).query = (...args: unknown[]) => {
       const [text, values] = args;
-      if (args.length === 2 && typeof text === 'string' && Array.isArray(values)) {
+      // Only texts with parameters: one without is sent as a simple query, which may hold several statements.
+      if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0) {
         const name = nameOf(text);
         if (name) {
           return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {

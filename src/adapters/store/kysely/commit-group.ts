@@ -10,8 +10,14 @@
  * every transaction anyway; a body must not wait for another root transaction (it could wait for
  * its own batch), which holds already for SQLite.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../schema.js';
+
+const SAVEPOINT = sql`savepoint group_commit`;
+const RELEASE = sql`release savepoint group_commit`;
+const ROLLBACK_TO = sql`rollback to savepoint group_commit`;
+/** PostgreSQL runs a simple query of several statements in one round trip. */
+const RELEASE_AND_TAKE = sql.raw('release savepoint group_commit; savepoint group_commit');
 
 /** Transactions committed together at most. */
 const MAX_BATCH = 64;
@@ -42,6 +48,7 @@ export interface CommitGroup {
  * nothing to share. SQLite has one connection: one batch at a time.
  */
 export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGroup {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const queue: Pending[] = [];
   let running = 0;
   let starting = false;
@@ -60,15 +67,22 @@ export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGro
     }
     try {
       await db.transaction().execute(async (trx) => {
-        for (const item of batch) {
-          await sql`savepoint group_commit`.execute(trx);
+        // Each body runs under the savepoint; a failed one rolls back to it, which keeps it for the
+        // next body. On PostgreSQL, releasing one and taking the next is one round trip.
+        await SAVEPOINT.execute(trx);
+        for (const [i, item] of batch.entries()) {
           try {
             item.outcome = { ok: true, value: await item.fn(trx) };
-            await sql`release savepoint group_commit`.execute(trx);
           } catch (error) {
-            await sql`rollback to savepoint group_commit`.execute(trx);
-            await sql`release savepoint group_commit`.execute(trx);
+            await ROLLBACK_TO.execute(trx);
             item.outcome = { ok: false, error };
+            continue;
+          }
+          if (i === batch.length - 1) await RELEASE.execute(trx);
+          else if (postgres) await RELEASE_AND_TAKE.execute(trx);
+          else {
+            await RELEASE.execute(trx);
+            await SAVEPOINT.execute(trx);
           }
         }
       });

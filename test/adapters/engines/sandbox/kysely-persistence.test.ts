@@ -33,7 +33,7 @@ describe('kysely sandbox persistence', () => {
     await db.destroy();
   });
 
-  it('saves commits handed over together in one transaction, in the order they came', async () => {
+  it('saves commits handed over together in one transaction, the later ones replacing the earlier', async () => {
     let transactions = 0;
     // Counts the transactions the persistence opens on the app database.
     const counted = new Proxy(db, {
@@ -44,11 +44,23 @@ describe('kysely sandbox persistence', () => {
       },
     });
     const persistence = createKyselySandboxPersistence(counted);
-    const version = (n: number) => ({ accounts: [], groups: [{ id: 'batched@g.us', subject: `v${n}` } as never], deletedGroupIds: [] });
-    await Promise.all([1, 2, 3, 4].map((n) => persistence.commit(version(n))));
+    const group = (id: string, subject: string) => ({ accounts: [], groups: [{ id, subject } as never], deletedGroupIds: [] });
+    await persistence.commit(group('gone@g.us', 'saved before'));
+    transactions = 0;
+    // Handed over together: one write of what the last of them left (later ones replace earlier ones).
+    await Promise.all([
+      persistence.commit(group('batched@g.us', 'v1')),
+      persistence.commit(group('other@g.us', 'v1')),
+      persistence.commit(group('batched@g.us', 'v2')),
+      persistence.commit({ accounts: [], groups: [], deletedGroupIds: ['other@g.us', 'gone@g.us'] }),
+    ]);
     assert.equal(transactions, 1);
     const { groups } = await persistence.load();
-    assert.equal(groups.find((g) => g.id === 'batched@g.us')?.subject, 'v4', 'the last one handed over stays');
+    assert.equal(groups.find((g) => g.id === 'batched@g.us')?.subject, 'v2');
+    assert.equal(
+      groups.some((g) => g.id === 'other@g.us' || g.id === 'gone@g.us'),
+      false,
+    );
     await db.deleteFrom('sandbox_groups').where('id', '=', 'batched@g.us').execute();
   });
 
