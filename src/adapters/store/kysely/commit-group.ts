@@ -51,7 +51,6 @@ export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGro
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const queue: Pending[] = [];
   let running = 0;
-  let starting = false;
 
   async function runBatch(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
@@ -134,15 +133,7 @@ export function createCommitGroup(db: Kysely<Database>, parallel = 1): CommitGro
     run<T>(fn: (trx: Transaction<Database>) => Promise<T>, key?: string) {
       return new Promise<Outcome<T>>((resolve) => {
         queue.push({ fn, key, settle: (outcome) => resolve(outcome as Outcome<T>) });
-        // A batch starts on the next turn of the event loop: the transactions that other requests
-        // reach in this turn join it (SQLite statements never wait, so nothing else would gather them).
-        if (running < parallel && !starting) {
-          starting = true;
-          setImmediate(() => {
-            starting = false;
-            if (running < parallel && queue.length > 0) void drain();
-          });
-        }
+        if (running < parallel) void drain();
       });
     },
   };
