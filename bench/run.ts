@@ -53,7 +53,7 @@ await step('post-limit', 'sequential POST limit', async () => {
   postLimit = row.value ?? Number.NaN;
   return row;
 });
-await step('webhooks', 'webhook delivery, one lane', () => webhookDelivery(4000, 1, postLimit));
+await step('webhooks', 'webhook delivery, one lane', () => webhookDelivery(12_000, 1, postLimit));
 await step('webhooks-10', 'webhook delivery, ten lanes', () => webhookDelivery(10_000, 10));
 await step('memory', 'memory and restart', () => memory());
 await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());

@@ -181,7 +181,7 @@ export async function listGroups(base: number, count = 10_000): Promise<Row> {
  * after another over a keep-alive connection to the same receiver (a separate process, this one)
  * the delivery scenarios post to.
  */
-export async function sequentialPostLimit(count = 5000): Promise<Row> {
+export async function sequentialPostLimit(count = 15_000): Promise<Row> {
   const receiver = await startReceiver();
   try {
     const child = await startChild({ mode: 'poster', url: receiver.url, count });
