@@ -3,7 +3,7 @@
  * printed beside their targets and as ratios to a bare Fastify server measured in the same run.
  * Writes bench/results.json and prints a markdown table at the end.
  *
- * Env: BENCH_DURATION (seconds per load, default 5), BENCH_ONLY (comma-separated scenario keys:
+ * Env: BENCH_DURATION (seconds per load, default 5), BENCH_WARMUP (seconds of uncounted load before each, default 1), BENCH_ONLY (comma-separated scenario keys:
  * baseline, get, create, participants, list, post-limit, webhooks, webhooks-10, memory, baileys-idle, pg-get, pg-create),
  * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
  * `baileys-idle` is idle Baileys sessions through the wire-level WhatsApp double (bench/baileys-idle.ts;

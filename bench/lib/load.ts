@@ -1,5 +1,5 @@
 /** HTTP load with autocannon, reduced to the figures the report prints. */
-import autocannon, { type AutocannonRequest } from 'autocannon';
+import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
 
 export interface LoadOptions {
   url: string;
@@ -12,6 +12,8 @@ export interface LoadOptions {
   body?: unknown;
   /** A request sequence each connection cycles through (overrides method/path/body). */
   requests?: AutocannonRequest[];
+  /** Seconds of the same load run first and not counted, so JIT warm-up is not measured (default BENCH_WARMUP or 1). */
+  warmup?: number;
 }
 
 export interface LoadFigures {
@@ -29,14 +31,21 @@ export interface LoadFigures {
 }
 
 export const defaultDuration = () => Number(process.env.BENCH_DURATION ?? 5);
+const defaultWarmup = () => Number(process.env.BENCH_WARMUP ?? 1);
 
-/** Runs one load and summarises it. */
+/** Runs one load (after its warm-up) and summarises it. */
 export async function load(options: LoadOptions): Promise<LoadFigures> {
+  const warmup = options.warmup ?? defaultWarmup();
+  if (warmup > 0) await run(options, warmup);
+  return summarise(await run(options, options.duration ?? defaultDuration()));
+}
+
+function run(options: LoadOptions, duration: number): Promise<AutocannonResult> {
   const headers = { 'content-type': 'application/json', ...options.headers };
-  const result = await autocannon({
+  return autocannon({
     url: options.url,
     connections: options.connections ?? 10,
-    duration: options.duration ?? defaultDuration(),
+    duration,
     timeout: 10,
     ...(options.requests
       ? { requests: options.requests.map((r) => ({ ...r, headers: { ...headers, ...r.headers } })) }
@@ -46,6 +55,10 @@ export async function load(options: LoadOptions): Promise<LoadFigures> {
           requests: [{ method: options.method ?? 'GET', path: options.path ?? '/', ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) }],
         }),
   });
+}
+
+/** The figures the report prints. */
+function summarise(result: AutocannonResult): LoadFigures {
   const statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, Number(v.count)]));
   return {
     okPerSec: result['2xx'] / result.duration,
