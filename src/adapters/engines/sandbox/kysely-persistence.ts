@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { hasChanges } from './emulator/tx.js';
-import { prepared } from '../../store/kysely/prepared.js';
+import { preparedRows } from '../../store/kysely/prepared.js';
 import type {
   SandboxAccountRecord,
   SandboxCatchUp,
@@ -28,19 +28,17 @@ interface SandboxTables {
 
 const CHUNK = 200;
 
-// The usual save, one record, built once: Kysely builds and compiles SQL on every call otherwise.
-const upsertOneAccount = prepared((db: Kysely<SandboxTables>, phone: string, data: string) =>
-  db
-    .insertInto('sandbox_accounts')
-    .values({ phone, data })
-    .onConflict((oc) => oc.column('phone').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') }))),
-);
-const upsertOneGroup = prepared((db: Kysely<SandboxTables>, id: string, data: string) =>
-  db
-    .insertInto('sandbox_groups')
-    .values({ id, data })
-    .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') }))),
-);
+/** An upsert of `[key, JSON]` records into one of the record tables, built once per row count (see prepared.ts). */
+function recordUpsert(table: 'sandbox_accounts' | 'sandbox_groups', key: 'phone' | 'id') {
+  return preparedRows(2, (db: Kysely<SandboxTables>, rows) =>
+    db
+      .insertInto(table)
+      .values(rows.map(([k, data]) => ({ [key]: k, data }) as never))
+      .onConflict((oc) => oc.column(key as never).doUpdateSet((eb) => ({ data: eb.ref('excluded.data') }))),
+  );
+}
+const upsertAccounts = recordUpsert('sandbox_accounts', 'phone');
+const upsertGroups = recordUpsert('sandbox_groups', 'id');
 /** First key of the sandbox's advisory lock (the second is the schema's hash). */
 const LOCK_CLASS = 4242002;
 
@@ -108,33 +106,13 @@ type Statement = (q: Kysely<SandboxTables>) => Promise<unknown>;
 /** The statements that save one operation's changes: one multi-row upsert per table (chunked under SQLite's bound-parameter limit), fewer round trips per write. */
 function saveStatements(changes: SandboxChanges): Statement[] {
   const statements: Statement[] = [];
-  if (changes.accounts.length === 1) {
-    const [account] = changes.accounts;
-    statements.push((q) => upsertOneAccount(q, account!.phone, JSON.stringify(account)));
+  for (let i = 0; i < changes.accounts.length; i += CHUNK) {
+    const rows = changes.accounts.slice(i, i + CHUNK).map((account) => [account.phone, JSON.stringify(account)]);
+    statements.push((q) => upsertAccounts(q, rows));
   }
-  for (let i = 0; changes.accounts.length > 1 && i < changes.accounts.length; i += CHUNK) {
-    const rows = changes.accounts.slice(i, i + CHUNK).map((account) => ({ phone: account.phone, data: JSON.stringify(account) }));
-    statements.push((q) =>
-      q
-        .insertInto('sandbox_accounts')
-        .values(rows)
-        .onConflict((oc) => oc.column('phone').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') })))
-        .execute(),
-    );
-  }
-  if (changes.groups.length === 1) {
-    const [group] = changes.groups;
-    statements.push((q) => upsertOneGroup(q, group!.id, JSON.stringify(group)));
-  }
-  for (let i = 0; changes.groups.length > 1 && i < changes.groups.length; i += CHUNK) {
-    const rows = changes.groups.slice(i, i + CHUNK).map((group) => ({ id: group.id, data: JSON.stringify(group) }));
-    statements.push((q) =>
-      q
-        .insertInto('sandbox_groups')
-        .values(rows)
-        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data') })))
-        .execute(),
-    );
+  for (let i = 0; i < changes.groups.length; i += CHUNK) {
+    const rows = changes.groups.slice(i, i + CHUNK).map((group) => [group.id, JSON.stringify(group)]);
+    statements.push((q) => upsertGroups(q, rows));
   }
   if (changes.deletedGroupIds.length > 0) {
     statements.push((q) => q.deleteFrom('sandbox_groups').where('id', 'in', changes.deletedGroupIds).execute());

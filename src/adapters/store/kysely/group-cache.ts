@@ -23,6 +23,22 @@ export interface GroupCache {
   fill(staged: StagedGroups): void;
 }
 
+/** A hit: moves the entry to the end of the map's order, which is least recently used first. */
+function touch<V>(map: Map<string, V>, key: string): V | undefined {
+  const value = map.get(key);
+  if (value !== undefined) {
+    map.delete(key);
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** Keeps an entry, dropping the least recently used one first when the map holds `max`. */
+function keep<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  if (map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
+
 const keyOf = (instanceId: string, groupId: string) => `${instanceId}\u0000${groupId}`;
 /** The key, among touched keys, of an instance's list order. */
 const orderKeyOf = (instanceId: string) => `\u0001${instanceId}`;
@@ -77,8 +93,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
       for (const [key, { group, version, epoch: at }] of staged) {
         // Exactly one bump since the put: the commit's own invalidate. Anything more is another writer.
         if (at !== epoch || (versions.get(key) ?? 0) !== version + 1) continue;
-        if (entries.size >= max) entries.delete(entries.keys().next().value as string);
-        entries.set(key, group);
+        keep(entries, key, group, max);
       }
     },
     wrap(repo, { inTransaction, touched, staged }) {
@@ -101,42 +116,25 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           // Inside a transaction, read the transaction's own view, never the cache.
           if (inTransaction) return repo.get(instanceId, groupId);
           const key = keyOf(instanceId, groupId);
-          const hit = entries.get(key);
-          if (hit) {
-            entries.delete(key);
-            entries.set(key, hit);
-            return clone(hit);
-          }
+          const hit = touch(entries, key);
+          if (hit) return clone(hit);
           const version = versions.get(key) ?? 0;
           const started = epoch;
           const group = await repo.get(instanceId, groupId);
-          if (group && (versions.get(key) ?? 0) === version && epoch === started) {
-            if (entries.size >= max) entries.delete(entries.keys().next().value as string);
-            entries.set(key, clone(group));
-          }
+          if (group && (versions.get(key) ?? 0) === version && epoch === started) keep(entries, key, clone(group), max);
           return group;
         },
         async read(instanceId, groupId) {
           if (inTransaction) return repo.get(instanceId, groupId);
-          const key = keyOf(instanceId, groupId);
-          const hit = entries.get(key);
           // Entries are never changed in place (every write replaces or drops them), so a reader
           // that promises not to change one may have it as it is.
-          if (hit) {
-            entries.delete(key);
-            entries.set(key, hit);
-            return hit;
-          }
-          return wrapped.get(instanceId, groupId);
+          return touch(entries, keyOf(instanceId, groupId)) ?? wrapped.get(instanceId, groupId);
         },
         async list(instanceId, query) {
           if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
           const key = orderKeyOf(instanceId);
-          let order = orders.get(key);
-          if (order) {
-            orders.delete(key);
-            orders.set(key, order);
-          } else {
+          let order = touch(orders, key);
+          if (!order) {
             const version = versions.get(key) ?? 0;
             const started = epoch;
             order = await listOrder(instanceId);
@@ -158,16 +156,14 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
             missing.forEach((id, i) => {
               const key = keyOf(instanceId, id);
               const group = fetched.get(id);
-              if (!group || epoch !== started || (versions.get(key) ?? 0) !== before[i]) return;
-              if (rows.size >= maxRows) rows.delete(rows.keys().next().value as string);
-              rows.set(key, group);
+              if (group && epoch === started && (versions.get(key) ?? 0) === before[i]) keep(rows, key, group, maxRows);
             });
           }
           const items: StoredGroup[] = [];
           for (const id of ids) {
             const group = rows.get(keyOf(instanceId, id)) ?? fetched.get(id);
             // A copy of the known shape: callers own what they get.
-            if (group) items.push({ ...group, settings: { ...group.settings }, participants: [] });
+            if (group) items.push(clone(group));
           }
           return { items, total: order.length };
         },

@@ -3,7 +3,7 @@ import type { ParticipantRole } from '../../../core/ports/engine.js';
 import type { StoredGroup, StoredParticipant } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
 import type { Database } from '../schema.js';
-import { prepared, preparedRows } from './prepared.js';
+import { prepared, preparedPerCount, preparedRows } from './prepared.js';
 
 type GroupRow = Database['groups'];
 
@@ -65,19 +65,16 @@ const upsertParticipants = preparedRows(PARTICIPANT_COLUMNS.length, (db: Kysely<
       })),
     ),
 );
-/** Groups by id, one prepared query per count of ids (a list page asks for the same count every time). */
-const groupsByIds = new Map<number, (db: Kysely<Database>, ...args: string[]) => Promise<{ rows: unknown[] }>>();
-function readGroupsByIds(db: Kysely<Database>, instanceId: string, groupIds: string[]) {
-  let run = groupsByIds.get(groupIds.length);
-  if (!run) {
-    const count = groupIds.length;
-    run = prepared((q: Kysely<Database>, instance: string, ...ids: string[]) =>
-      q.selectFrom('groups').selectAll().where('instance_id', '=', instance).where('group_id', 'in', ids.slice(0, count)),
-    );
-    groupsByIds.set(count, run);
-  }
-  return run(db, instanceId, ...groupIds);
-}
+/** Groups by id, prepared per count of ids (a list page asks for the same count every time). */
+const groupsByIds = preparedPerCount(
+  (count) =>
+    (q: Kysely<Database>, instanceId: unknown, ...ids: unknown[]) =>
+      q
+        .selectFrom('groups')
+        .selectAll()
+        .where('instance_id', '=', instanceId as string)
+        .where('group_id', 'in', (ids as string[]).slice(0, count)),
+);
 const maxPosition = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
   db
     .selectFrom('group_participants')
@@ -210,7 +207,8 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       if (groupIds.length === 0) return [];
       const byId = new Map<string, StoredGroup>();
       for (let i = 0; i < groupIds.length; i += 500) {
-        const rows = (await readGroupsByIds(db, instanceId, groupIds.slice(i, i + 500))).rows as GroupRow[];
+        const chunk = groupIds.slice(i, i + 500);
+        const rows = (await groupsByIds(chunk.length)(db, instanceId, ...chunk)).rows as GroupRow[];
         for (const r of rows) byId.set(r.group_id, toGroup(r, []));
       }
       return groupIds.map((id) => byId.get(id)).filter((g): g is StoredGroup => g !== undefined);

@@ -57,26 +57,32 @@ export function prepared<DB, A extends unknown[], R = unknown>(build: (db: Kysel
 }
 
 /**
- * Prepared queries over a varying number of rows (multi-row inserts): one prepared query per row
- * count, built by `build(rows)` where each row is a list of `width` values.
+ * Prepared queries whose SQL depends on a count (a multi-row insert, an `in` list): one prepared
+ * query per count, `build(count)` making the query for that count. Answers the query for a count.
  */
+export function preparedPerCount<DB, R = unknown>(
+  build: (count: number) => (db: Kysely<DB>, ...args: unknown[]) => Compiles,
+): (count: number) => (db: Runner<DB>, ...args: unknown[]) => Promise<QueryResult<R>> {
+  const byCount = new Map<number, (db: Runner<DB>, ...args: unknown[]) => Promise<QueryResult<R>>>();
+  return (count) => {
+    let run = byCount.get(count);
+    if (!run) byCount.set(count, (run = prepared<DB, unknown[], R>(build(count))));
+    return run;
+  };
+}
+
+/** Multi-row inserts: `build(rows)` with each row a list of `width` values, prepared per row count. */
 export function preparedRows<DB, R = unknown>(
   width: number,
   build: (db: Kysely<DB>, rows: unknown[][]) => Compiles,
 ): (db: Runner<DB>, rows: unknown[][]) => Promise<QueryResult<R>> {
-  const byCount = new Map<number, (db: Runner<DB>, ...flat: unknown[]) => Promise<QueryResult<R>>>();
-  return (db, rows) => {
-    let run = byCount.get(rows.length);
-    if (!run) {
-      const count = rows.length;
-      run = prepared<DB, unknown[], R>((q, ...flat) =>
+  const perCount = preparedPerCount<DB, R>(
+    (count) =>
+      (q, ...flat) =>
         build(
           q,
           Array.from({ length: count }, (_, r) => flat.slice(r * width, r * width + width)),
         ),
-      );
-      byCount.set(count, run);
-    }
-    return run(db, ...rows.flat());
-  };
+  );
+  return (db, rows) => perCount(rows.length)(db, ...rows.flat());
 }

@@ -121,7 +121,7 @@ export function createWebhookRepository(db: Kysely<Database>, box: SecretBox = P
     await tx.insertInto('webhook_cursors').values({ subscription_id: c.subscriptionId, instance_id: c.instanceId, after_seq: c.afterSeq, updated_at: now }).execute();
   }
 
-  return {
+  const repository: WebhookRepository = {
     async insertSubscription(sub, cursors) {
       await db.transaction().execute(async (tx) => {
         await tx
@@ -183,24 +183,9 @@ export function createWebhookRepository(db: Kysely<Database>, box: SecretBox = P
       const r = await db.selectFrom('webhook_cursors').selectAll().where('subscription_id', '=', subscriptionId).where('instance_id', '=', instanceId).executeTakeFirst();
       return r && { subscriptionId, instanceId, afterSeq: Number(r.after_seq), version: Number(r.version) };
     },
-    async moveCursor(c, deliveries) {
-      const at = deliveries[deliveries.length - 1]?.updatedAt ?? new Date().toISOString();
-      return db.transaction().execute(async (tx) => {
-        const r = await tx
-          .updateTable('webhook_cursors')
-          .set((eb) => ({ after_seq: c.afterSeq, updated_at: at, version: eb('version', '+', 1) }))
-          .where('subscription_id', '=', c.subscriptionId)
-          .where('instance_id', '=', c.instanceId)
-          .where('version', '=', c.expectedVersion)
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) return undefined;
-        if (deliveries.length)
-          await tx
-            .insertInto('webhook_deliveries')
-            .values(deliveries.map((d) => deliveryColumns(d) as WebhookDeliveriesTable))
-            .execute();
-        return c.expectedVersion + 1;
-      });
+    async moveCursor(cursor, deliveries) {
+      // One lane's move: the batched write with a batch of one.
+      return (await repository.moveCursors([{ cursor, deliveries }]))[0];
     },
 
     async moveCursors(moves) {
@@ -385,4 +370,5 @@ export function createWebhookRepository(db: Kysely<Database>, box: SecretBox = P
       });
     },
   };
+  return repository;
 }
