@@ -3,16 +3,12 @@
  * order: on SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import { before, describe, it } from 'node:test';
 import type { StoredGroup } from '../../../src/core/groups/group-model.js';
-import { openDatabase, type DatabaseHandle } from '../../../src/adapters/store/db.js';
 import { createKyselyStore } from '../../../src/adapters/store/kysely/index.js';
 import type { Store } from '../../../src/core/ports/store.js';
-import { databaseKinds, PG_URL } from '../../support/app.js';
+import { databaseKinds } from '../../support/app.js';
+import { useDatabase } from '../../support/database.js';
 
 const kinds = await databaseKinds();
 
@@ -43,30 +39,11 @@ const ids = async (store: Store, instanceId: string, limit = 50, offset = 0) => 
 
 for (const kind of kinds) {
   describe(`group commit and list pages on ${kind}`, () => {
-    let handle: DatabaseHandle;
+    const place = useDatabase(kind, 'gc');
     let store: Store;
-    let dir: string | undefined;
-    const schema = `gg_gc_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 
-    before(async () => {
-      if (kind === 'sqlite') {
-        dir = mkdtempSync(join(tmpdir(), 'gg-gc-'));
-        handle = await openDatabase({ dataDir: dir });
-      } else {
-        handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
-      }
-      store = createKyselyStore(handle.db);
-    });
-
-    after(async () => {
-      await handle.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      if (kind === 'postgres') {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`drop schema if exists ${schema} cascade`);
-        await c.end();
-      }
+    before(() => {
+      store = createKyselyStore(place.handle.db);
     });
 
     it('concurrent transactions: each answers after its commit; one that throws is rolled back alone', async () => {
@@ -98,14 +75,17 @@ for (const kind of kinds) {
     it('transactions of one instance never run in two batches at once; other instances still do', async () => {
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
+      let running!: () => void;
+      const started = new Promise<void>((resolve) => (running = resolve));
       const order: string[] = [];
       const first = store.transaction(async (tx) => {
         order.push('a1 start');
         await tx.settings.put('key-a1', '1');
+        running();
         await held;
         order.push('a1 end');
       }, 'inst-a');
-      await new Promise((resolve) => setTimeout(resolve, 20)); // the first batch is running
+      await started; // the first batch is running
       const second = store.transaction(async (tx) => {
         order.push('a2');
         await tx.settings.put('key-a2', '2');
@@ -114,13 +94,17 @@ for (const kind of kinds) {
         order.push('b1');
         await tx.settings.put('key-b1', '1');
       }, 'inst-b');
-      if (kind === 'postgres') {
-        await other; // another instance's transaction commits while instance a's batch still runs
-        assert.deepEqual(order, ['a1 start', 'b1']);
+      try {
+        if (kind === 'postgres') {
+          // Another instance's transaction commits while instance a's batch still runs; a2, queued
+          // before it and free to start in a batch of its own were it not for its key, has not.
+          await other;
+          assert.deepEqual(order, ['a1 start', 'b1']);
+        }
+        assert.ok(!order.includes('a2'), "the same instance's next transaction waits for the running batch");
+      } finally {
+        release(); // a failed check must not leave the batch holding its connection
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.ok(!order.includes('a2'), "the same instance's next transaction waits for the running batch");
-      release();
       await Promise.all([first, second, other]);
       assert.deepEqual(
         order.filter((step) => step.startsWith('a')),
