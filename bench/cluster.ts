@@ -10,9 +10,9 @@
  * when those ran in the same invocation.
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { dropRedisKeys, redisPing } from '../testkit/redis.js';
-import { startServerProcess, type ServerProcess } from '../testkit/server-process.js';
+import { dropSchema } from '../testkit/place.js';
+import { clusterNodeEnv, startServerProcess, type ServerProcess } from '../testkit/server-process.js';
 import { load, type LoadFigures } from './lib/load.js';
 import { fmt, type Row } from './lib/report.js';
 import { ADMIN_KEY, benchPhone, PG_URL, postgresReachable } from './lib/server.js';
@@ -52,14 +52,7 @@ async function owned(nodes: Node[]): Promise<number[]> {
 
 async function startNodes(schema: string, prefix: string): Promise<Node[]> {
   const env = (name: string): Record<string, string> => ({
-    GROUPGATE_DATABASE_URL: PG_URL,
-    GROUPGATE_DATABASE_SCHEMA: schema,
-    GROUPGATE_REDIS_URL: REDIS_URL,
-    GROUPGATE_REDIS_PREFIX: prefix,
-    GROUPGATE_NODE_ID: name,
-    GROUPGATE_ADMIN_KEY: ADMIN_KEY,
-    GROUPGATE_MASTER_KEY: 'bench-cluster-master-key-0123456789abcdef0123',
-    GROUPGATE_SANDBOX_GROUP_CREATE_LIMIT_PER_HOUR: '0',
+    ...clusterNodeEnv({ pgUrl: PG_URL, schema, redisUrl: REDIS_URL, prefix, name, adminKey: ADMIN_KEY, masterKey: 'bench-cluster-master-key-0123456789abcdef0123' }),
     GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE: '1000000',
     GROUPGATE_LOG_LEVEL: 'error',
     NODE_ENV: 'production',
@@ -88,13 +81,7 @@ async function stopNodes(nodes: Node[]) {
 
 async function dropAll(schema: string, prefix: string) {
   await dropRedisKeys(REDIS_URL, prefix);
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    await c.query(`drop schema if exists ${schema} cascade`);
-  } finally {
-    await c.end();
-  }
+  await dropSchema(PG_URL, schema);
 }
 
 /** One autocannon per node at once; figures summed over the nodes. */

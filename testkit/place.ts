@@ -11,6 +11,7 @@ import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createContainer, type Container } from '../src/container.js';
+import { openDatabase, type DatabaseHandle } from '../src/adapters/store/db.js';
 import type { Logger } from 'pino';
 
 export type DbKind = 'sqlite' | 'postgres';
@@ -32,15 +33,23 @@ export function freshPlace(db: DbKind, label: string, pgUrl: string): Place {
 /** Deletes a place's data: the directory, or the schema and everything in it. */
 export async function dropPlace(place: Place): Promise<void> {
   if (place.dir) rmSync(place.dir, { recursive: true, force: true });
-  if (place.schema) {
-    const client = new pg.Client({ connectionString: place.pgUrl });
-    await client.connect();
-    try {
-      await client.query(`drop schema if exists ${place.schema} cascade`);
-    } finally {
-      await client.end();
-    }
+  if (place.schema) await dropSchema(place.pgUrl, place.schema);
+}
+
+/** Drops a PostgreSQL schema and everything in it (nothing when there is no such schema). */
+export async function dropSchema(pgUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
   }
+}
+
+/** Opens (and migrates) the database of a place, without the rest of the app. */
+export function openOnPlace(place: Place): Promise<DatabaseHandle> {
+  return place.db === 'sqlite' ? openDatabase({ dataDir: place.dir! }) : openDatabase({ dataDir: tmpdir(), url: place.pgUrl, schema: place.schema });
 }
 
 /** Whether PostgreSQL at `url` answers a query within `timeoutMs`. */

@@ -66,3 +66,25 @@ export async function startServerProcess(options: { env?: Record<string, string>
     },
   };
 }
+
+/** What a `groupgate serve` node of a cluster needs: one PostgreSQL schema and one Redis prefix shared by all, its own id. */
+export function clusterNodeEnv(node: {
+  pgUrl: string;
+  schema: string;
+  redisUrl: string;
+  prefix: string;
+  name: string;
+  adminKey: string;
+  masterKey: string;
+}): Record<string, string> {
+  return {
+    GROUPGATE_DATABASE_URL: node.pgUrl,
+    GROUPGATE_DATABASE_SCHEMA: node.schema,
+    GROUPGATE_REDIS_URL: node.redisUrl,
+    GROUPGATE_REDIS_PREFIX: node.prefix,
+    GROUPGATE_NODE_ID: node.name,
+    GROUPGATE_ADMIN_KEY: node.adminKey,
+    GROUPGATE_MASTER_KEY: node.masterKey,
+    GROUPGATE_SANDBOX_GROUP_CREATE_LIMIT_PER_HOUR: '0',
+  };
+}

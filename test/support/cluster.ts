@@ -5,10 +5,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { PG_URL, postgresAvailable } from './app.js';
 import { dropRedisPrefix, REDIS_URL, redisAvailable, redisPrefix } from './redis.js';
-import { startServerProcess, type ServerProcess } from '../../testkit/server-process.js';
+import { dropSchema } from '../../testkit/place.js';
+import { clusterNodeEnv, startServerProcess, type ServerProcess } from '../../testkit/server-process.js';
 
 export const CLUSTER_ADMIN_KEY = 'cluster-admin-key-0123456789abcdef';
 
@@ -42,16 +42,9 @@ export async function startCluster(label: string, count = 3): Promise<TestCluste
   const schema = `gg_${label}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const prefix = redisPrefix(label);
   const env = (name: string): Record<string, string> => ({
-    GROUPGATE_DATABASE_URL: PG_URL,
-    GROUPGATE_DATABASE_SCHEMA: schema,
-    GROUPGATE_REDIS_URL: REDIS_URL,
-    GROUPGATE_REDIS_PREFIX: prefix,
-    GROUPGATE_NODE_ID: name,
-    GROUPGATE_ADMIN_KEY: CLUSTER_ADMIN_KEY,
-    GROUPGATE_MASTER_KEY: 'cluster-master-key-0123456789abcdef0123456789',
+    ...clusterNodeEnv({ pgUrl: PG_URL, schema, redisUrl: REDIS_URL, prefix, name, adminKey: CLUSTER_ADMIN_KEY, masterKey: 'cluster-master-key-0123456789abcdef0123456789' }),
     GROUPGATE_WEBHOOK_ALLOW_PRIVATE: 'true',
     GROUPGATE_WEBHOOK_RETRY_BASE_MS: '200',
-    GROUPGATE_SANDBOX_GROUP_CREATE_LIMIT_PER_HOUR: '0',
     GROUPGATE_AUTH_FAILURE_LIMIT_PER_MINUTE: '100000',
     GROUPGATE_LOG_LEVEL: 'warn',
   });
@@ -121,13 +114,7 @@ export async function startCluster(label: string, count = 3): Promise<TestCluste
     async close() {
       await Promise.all(nodes.map((n) => n.proc.close().catch(() => {})));
       await dropRedisPrefix(prefix).catch(() => {});
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        await c.query(`drop schema if exists ${schema} cascade`);
-      } finally {
-        await c.end();
-      }
+      await dropSchema(PG_URL, schema);
     },
   };
 }

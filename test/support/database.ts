@@ -2,47 +2,37 @@
  * A migrated database of each kind for repository suites: SQLite in a temp directory, PostgreSQL
  * in a schema of its own (dropped afterwards). Nothing is written into the repository.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before } from 'node:test';
-import pg from 'pg';
+import { dropPlace, freshPlace, openOnPlace, type Place } from '../../testkit/place.js';
 import { redisPing } from '../../testkit/redis.js';
-import { openDatabase, type DatabaseHandle } from '../../src/adapters/store/db.js';
+import type { DatabaseHandle } from '../../src/adapters/store/db.js';
 import { PG_URL } from './app.js';
 
 export type { DatabaseHandle } from '../../src/adapters/store/db.js';
 
-/** Opens a migrated database of `kind` before the surrounding suite and drops it after; read `.handle` inside tests. */
-export function useDatabase(kind: 'sqlite' | 'postgres', label: string): { readonly handle: DatabaseHandle } {
+/**
+ * Opens a migrated database of `kind` before the surrounding suite and drops it after; read
+ * `.handle` inside tests; `reopen()` opens the same database once more (the caller closes it).
+ */
+export function useDatabase(kind: 'sqlite' | 'postgres', label: string): { readonly handle: DatabaseHandle; reopen(): Promise<DatabaseHandle> } {
   let handle: DatabaseHandle | undefined;
-  let dir: string | undefined;
-  const schema = `gg_${label}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  let place: Place | undefined;
   before(async () => {
-    if (kind === 'sqlite') {
-      dir = mkdtempSync(join(tmpdir(), `gg-${label}-`));
-      handle = await openDatabase({ dataDir: dir });
-    } else {
-      handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
-    }
+    place = freshPlace(kind, label, PG_URL);
+    handle = await openOnPlace(place);
   });
   after(async () => {
     await handle?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (kind === 'postgres') {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        await c.query(`drop schema if exists ${schema} cascade`);
-      } finally {
-        await c.end();
-      }
-    }
+    if (place) await dropPlace(place);
   });
   return {
     get handle() {
       if (!handle) throw new Error("the database opens in the suite's before hook");
       return handle;
+    },
+    reopen() {
+      if (!place) throw new Error("the database opens in the suite's before hook");
+      return openOnPlace(place);
     },
   };
 }

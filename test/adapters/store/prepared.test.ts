@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
-import { openDatabase, type DatabaseHandle } from '../../../src/adapters/store/db.js';
+import { openDatabase } from '../../../src/adapters/store/db.js';
 import { prepared, preparedRows } from '../../../src/adapters/store/kysely/prepared.js';
 import type { Database } from '../../../src/adapters/store/schema.js';
-import { databaseKinds, PG_URL } from '../../support/app.js';
+import { databaseKinds } from '../../support/app.js';
+import { useDatabase } from '../../support/database.js';
 
 const kinds = await databaseKinds();
 
@@ -22,35 +22,19 @@ const putSettings = preparedRows(2, (db: Kysely<Database>, rows) => db.insertInt
 
 for (const kind of kinds) {
   describe(`prepared queries on ${kind}`, () => {
-    let handle: DatabaseHandle;
-    let dir: string | undefined;
-    const schema = `gg_prep_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-    before(async () => {
-      if (kind === 'sqlite') dir = mkdtempSync(join(tmpdir(), 'gg-prep-'));
-      handle = kind === 'sqlite' ? await openDatabase({ dataDir: dir! }) : await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
-    });
-    after(async () => {
-      await handle.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      if (kind === 'postgres') {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`drop schema if exists ${schema} cascade`);
-        await c.end();
-      }
-    });
+    const place = useDatabase(kind, 'prep');
 
     it('binds each call to its own values, on the database or in a transaction, and builds once per dialect', async () => {
-      await putSettings(handle.db, [
+      await putSettings(place.handle.db, [
         ['p-one', '1'],
         ['p-two', '2'],
       ]);
-      await putSettings(handle.db, [['p-three', '3']]);
+      await putSettings(place.handle.db, [['p-three', '3']]);
       const before = builds;
-      assert.deepEqual((await setting(handle.db, 'p-one')).rows, [{ value: '1' }]);
-      assert.deepEqual((await setting(handle.db, 'p-two')).rows, [{ value: '2' }]);
-      assert.deepEqual((await setting(handle.db, 'missing')).rows, []);
-      const inside = await handle.db.transaction().execute(async (trx) => (await setting(trx, 'p-three')).rows);
+      assert.deepEqual((await setting(place.handle.db, 'p-one')).rows, [{ value: '1' }]);
+      assert.deepEqual((await setting(place.handle.db, 'p-two')).rows, [{ value: '2' }]);
+      assert.deepEqual((await setting(place.handle.db, 'missing')).rows, []);
+      const inside = await place.handle.db.transaction().execute(async (trx) => (await setting(trx, 'p-three')).rows);
       assert.deepEqual(inside, [{ value: '3' }]);
       assert.ok(builds - before <= 1, 'built at most once more (the first call on this dialect)');
     });

@@ -2,17 +2,14 @@
  * The store port's conformance suite: the same cases on SQLite and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import { before, describe, it } from 'node:test';
 import type { Instance } from '../../../src/core/instances/instance-model.js';
 import type { StoredGroup } from '../../../src/core/groups/group-model.js';
-import { openDatabase, type DatabaseHandle } from '../../../src/adapters/store/db.js';
+import type { DatabaseHandle } from '../../../src/adapters/store/db.js';
 import { createKyselyStore } from '../../../src/adapters/store/kysely/index.js';
 import type { Store } from '../../../src/core/ports/store.js';
-import { databaseKinds, PG_URL } from '../../support/app.js';
+import { databaseKinds } from '../../support/app.js';
+import { useDatabase } from '../../support/database.js';
 
 const kinds = await databaseKinds();
 
@@ -56,34 +53,17 @@ function group(instanceId: string, id: string, createdAt: string, subject = `Gro
 
 for (const kind of kinds) {
   describe(`store repositories on ${kind}`, () => {
+    const place = useDatabase(kind, 'repo');
     let handle: DatabaseHandle;
     let store: Store;
-    let dir: string | undefined;
-    const schema = `gg_repo_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 
-    before(async () => {
-      if (kind === 'sqlite') {
-        dir = mkdtempSync(join(tmpdir(), 'gg-repo-'));
-        handle = await openDatabase({ dataDir: dir });
-      } else {
-        handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
-      }
+    before(() => {
+      handle = place.handle;
       store = createKyselyStore(handle.db);
     });
 
-    after(async () => {
-      await handle.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      if (kind === 'postgres') {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`drop schema if exists ${schema} cascade`);
-        await c.end();
-      }
-    });
-
     it('applies migrations idempotently (a second open is a no-op)', async () => {
-      const again = kind === 'sqlite' ? await openDatabase({ dataDir: dir! }) : await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
+      const again = await place.reopen();
       assert.equal(await again.ping(), true);
       await again.close();
     });

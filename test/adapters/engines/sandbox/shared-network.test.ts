@@ -3,15 +3,14 @@
  * schema, behave as one network (two or three cluster nodes in one test process).
  */
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { EngineEvent } from '../../../../src/core/ports/engine.js';
 import { createSandboxNetwork, type SandboxNetwork } from '../../../../src/adapters/engines/sandbox/emulator/network.js';
 import { createSharedSandboxPersistence } from '../../../../src/adapters/engines/sandbox/kysely-persistence.js';
 import { createSandboxEngineFactory } from '../../../../src/adapters/engines/sandbox/sandbox-engine.js';
-import { openDatabase, type DatabaseHandle } from '../../../../src/adapters/store/db.js';
+import type { DatabaseHandle } from '../../../../src/adapters/store/db.js';
+import { dropPlace, freshPlace, openOnPlace } from '../../../../testkit/place.js';
 import { PG_URL, postgresAvailable } from '../../../support/app.js';
 
 const [A, B, C] = ['15550000001', '15550000002', '15550000003'];
@@ -27,13 +26,13 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('shared sandbox network (several processes on one PostgreSQL schema)', { skip: !(await postgresAvailable()) && 'PostgreSQL unreachable' }, () => {
-  const schema = `gg_sbshared_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const place = freshPlace('postgres', 'sbshared', PG_URL);
   const handles: DatabaseHandle[] = [];
   let nodes: SandboxNetwork[] = [];
 
   /** A node: its own pool and its own network over the shared schema. */
   const node = async (): Promise<SandboxNetwork> => {
-    const handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
+    const handle = await openOnPlace(place);
     handles.push(handle);
     const network = createSandboxNetwork({ persistence: createSharedSandboxPersistence(handle.db, { connectionString: PG_URL }), groupCreateLimitPerHour: 0 });
     await network.load();
@@ -42,7 +41,7 @@ describe('shared sandbox network (several processes on one PostgreSQL schema)', 
   };
 
   before(async () => {
-    handles.push(await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema }));
+    handles.push(await openOnPlace(place));
   });
   beforeEach(async () => {
     await Promise.all(nodes.map((network) => network.close()));
@@ -53,13 +52,7 @@ describe('shared sandbox network (several processes on one PostgreSQL schema)', 
   after(async () => {
     await Promise.all(nodes.map((network) => network.close()));
     for (const handle of handles) await handle.close();
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`drop schema if exists ${schema} cascade`);
-    } finally {
-      await client.end();
-    }
+    await dropPlace(place);
   });
 
   it('a group created on one node is read on another, with invite info and the member list', async () => {
@@ -138,7 +131,7 @@ describe('shared sandbox network (several processes on one PostgreSQL schema)', 
   });
 
   it('a node that fell behind the pruned log reloads the whole network', async () => {
-    const handle = await openDatabase({ dataDir: tmpdir(), url: PG_URL, schema });
+    const handle = await openOnPlace(place);
     handles.push(handle);
     const small = (): SandboxNetwork => {
       const network = createSandboxNetwork({ persistence: createSharedSandboxPersistence(handle.db, { connectionString: PG_URL, keepEntries: 10 }), groupCreateLimitPerHour: 0 });
