@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { SessionOwnership } from '../../core/ports/cluster.js';
 import type { Operation } from '../../core/operations/operation-model.js';
 import type { OperationQueue, OperationStorage, Timer } from '../../core/ports/operation-queue.js';
-import { createStepRunner } from './step-runner.js';
+import { createStepRunner, storageReads } from './step-runner.js';
 
 export interface EmbeddedQueueOptions {
   storage: OperationStorage;
@@ -171,14 +171,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): OperationQue
       if (running) this.wake();
       return record;
     },
-    get: (id) => storage.get(id),
-    findByRequestKey: (requestKey) => storage.byRequestKey(requestKey),
-    list: (instanceId, query) => storage.list(instanceId, query),
-    async cancel(id) {
-      if (await storage.cancel(id, now())) return storage.get(id);
-      const op = await storage.get(id);
-      return op ? 'not_cancellable' : undefined;
-    },
+    ...storageReads(storage, now),
 
     async runNow(op) {
       const t = now();

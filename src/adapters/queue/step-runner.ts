@@ -10,12 +10,27 @@ import {
   LeaseLostError,
   type NewOperation,
   type OperationHandler,
+  type OperationQueue,
   type OperationRun,
   type OperationStep,
   type OperationStorage,
   type SettledListener,
   type Timer,
 } from '../../core/ports/operation-queue.js';
+
+/** The queue methods both queues answer straight from the operation storage. */
+export function storageReads(storage: OperationStorage, now: () => number): Pick<OperationQueue, 'get' | 'findByRequestKey' | 'list' | 'cancel'> {
+  return {
+    get: (id) => storage.get(id),
+    findByRequestKey: (requestKey) => storage.byRequestKey(requestKey),
+    list: (instanceId, query) => storage.list(instanceId, query),
+    async cancel(id) {
+      if (await storage.cancel(id, now())) return storage.get(id);
+      const op = await storage.get(id);
+      return op ? 'not_cancellable' : undefined;
+    },
+  };
+}
 
 export interface StepRunnerOptions {
   storage: OperationStorage;
