@@ -12,7 +12,7 @@ import { adminCall, benchInstance, benchPhone, freshPlace, startServer, type Ben
 export type ChildSpec =
   { mode: 'baseline' } | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number } | { mode: 'memory'; instances: number } | { mode: 'poster'; url: string; count: number };
 
-export type ChildMessage = { type: 'stop' } | { type: 'append'; count: number; instanceIds?: string[]; batch?: number };
+export type ChildMessage = { type: 'stop' } | { type: 'cpu' } | { type: 'append'; count: number; instanceIds?: string[]; batch?: number };
 
 const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as ChildSpec;
 const send = (message: Record<string, unknown>) => process.send?.(message);
@@ -194,6 +194,12 @@ async function memory(count: number) {
 }
 
 async function main() {
+  // The process's CPU time (every thread, user and system), read around a counted load.
+  process.on('message', (m: ChildMessage) => {
+    if (m.type !== 'cpu') return;
+    const { user, system } = process.cpuUsage();
+    send({ type: 'cpu', us: user + system });
+  });
   const handle =
     spec.mode === 'baseline'
       ? await baseline()

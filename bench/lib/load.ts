@@ -14,6 +14,8 @@ export interface LoadOptions {
   requests?: AutocannonRequest[];
   /** Seconds of the same load run first and not counted, so JIT warm-up is not measured (default BENCH_WARMUP or 1). */
   warmup?: number;
+  /** Reads the server process's CPU time in microseconds, before and after the counted run. */
+  cpu?: () => Promise<number>;
 }
 
 export interface LoadFigures {
@@ -28,6 +30,8 @@ export interface LoadFigures {
   errors: number;
   statuses: Record<string, number>;
   seconds: number;
+  /** Server CPU time per 2xx response in the counted run, when `cpu` was given. */
+  cpuUsPerOk?: number;
 }
 
 export const defaultDuration = () => Number(process.env.BENCH_DURATION ?? 5);
@@ -37,7 +41,10 @@ const defaultWarmup = () => Number(process.env.BENCH_WARMUP ?? 1);
 export async function load(options: LoadOptions): Promise<LoadFigures> {
   const warmup = options.warmup ?? defaultWarmup();
   if (warmup > 0) await run(options, warmup);
-  return summarise(await run(options, options.duration ?? defaultDuration()));
+  const cpuBefore = await options.cpu?.();
+  const figures = summarise(await run(options, options.duration ?? defaultDuration()));
+  if (options.cpu && cpuBefore !== undefined && figures.ok > 0) figures.cpuUsPerOk = ((await options.cpu()) - cpuBefore) / figures.ok;
+  return figures;
 }
 
 function run(options: LoadOptions, duration: number): Promise<AutocannonResult> {

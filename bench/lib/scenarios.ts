@@ -18,6 +18,11 @@ interface AppInfo {
 const auth = (info: AppInfo) => ({ authorization: `Bearer ${info.instance.key}` });
 const groupPath = (info: AppInfo) => `/api/instances/${info.instance.id}/groups/${encodeURIComponent(info.groupId)}`;
 
+/** Reads a child's process CPU time (microseconds). */
+const cpuOf = (child: Child) => async () => Number((await child.request({ type: 'cpu' }, 'cpu')).us);
+/** "server CPU 123 us per request" (every thread of the server's process; PostgreSQL's own CPU not included). */
+const cpuNote = (f: LoadFigures, what = 'request') => (f.cpuUsPerOk === undefined ? '' : `server process CPU ${Math.round(f.cpuUsPerOk)} us per ${what}`);
+
 async function withChild<T>(child: Child, fn: (child: Child) => Promise<T>): Promise<T> {
   try {
     return await fn(child);
@@ -37,7 +42,7 @@ function checked(name: string, f: LoadFigures): LoadFigures {
 /** A bare Fastify server returning a group-sized JSON body: the physical limit in this run. */
 export async function baseline(): Promise<Row> {
   return withChild(await startChild({ mode: 'baseline' }), async (child) => {
-    const f = checked('baseline', await load({ url: String(child.info.url), path: '/group' }));
+    const f = checked('baseline', await load({ url: String(child.info.url), path: '/group', cpu: cpuOf(child) }));
     return {
       scenario: 'baseline: bare Fastify, group-sized JSON',
       figure: fmt.perSec(f.okPerSec, 'req/s'),
@@ -46,6 +51,7 @@ export async function baseline(): Promise<Row> {
       p50Ms: f.p50,
       p99Ms: f.p99,
       vsBaseline: 1,
+      note: cpuNote(f),
       raw: f,
     };
   });
@@ -60,7 +66,7 @@ export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise
     const info = child.info as unknown as AppInfo;
     const rows: Row[] = [];
     if (db === 'sqlite') {
-      const h = checked('healthz', await load({ url: info.url, path: '/healthz' }));
+      const h = checked('healthz', await load({ url: info.url, path: '/healthz', cpu: cpuOf(child) }));
       rows.push({
         scenario: 'app floor: GET /healthz through the full app',
         figure: fmt.perSec(h.okPerSec, 'req/s'),
@@ -70,10 +76,11 @@ export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise
         p99Ms: h.p99,
         vsBaseline: h.okPerSec / base,
         target: atLeast(h.okPerSec / base, 0.8, '>= 0.8x baseline'),
+        note: cpuNote(h),
         raw: h,
       });
     }
-    const f = checked('get group', await load({ url: info.url, path: groupPath(info), headers: auth(info) }));
+    const f = checked('get group', await load({ url: info.url, path: groupPath(info), headers: auth(info), cpu: cpuOf(child) }));
     const ratio = f.okPerSec / base;
     rows.push({
       scenario: `GET group (${db})`,
@@ -84,6 +91,7 @@ export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise
       p99Ms: f.p99,
       vsBaseline: ratio,
       target: atLeast(ratio, 0.6, '>= 0.6x baseline'),
+      note: cpuNote(f),
       raw: f,
     });
     return rows;
@@ -95,7 +103,10 @@ export async function createGroups(db: 'sqlite' | 'postgres', base: number): Pro
   return withChild(await startChild({ mode: 'app', db }), async (child) => {
     const info = child.info as unknown as AppInfo;
     const body = { name: 'Bench create', participants: [benchPhone(11), benchPhone(12), benchPhone(13)] };
-    const f = checked('create group', await load({ url: info.url, method: 'POST', path: `/api/instances/${info.instance.id}/groups`, headers: auth(info), body }));
+    const f = checked(
+      'create group',
+      await load({ url: info.url, method: 'POST', path: `/api/instances/${info.instance.id}/groups`, headers: auth(info), body, cpu: cpuOf(child) }),
+    );
     return {
       scenario: `POST group, 3 participants (${db})`,
       figure: fmt.perSec(f.okPerSec, 'groups/s'),
@@ -105,7 +116,7 @@ export async function createGroups(db: 'sqlite' | 'postgres', base: number): Pro
       p99Ms: f.p99,
       vsBaseline: f.okPerSec / base,
       target: db === 'sqlite' ? atLeast(f.okPerSec, 5000, '>= 5,000 creates/s') : atLeast(f.okPerSec, 2000, '>= 2,000 creates/s'),
-      note: `pacing ${info.routes.pacing}`,
+      note: `pacing ${info.routes.pacing}; ${cpuNote(f, 'create')}`,
       raw: f,
     };
   });
@@ -122,6 +133,7 @@ export async function addRemove(base: number): Promise<Row> {
       await load({
         url: info.url,
         headers: auth(info),
+        cpu: cpuOf(child),
         requests: [
           {
             method: 'POST',
@@ -144,6 +156,7 @@ export async function addRemove(base: number): Promise<Row> {
       p99Ms: f.p99,
       vsBaseline: f.okPerSec / base,
       target: atLeast(f.okPerSec, 3000, '>= 3,000 ops/s'),
+      note: cpuNote(f, 'change'),
       raw: f,
     };
   });
@@ -159,6 +172,7 @@ export async function listGroups(base: number, count = 10_000): Promise<Row> {
       await load({
         url: info.url,
         headers: auth(info),
+        cpu: cpuOf(child),
         requests: [{ method: 'GET', path, setupRequest: (req) => ({ ...req, path: `${path}?limit=50&offset=${50 * Math.floor(Math.random() * (count / 50))}` }) }],
       }),
     );
@@ -171,6 +185,7 @@ export async function listGroups(base: number, count = 10_000): Promise<Row> {
       p99Ms: f.p99,
       vsBaseline: f.okPerSec / base,
       target: atMost(f.p99, 10, 'p99 <= 10 ms'),
+      note: cpuNote(f, 'page'),
       raw: f,
     };
   });
@@ -230,12 +245,14 @@ export async function webhookDelivery(count = 2000, instances = 1, limit = Numbe
       // The subscription is created paused and the events appended first, so what is timed is
       // delivery alone (a backlog drained from the moment it resumes), never the producer.
       const appended = await child.request({ type: 'append', count, ...(instances > 1 ? { instanceIds, batch: 10 } : {}) }, 'appended');
+      const cpuBefore = await cpuOf(child)();
       const started = performance.now();
       const arrived = receiver.waitFor(count, 120_000);
       const resumed = await fetch(`${info.url}/api/webhooks/${sub.id}`, { method: 'PATCH', headers, body: JSON.stringify({ enabled: true }) });
       if (resumed.status >= 300) throw new Error(`${scenario}: resuming the subscription answered ${resumed.status}`);
       const got = await arrived;
       const seconds = (performance.now() - started) / 1000;
+      const cpuUs = (await cpuOf(child)()) - cpuBefore;
       const rate = got.received / seconds;
       receiver.verifyAll();
       const stats = receiver.stats();
@@ -249,7 +266,7 @@ export async function webhookDelivery(count = 2000, instances = 1, limit = Numbe
           instances === 1
             ? atLeast(rate, 0.85 * limit, `>= 85% of the sequential-POST limit (${Number.isNaN(limit) ? 'not measured' : fmt.perSec(limit, '/s')})`)
             : atLeast(rate, 5000, '>= 5,000 events/s'),
-        note: `${got.received}/${count} delivered, every request's signature verified; ${instances === 1 && !Number.isNaN(limit) ? `${Math.round((100 * rate) / limit)}% of the sequential-POST limit; ` : ''}appends alone ${Math.round(count / (Number(appended.ms) / 1000))}/s; receiver ${JSON.stringify(stats)}`,
+        note: `${got.received}/${count} delivered, every request's signature verified; ${instances === 1 && !Number.isNaN(limit) ? `${Math.round((100 * rate) / limit)}% of the sequential-POST limit; ` : ''}server process CPU ${Math.round(cpuUs / got.received)} us per event; appends alone ${Math.round(count / (Number(appended.ms) / 1000))}/s; receiver ${JSON.stringify(stats)}`,
       };
     } finally {
       await receiver.close();
