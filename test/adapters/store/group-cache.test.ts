@@ -139,11 +139,11 @@ describe('group read cache', () => {
     assert.equal(hit?.size, 1, 'as a read answers: size counts the participants');
   });
 
-  it('does not cache a put that a later write in the same transaction, or another writer, changed', async () => {
+  it('caches the group a later write in the same transaction made of its put, but not one another writer changed', async () => {
     const f = fakeRepo();
     const cache = createGroupCache();
     const root = cache.wrap(f.repo, { inTransaction: false });
-    // A later write in the same transaction: the put is no longer the committed state.
+    // A later write in the same transaction: staged as the put changed by it.
     const touched = new Set<string>();
     const staged: StagedGroups = new Map();
     const tx = cache.wrap(f.repo, { inTransaction: true, touched, staged });
@@ -152,7 +152,7 @@ describe('group read cache', () => {
     cache.invalidate(touched);
     cache.fill(staged);
     assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'updated');
-    assert.equal(f.calls.get, 1);
+    assert.equal(f.calls.get, 0);
     // Another writer between this put and its commit.
     const touched2 = new Set<string>();
     const staged2: StagedGroups = new Map();
@@ -162,6 +162,37 @@ describe('group read cache', () => {
     cache.invalidate(touched2);
     cache.fill(staged2);
     assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'other');
-    assert.equal(f.calls.get, 2);
+    assert.equal(f.calls.get, 1);
+  });
+
+  it('stages a change made to a group the transaction read, unless another writer touched it after the read', async () => {
+    const f = fakeRepo();
+    const cache = createGroupCache();
+    const root = cache.wrap(f.repo, { inTransaction: false });
+    await root.put(group('read'));
+    const commit = async (body: (tx: GroupRepository) => Promise<void>) => {
+      const touched = new Set<string>();
+      const staged: StagedGroups = new Map();
+      await body(cache.wrap(f.repo, { inTransaction: true, touched, staged }));
+      cache.invalidate(touched);
+      cache.fill(staged);
+    };
+    await commit(async (tx) => {
+      await tx.get('i1', 'g1@g.us');
+      await tx.update('i1', 'g1@g.us', { subject: 'changed' });
+    });
+    const reads = f.calls.get;
+    assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'changed');
+    assert.equal(f.calls.get, reads, 'a hit');
+    // Another writer commits between this transaction's read and its write: nothing staged.
+    await commit(async (tx) => {
+      await tx.get('i1', 'g1@g.us');
+      await root.update('i1', 'g1@g.us', { description: 'by another writer' });
+      await tx.update('i1', 'g1@g.us', { subject: 'mine' });
+    });
+    const after = await root.get('i1', 'g1@g.us');
+    assert.equal(f.calls.get, reads + 2, 'the transaction read, then a miss');
+    assert.equal(after?.description, 'by another writer');
+    assert.equal(after?.subject, 'mine');
   });
 });

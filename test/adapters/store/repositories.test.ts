@@ -7,6 +7,10 @@ import type { Instance } from '../../../src/core/instances/instance-model.js';
 import type { StoredGroup } from '../../../src/core/groups/group-model.js';
 import type { DatabaseHandle } from '../../../src/adapters/store/db.js';
 import { createKyselyStore } from '../../../src/adapters/store/kysely/index.js';
+import { createGroupCache, type StagedGroups } from '../../../src/adapters/store/kysely/group-cache.js';
+import { createGroupRepository } from '../../../src/adapters/store/kysely/groups.js';
+import { createInstanceCache } from '../../../src/adapters/store/kysely/instance-cache.js';
+import type { StoredParticipant } from '../../../src/core/groups/group-model.js';
 import type { Store } from '../../../src/core/ports/store.js';
 import { databaseKinds } from '../../support/app.js';
 import { useDatabase } from '../../support/database.js';
@@ -167,6 +171,77 @@ for (const kind of kinds) {
       assert.equal((await store.groups.listIds('ig')).length, 2);
       await store.groups.deleteAll('ig');
       assert.equal((await store.groups.listIds('ig')).length, 0);
+    });
+
+    it('groups: the read cache keeps what a transaction changed exactly as the database then answers it', async () => {
+      // Every group a committed transaction staged for the cache is compared, field by field, with
+      // a read of the database itself, over random participant changes and updates.
+      const groups = createGroupCache();
+      const fill = groups.fill.bind(groups);
+      let staged: StagedGroups = new Map();
+      groups.fill = (s) => {
+        staged = new Map(s);
+        fill(s);
+      };
+      const cached = createKyselyStore(handle.db, { groups, instances: createInstanceCache() });
+      const direct = createGroupRepository(handle.db);
+      await cached.instances.insert(instance('icache'));
+      const id = '120363000000000009@g.us';
+      await cached.groups.put(group('icache', id, '2026-01-01T00:00:00.000Z'));
+      // People known by phone, by LID, or both (the same person under both keys, too).
+      const pool: StoredParticipant[] = [];
+      for (let n = 0; n < 8; n++) {
+        pool.push({ phoneJid: `1555000${3000 + n}@s.whatsapp.net`, lid: null, role: 'member' });
+        pool.push({ phoneJid: null, lid: `${900 + n}@lid`, role: 'member' });
+        pool.push({ phoneJid: `1555000${3000 + n}@s.whatsapp.net`, lid: `${900 + n}@lid`, role: 'admin' });
+      }
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const some = () => {
+        const picked = new Map<string, StoredParticipant>();
+        for (let k = 1 + random(3); k > 0; k--) {
+          const p = pool[random(pool.length)]!;
+          picked.set(p.phoneJid ?? p.lid!, { ...p, role: random(2) ? 'admin' : 'member' });
+        }
+        return [...picked.values()];
+      };
+      let compared = 0;
+      for (let round = 0; round < 60; round++) {
+        staged = new Map();
+        await cached.transaction(async (tx) => {
+          await tx.groups.get('icache', id);
+          for (let step = 1 + random(2); step > 0; step--) {
+            const op = random(4);
+            if (op === 0 || op === 1) await tx.groups.putParticipants('icache', id, some());
+            else if (op === 2)
+              await tx.groups.deleteParticipants(
+                'icache',
+                id,
+                some().map((p) => (random(2) ? { phoneJid: p.phoneJid } : { lid: p.lid })),
+              );
+            else
+              await tx.groups.update('icache', id, {
+                subject: `Round ${round}`,
+                ...(random(2)
+                  ? { settings: { announcement: !!random(2), locked: !!random(2), memberAddMode: random(2) ? 'all' : 'admins', approvalMode: false, ephemeralSeconds: 0 } }
+                  : {}),
+                ...(random(2) ? { inviteCode: random(2) ? `code${round}` : null } : {}),
+              });
+          }
+        }, 'icache');
+        const truth = await direct.get('icache', id);
+        const kept = staged.get(`icache\u0000${id}`)?.group;
+        if (kept) {
+          compared++;
+          assert.deepEqual(kept, truth, `round ${round}`);
+        }
+        assert.deepEqual(await cached.groups.get('icache', id), truth, `round ${round}: what a read answers`);
+      }
+      assert.ok(compared >= 50, `the cache kept the changed group in ${compared} of 60 rounds`);
+      await cached.groups.deleteAll('icache');
     });
 
     it('events: gapless seq per instance, in one transaction with the store, rolled back together', async () => {

@@ -1,6 +1,6 @@
 import type { StoredGroup } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
-import { readBack, type GroupPageSource } from './groups.js';
+import { afterDeleteParticipants, afterPutParticipants, afterUpdate, readBack, type GroupPageSource } from './groups.js';
 
 /**
  * An in-memory read cache of whole groups (participants included), shared by the store and its
@@ -17,7 +17,7 @@ export interface GroupCache {
   /** Drops keys again once the transaction that wrote them has committed. */
   invalidate(keys: Iterable<string>): void;
   /**
-   * After the commit and `invalidate`: caches the groups the transaction put, so the read that
+   * After the commit and `invalidate`: caches the groups the transaction wrote, so the read that
    * usually follows a write is a hit. Only where no other write touched the key meanwhile.
    */
   fill(staged: StagedGroups): void;
@@ -97,11 +97,34 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
       }
     },
     wrap(repo, { inTransaction, touched, staged }) {
+      /**
+       * In a transaction that stages: each group as this transaction last read or wrote it, and the
+       * version that left. A change to it is then staged as the group it makes (the mirrors in
+       * groups.ts), as long as no other writer bumped the key since the read.
+       */
+      const views = new Map<string, { group: StoredGroup; version: number; epoch: number }>();
       const write = (instanceId: string, groupId: string) => {
         const key = keyOf(instanceId, groupId);
+        const before = versions.get(key) ?? 0;
         bump(key);
         touched?.add(key);
         staged?.delete(key);
+        const view = views.get(key);
+        if (view && view.version === before && view.epoch === epoch) view.version = before + 1;
+        else views.delete(key);
+      };
+      /** After a write's statements: stages `change(view)` when the view is still this transaction's alone. */
+      const restage = (instanceId: string, groupId: string, change: (group: StoredGroup) => StoredGroup | undefined) => {
+        const key = keyOf(instanceId, groupId);
+        const view = views.get(key);
+        if (!view) return;
+        const next = view.version === (versions.get(key) ?? 0) && view.epoch === epoch ? change(view.group) : undefined;
+        if (!next) {
+          views.delete(key);
+          return;
+        }
+        view.group = next;
+        staged!.set(key, { group: next, version: view.version, epoch });
       };
       // A write that may add, remove or move a group in its instance's list order.
       const reorder = (instanceId: string) => {
@@ -113,9 +136,17 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
       const wrapped: GroupRepository = {
         ...repo,
         async get(instanceId, groupId) {
-          // Inside a transaction, read the transaction's own view, never the cache.
-          if (inTransaction) return repo.get(instanceId, groupId);
           const key = keyOf(instanceId, groupId);
+          // Inside a transaction, read the transaction's own view, never the cache.
+          if (inTransaction) {
+            if (!staged) return repo.get(instanceId, groupId);
+            const version = versions.get(key) ?? 0;
+            const started = epoch;
+            const group = await repo.get(instanceId, groupId);
+            if (group && (versions.get(key) ?? 0) === version && epoch === started) views.set(key, { group: clone(group), version, epoch });
+            else views.delete(key);
+            return group;
+          }
           const hit = touch(entries, key);
           if (hit) return clone(hit);
           const version = versions.get(key) ?? 0;
@@ -125,7 +156,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           return group;
         },
         async read(instanceId, groupId) {
-          if (inTransaction) return repo.get(instanceId, groupId);
+          if (inTransaction) return wrapped.get(instanceId, groupId);
           // Entries are never changed in place (every write replaces or drops them), so a reader
           // that promises not to change one may have it as it is.
           return touch(entries, keyOf(instanceId, groupId)) ?? wrapped.get(instanceId, groupId);
@@ -173,27 +204,35 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           await repo.put(group, options);
           const key = keyOf(group.instanceId, group.id);
           const after = staged && readBack(group);
-          if (after) staged!.set(key, { group: after, version: versions.get(key) ?? 0, epoch });
+          if (!after) return;
+          const version = versions.get(key) ?? 0;
+          staged!.set(key, { group: after, version, epoch });
+          views.set(key, { group: after, version, epoch });
         },
         async update(instanceId, groupId, patch) {
           write(instanceId, groupId);
           if (patch.createdAt !== undefined) reorder(instanceId);
           await repo.update(instanceId, groupId, patch);
+          restage(instanceId, groupId, (group) => afterUpdate(group, patch));
         },
         async putParticipants(instanceId, groupId, participants) {
           write(instanceId, groupId);
           await repo.putParticipants(instanceId, groupId, participants);
+          restage(instanceId, groupId, (group) => afterPutParticipants(group, participants));
         },
         async deleteParticipants(instanceId, groupId, people) {
           write(instanceId, groupId);
           await repo.deleteParticipants(instanceId, groupId, people);
+          restage(instanceId, groupId, (group) => afterDeleteParticipants(group, people));
         },
         async delete(instanceId, groupId) {
+          views.delete(keyOf(instanceId, groupId));
           write(instanceId, groupId);
           reorder(instanceId);
           await repo.delete(instanceId, groupId);
         },
         async deleteAll(instanceId) {
+          views.clear();
           for (const key of [...entries.keys()]) if (key.startsWith(`${instanceId}\u0000`)) entries.delete(key);
           for (const key of [...rows.keys()]) if (key.startsWith(`${instanceId}\u0000`)) rows.delete(key);
           reorder(instanceId);

@@ -156,6 +156,52 @@ export function readBack(group: StoredGroup): StoredGroup | undefined {
 
 const pkeyOf = (p: { phoneJid?: string | null; lid?: string | null }): string => (p.phoneJid ?? p.lid)!;
 
+/*
+ * What `get` answers after a change, computed from what it answered before, for the read cache
+ * (group-cache.ts): each mirrors the statements of the method it is named after. Undefined where
+ * the outcome is not certain; the cache then reads again.
+ */
+
+/** After `putParticipants(participants)`: rows upserted by key in place, new ones appended in order. */
+export function afterPutParticipants(before: StoredGroup, participants: StoredParticipant[]): StoredGroup | undefined {
+  if (participants.length === 0) return before;
+  const keys = new Set(participants.map(pkeyOf));
+  if (keys.size !== participants.length) return undefined;
+  // Rows known by LID alone of people now known by phone too are replaced (one row per person).
+  const lidKeys = new Set(participants.filter((p) => p.phoneJid && p.lid).map((p) => p.lid!));
+  const people = before.participants.filter((q) => !lidKeys.has(pkeyOf(q)));
+  for (const p of participants) {
+    const row: StoredParticipant = { phoneJid: p.phoneJid ?? null, lid: p.lid ?? null, role: p.role };
+    const at = people.findIndex((q) => pkeyOf(q) === pkeyOf(p));
+    if (at >= 0) people[at] = row;
+    else people.push(row);
+  }
+  return { ...before, settings: { ...before.settings }, participants: people, size: people.length };
+}
+
+/** After `deleteParticipants(people)`. */
+export function afterDeleteParticipants(before: StoredGroup, people: { phoneJid?: string | null; lid?: string | null }[]): StoredGroup {
+  const phones = new Set(people.map((p) => p.phoneJid).filter((x): x is string => !!x));
+  const lids = new Set(people.map((p) => p.lid).filter((x): x is string => !!x));
+  if (phones.size === 0 && lids.size === 0) return before;
+  const kept = before.participants.filter((p) => !((p.phoneJid && phones.has(p.phoneJid)) || (p.lid && lids.has(p.lid))));
+  return { ...before, settings: { ...before.settings }, participants: kept, size: kept.length };
+}
+
+const PATCHED_FIELDS = ['subject', 'description', 'owner', 'subjectOwner', 'subjectTime', 'myRole', 'inviteCode', 'addressingMode', 'createdAt'] as const;
+
+/** After `update(patch)`. */
+export function afterUpdate(before: StoredGroup, patch: Partial<Omit<StoredGroup, 'instanceId' | 'id' | 'participants'>>): StoredGroup | undefined {
+  const next: StoredGroup = { ...before, settings: { ...before.settings } };
+  for (const field of PATCHED_FIELDS) if (patch[field] !== undefined) (next as unknown as Record<string, unknown>)[field] = patch[field];
+  if (patch.settings) {
+    const s = patch.settings;
+    if (Object.values(s).some((v) => v === undefined) || Object.keys(s).length !== 5) return undefined;
+    next.settings = { announcement: !!s.announcement, locked: !!s.locked, memberAddMode: s.memberAddMode, approvalMode: !!s.approvalMode, ephemeralSeconds: s.ephemeralSeconds };
+  }
+  return next;
+}
+
 /** What the read cache builds list pages from: the list order alone, and rows by key. */
 export interface GroupPageSource {
   /** Every group id of the instance in list order (newest first), read from the index alone. */
