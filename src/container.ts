@@ -233,7 +233,7 @@ export async function createContainer(config: Config, logger: Logger, options: C
         owner: nodeId,
         crashPoint,
       });
-  const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db), now });
+  const pacing = createPacingService({ store, instances, states: createPacingStateRepository(database.db, inCluster ? 0 : 10_000), now });
   const operations = createOperationService({ queue: operationsQueue, store, events, instances, now, pacing });
   const hold = { pacingHoldMs: config.pacingHoldSeconds * 1000, sleep: options.sleep };
   const creation = createGroupCreation({ instances, groups, sync, events, pacing, queue: operationsQueue, operations, now, ...hold });

@@ -197,24 +197,62 @@ export function createOperationStorage(db: Kysely<Database>): OperationStorage {
 // Read before every create and group change: built once (see prepared.ts).
 const readPacingState = prepared((db: Kysely<Database>, instanceId: string) => db.selectFrom('pacing_state').select('data').where('instance_id', '=', instanceId));
 
-/** Pacing state over `pacing_state`, one JSON row per instance. */
-export function createPacingStateRepository(db: Kysely<Database>): PacingStateRepository {
+/**
+ * Pacing state over `pacing_state`, one JSON row per instance. With `cache` (single node: this
+ * process is the only writer), the JSON each instance last read or wrote is kept, at most `cache`
+ * instances; a version per instance keeps a read that raced a write from keeping what it read.
+ */
+export function createPacingStateRepository(db: Kysely<Database>, cache = 0): PacingStateRepository {
+  const kept = new Map<string, string | null>();
+  const versions = new Map<string, number>();
+  const keep = (instanceId: string, data: string | null) => {
+    if (cache <= 0) return;
+    kept.delete(instanceId);
+    if (kept.size >= cache) kept.delete(kept.keys().next().value as string);
+    kept.set(instanceId, data);
+  };
+  const bump = (instanceId: string) => {
+    kept.delete(instanceId);
+    versions.set(instanceId, (versions.get(instanceId) ?? 0) + 1);
+    if (versions.size > cache * 4) {
+      versions.clear();
+      kept.clear();
+    }
+  };
+  const parse = (data: string | null): PacingState =>
+    data !== null ? { ...EMPTY_PACING_STATE, ...(JSON.parse(data) as Partial<PacingState>) } : { ...EMPTY_PACING_STATE, created: [], slots: [] };
   return {
     async get(instanceId) {
+      const hit = kept.get(instanceId);
+      if (hit !== undefined) return parse(hit);
+      const version = versions.get(instanceId) ?? 0;
       const row = (await readPacingState(db, instanceId)).rows[0] as { data: string } | undefined;
-      return row ? { ...EMPTY_PACING_STATE, ...(JSON.parse(row.data) as Partial<PacingState>) } : { ...EMPTY_PACING_STATE, created: [], slots: [] };
+      const data = row ? row.data : null;
+      if ((versions.get(instanceId) ?? 0) === version) keep(instanceId, data);
+      return parse(data);
     },
     async put(instanceId, state, now) {
       const data = JSON.stringify(state);
       const updated_at = iso(now);
-      await db
-        .insertInto('pacing_state')
-        .values({ instance_id: instanceId, data, updated_at })
-        .onConflict((oc) => oc.column('instance_id').doUpdateSet({ data, updated_at }))
-        .execute();
+      bump(instanceId);
+      try {
+        await db
+          .insertInto('pacing_state')
+          .values({ instance_id: instanceId, data, updated_at })
+          .onConflict((oc) => oc.column('instance_id').doUpdateSet({ data, updated_at }))
+          .execute();
+      } finally {
+        bump(instanceId);
+      }
+      keep(instanceId, data);
     },
     async delete(instanceId) {
-      await db.deleteFrom('pacing_state').where('instance_id', '=', instanceId).execute();
+      bump(instanceId);
+      try {
+        await db.deleteFrom('pacing_state').where('instance_id', '=', instanceId).execute();
+      } finally {
+        bump(instanceId);
+      }
     },
   };
 }
