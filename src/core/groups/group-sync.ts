@@ -39,6 +39,11 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
   const { events, store } = deps;
 
   async function upsert(tx: Store, emit: Emit, instance: Instance, ev: Extract<EngineEvent, { type: 'group.upsert' }>) {
+    // A group we just created, joined or were added to is usually new here: stored without a read first.
+    if (ev.reason !== 'sync' && tx.groups.insertNew) {
+      const next = fromMetadata(instance, ev.group, null);
+      if (await tx.groups.insertNew(next)) return emitNew(emit, instance, ev, next);
+    }
     const existing = await tx.groups.get(instance.id, ev.group.id);
     const next = fromMetadata(instance, ev.group, existing?.inviteCode ?? null);
     if (!existing || !sameParticipants(existing.participants, next.participants)) {
@@ -48,19 +53,19 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
       const { instanceId: _i, id: _g, participants: _p, ...fields } = next;
       if (!sameFields(existing, next)) await tx.groups.update(instance.id, next.id, fields);
     }
-    const groupId = next.id;
-    if (!existing) {
-      await emit(instance.id, ev.reason === 'created' ? 'group.created' : 'group.joined', {
-        groupId,
-        name: next.subject,
-        reason: ev.reason,
-        actor: actorView(ev.actor),
-        size: next.size,
-        participants: next.participants.map((p) => ({ ...personView(p), role: p.role })),
-      });
-      return;
-    }
+    if (!existing) return emitNew(emit, instance, ev, next);
     await emitDiff(emit, instance, existing, next, ev.actor);
+  }
+
+  async function emitNew(emit: Emit, instance: Instance, ev: Extract<EngineEvent, { type: 'group.upsert' }>, group: StoredGroup) {
+    await emit(instance.id, ev.reason === 'created' ? 'group.created' : 'group.joined', {
+      groupId: group.id,
+      name: group.subject,
+      reason: ev.reason,
+      actor: actorView(ev.actor),
+      size: group.size,
+      participants: group.participants.map((p) => ({ ...personView(p), role: p.role })),
+    });
   }
 
   async function emitDiff(emit: Emit, instance: Instance, before: StoredGroup, after: StoredGroup, actor?: string) {
@@ -174,7 +179,17 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
     const stop = async (): Promise<never> => {
       throw new WouldWrite();
     };
-    const groups = { ...base.groups, put: stop, update: stop, putParticipants: stop, deleteParticipants: stop, delete: stop, deleteAll: stop };
+    const groups = {
+      ...base.groups,
+      // Inserting nothing is no write: a group that exists is not inserted.
+      insertNew: async (group: StoredGroup) => ((await base.groups.get(group.instanceId, group.id)) ? false : stop()),
+      put: stop,
+      update: stop,
+      putParticipants: stop,
+      deleteParticipants: stop,
+      delete: stop,
+      deleteAll: stop,
+    };
     return { tx: { ...base, groups, transaction: stop }, emit: stop };
   }
 

@@ -59,6 +59,12 @@ export interface GroupRepository {
   /** Newest first, without participants (`participants` is empty). */
   list(instanceId: string, query: GroupListQuery): Promise<{ items: StoredGroup[]; total: number }>;
   listIds(instanceId: string): Promise<string[]>;
+  /**
+   * Inserts the group with its participants unless the instance has one with its id; answers
+   * whether it did. A group that is probably new is then stored without reading first. Where
+   * absent, `get` and `put` serve.
+   */
+  insertNew?(group: StoredGroup): Promise<boolean>;
   /** Replaces the whole group, participants included. */
   /** `isNew`: the caller, inside this transaction, found no such group, so there are no participants to clear first. */
   put(group: StoredGroup, options?: { isNew?: boolean }): Promise<void>;

@@ -173,6 +173,43 @@ for (const kind of kinds) {
       assert.equal((await store.groups.listIds('ig')).length, 0);
     });
 
+    it('groups: insertNew stores a group that is not there, with its participants, and changes nothing when it is', async () => {
+      await store.instances.insert(instance('inew'));
+      const repo = createGroupRepository(handle.db);
+      const fresh = group('inew', '120363000000000101@g.us', '2026-02-01T00:00:00.000Z', 'New');
+      assert.equal(await repo.insertNew!(fresh), true);
+      assert.deepEqual(await repo.get('inew', fresh.id), { ...fresh, participants: fresh.participants.map((p) => ({ ...p })) });
+      const other = { ...fresh, subject: 'Other', participants: [{ phoneJid: '15550009999@s.whatsapp.net', lid: null, role: 'superadmin' as const }] };
+      assert.equal(await repo.insertNew!(other), false);
+      assert.equal((await repo.get('inew', fresh.id))?.subject, 'New');
+      assert.deepEqual(
+        (await repo.get('inew', fresh.id))?.participants.map((p) => p.phoneJid),
+        fresh.participants.map((p) => p.phoneJid),
+      );
+      // No participants, and more than one statement's worth of them.
+      const empty = { ...group('inew', '120363000000000102@g.us', '2026-02-02T00:00:00.000Z'), participants: [], size: 0 };
+      assert.equal(await repo.insertNew!(empty), true);
+      assert.deepEqual((await repo.get('inew', empty.id))?.participants, []);
+      const many = group('inew', '120363000000000103@g.us', '2026-02-03T00:00:00.000Z');
+      many.participants = Array.from({ length: 150 }, (_, n) => ({ phoneJid: `1555100${String(n).padStart(4, '0')}@s.whatsapp.net`, lid: null, role: 'member' as const }));
+      many.size = 150;
+      assert.equal(await repo.insertNew!(many), true);
+      assert.deepEqual(
+        (await repo.get('inew', many.id))?.participants.map((p) => p.phoneJid),
+        many.participants.map((p) => p.phoneJid),
+      );
+      // Inside a store transaction that rolls back, nothing stays.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          assert.equal(await tx.groups.insertNew!(group('inew', '120363000000000104@g.us', '2026-02-04T00:00:00.000Z')), true);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.equal(await store.groups.get('inew', '120363000000000104@g.us'), undefined);
+      await store.groups.deleteAll('inew');
+    });
+
     it('groups: the read cache keeps what a transaction changed exactly as the database then answers it', async () => {
       // Every group a committed transaction staged for the cache is compared, field by field, with
       // a read of the database itself, over random participant changes and updates.

@@ -113,6 +113,15 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
         if (view && view.version === before && view.epoch === epoch) view.version = before + 1;
         else views.delete(key);
       };
+      /** After `put(group)` (or its insert): stages the group as a read will answer it. */
+      const stagePut = (group: StoredGroup) => {
+        const key = keyOf(group.instanceId, group.id);
+        const after = staged && readBack(group);
+        if (!after) return;
+        const version = versions.get(key) ?? 0;
+        staged!.set(key, { group: after, version, epoch });
+        views.set(key, { group: after, version, epoch });
+      };
       /** After a write's statements: stages `change(view)` when the view is still this transaction's alone. */
       const restage = (instanceId: string, groupId: string, change: (group: StoredGroup) => StoredGroup | undefined) => {
         const key = keyOf(instanceId, groupId);
@@ -202,13 +211,17 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           write(group.instanceId, group.id);
           reorder(group.instanceId);
           await repo.put(group, options);
-          const key = keyOf(group.instanceId, group.id);
-          const after = staged && readBack(group);
-          if (!after) return;
-          const version = versions.get(key) ?? 0;
-          staged!.set(key, { group: after, version, epoch });
-          views.set(key, { group: after, version, epoch });
+          stagePut(group);
         },
+        ...(repo.insertNew && {
+          async insertNew(group: StoredGroup) {
+            write(group.instanceId, group.id);
+            reorder(group.instanceId);
+            const inserted = await repo.insertNew!(group);
+            if (inserted) stagePut(group);
+            return inserted;
+          },
+        }),
         async update(instanceId, groupId, patch) {
           write(instanceId, groupId);
           if (patch.createdAt !== undefined) reorder(instanceId);

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { ParticipantRole } from '../../../core/ports/engine.js';
 import type { StoredGroup, StoredParticipant } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
@@ -49,6 +49,33 @@ const upsertGroup = prepared((db: Kysely<Database>, ...values: unknown[]) => {
     .insertInto('groups')
     .values(row)
     .onConflict((oc) => oc.columns(['instance_id', 'group_id']).doUpdateSet(update));
+});
+const insertGroupIfAbsent = prepared((db: Kysely<Database>, ...values: unknown[]) => {
+  const row = Object.fromEntries(GROUP_COLUMNS.map((c, i) => [c, values[i]])) as unknown as GroupRow;
+  return db
+    .insertInto('groups')
+    .values(row)
+    .onConflict((oc) => oc.columns(['instance_id', 'group_id']).doNothing());
+});
+/**
+ * PostgreSQL: the group and its `count` participants in one statement (one round trip), the
+ * participants only if the group was inserted. Answers `inserted` (0 or 1).
+ */
+const insertNewPostgres = preparedPerCount((count) => (_db: Kysely<Database>, ...values: unknown[]) => {
+  const group = values.slice(0, GROUP_COLUMNS.length);
+  const people = Array.from({ length: count }, (_, r) =>
+    values.slice(GROUP_COLUMNS.length + r * PARTICIPANT_COLUMNS.length, GROUP_COLUMNS.length + (r + 1) * PARTICIPANT_COLUMNS.length),
+  );
+  const columns = (names: readonly string[]) => sql.join(names.map((c) => sql.ref(c)));
+  return sql`with g as (
+      insert into groups (${columns(GROUP_COLUMNS)}) values (${sql.join(group)})
+      on conflict (instance_id, group_id) do nothing returning 1
+    ), p as (
+      insert into group_participants (${columns(PARTICIPANT_COLUMNS)})
+      select * from (values ${sql.join(people.map(([i, g, k, j, l, r, n]) => sql`(${i}::text, ${g}::text, ${k}::text, ${j}::text, ${l}::text, ${r}::text, ${n}::integer)`))}) as v
+      where exists (select 1 from g)
+    )
+    select count(*)::integer as inserted from g`;
 });
 const deleteGroupParticipants = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
   db.deleteFrom('group_participants').where('instance_id', '=', instanceId).where('group_id', '=', groupId),
@@ -212,6 +239,7 @@ export interface GroupPageSource {
 
 /** The group store over `groups` and `group_participants`. */
 export function createGroupRepository(db: Kysely<Database>): GroupRepository & GroupPageSource {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   async function refreshSize(instanceId: string, groupId: string): Promise<void> {
     await refreshSizeOf(db, new Date().toISOString(), instanceId, groupId);
   }
@@ -269,6 +297,19 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       await upsertGroup(db, ...GROUP_COLUMNS.map((c) => row[c]));
       if (!options?.isNew) await deleteGroupParticipants(db, group.instanceId, group.id);
       await insertParticipants(group.instanceId, group.id, group.participants, 0);
+    },
+    async insertNew(group) {
+      const row = toRow(group, new Date().toISOString());
+      const values = GROUP_COLUMNS.map((c) => row[c]);
+      const people = group.participants.map((p, i) => [group.instanceId, group.id, pkeyOf(p), p.phoneJid ?? null, p.lid ?? null, p.role, i]);
+      if (postgres && people.length > 0 && people.length <= 100 && new Set(people.map((p) => p[2])).size === people.length) {
+        const { rows } = await insertNewPostgres(people.length)(db, ...values, ...people.flat());
+        return Number((rows[0] as { inserted: number } | undefined)?.inserted ?? 0) === 1;
+      }
+      const inserted = await insertGroupIfAbsent(db, ...values);
+      if (Number(inserted.numAffectedRows ?? 0) === 0) return false;
+      await insertParticipants(group.instanceId, group.id, group.participants, 0);
+      return true;
     },
     async update(instanceId, groupId, patch) {
       const set: Partial<GroupRow> = { updated_at: new Date().toISOString() };
