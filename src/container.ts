@@ -11,7 +11,8 @@ import { createGroupService, type GroupService } from './core/groups/group-servi
 import { createInstanceService, type InstanceService } from './core/instances/instance-service.js';
 import { createMessageService, type MessageService } from './core/messages/message-service.js';
 import { createParticipantService, type ParticipantService } from './core/participants/participant-service.js';
-import type { EngineFactory } from './core/ports/engine.js';
+import type { EngineEvent, EngineFactory } from './core/ports/engine.js';
+import type { Instance } from './core/instances/instance-model.js';
 import { createSandboxNetwork, type SandboxNetwork } from './adapters/engines/sandbox/emulator/index.js';
 import { createKyselySandboxPersistence, createSharedSandboxPersistence } from './adapters/engines/sandbox/kysely-persistence.js';
 import { createSandboxEngineFactory } from './adapters/engines/sandbox/sandbox-engine.js';
@@ -208,7 +209,12 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }), ownership: cluster });
   const sync = createGroupSync({ events, store });
   const messages = createMessageService({ instances, events });
-  instances.onEngineEvent((instance, event) => (event.type === 'message.status' ? messages.applyReceipt(instance, event) : sync.apply(instance, event)));
+  const applyEngineEvent = (instance: Instance, event: EngineEvent) => (event.type === 'message.status' ? messages.applyReceipt(instance, event) : sync.apply(instance, event));
+  instances.onEngineEvent(applyEngineEvent, async (instance, events) => {
+    // Receipts go to the message service one by one; group events of one chat in one transaction.
+    if (events.some((event) => event.type === 'message.status')) for (const event of events) await applyEngineEvent(instance, event);
+    else await sync.applyAll(instance, events);
+  });
   const groups = createGroupService({ store, instances, sync });
   const participants = createParticipantService({ instances, groups, sync, events });
 

@@ -31,6 +31,11 @@ export const OWN_RESULT: ApplyOptions = { maybeApplied: true };
 export interface GroupSync {
   /** Applies one engine event for an instance. */
   apply(instance: Instance, event: EngineEvent, options?: ApplyOptions): Promise<void>;
+  /**
+   * Applies engine notifications in order, in one transaction: as one `apply` each would. When one
+   * fails, each is applied on its own (the others still land) and the first error is thrown.
+   */
+  applyAll(instance: Instance, events: EngineEvent[]): Promise<void>;
   /** Stores a new invite code the instance obtained itself. */
   setInviteCode(instance: Instance, groupId: string, code: string | null): Promise<void>;
 }
@@ -273,13 +278,38 @@ export function createGroupSync(deps: { events: EventLog; store?: Store }): Grou
     }
   }
 
+  async function apply(instance: Instance, event: EngineEvent, options?: ApplyOptions): Promise<void> {
+    if (event.type === 'connection' || event.type === 'message.status') return;
+    // Reading the committed state and finding nothing to do is the same as applying the event at
+    // that moment; skipping it also keeps a stale result from undoing a later notification.
+    if (options?.maybeApplied && store && event.type !== 'message' && event.type !== 'group.join_request' && (await isNoop(store, instance, event))) return;
+    await events.transact((tx, emit) => run(tx, emit, instance, event), instance.id);
+  }
+
   return {
-    async apply(instance, event, options) {
-      if (event.type === 'connection' || event.type === 'message.status') return;
-      // Reading the committed state and finding nothing to do is the same as applying the event at
-      // that moment; skipping it also keeps a stale result from undoing a later notification.
-      if (options?.maybeApplied && store && event.type !== 'message' && event.type !== 'group.join_request' && (await isNoop(store, instance, event))) return;
-      await events.transact((tx, emit) => run(tx, emit, instance, event), instance.id);
+    apply,
+
+    async applyAll(instance, list) {
+      const applicable = list.filter((event) => event.type !== 'connection' && event.type !== 'message.status');
+      if (applicable.length <= 1) {
+        for (const event of applicable) await apply(instance, event);
+        return;
+      }
+      try {
+        await events.transact(async (tx, emit) => {
+          for (const event of applicable) await run(tx, emit, instance, event);
+        }, instance.id);
+      } catch {
+        let first: unknown;
+        for (const event of applicable) {
+          try {
+            await apply(instance, event);
+          } catch (error) {
+            first ??= error;
+          }
+        }
+        if (first !== undefined) throw first;
+      }
     },
 
     async setInviteCode(instance, groupId, code) {

@@ -1,5 +1,5 @@
 import type { Logger } from '../ports/logger.js';
-import type { EngineEvent, EngineFactory, EngineSession } from '../ports/engine.js';
+import type { EngineEvent, EngineFactory, EngineSession, EngineSink } from '../ports/engine.js';
 import type { Store } from '../ports/store.js';
 import type { AccessService } from '../access/access-service.js';
 import { DomainError } from '../common/errors.js';
@@ -24,6 +24,8 @@ export interface InstanceView {
 }
 
 export type EngineEventHandler = (instance: Instance, event: EngineEvent) => Promise<void>;
+/** Several events of one chat, in order, applied as one call each would apply them. */
+export type EngineEventsHandler = (instance: Instance, events: EngineEvent[]) => Promise<void>;
 
 export interface InstanceService {
   create(input: { name?: string; engine?: string; phone?: string }): Promise<InstanceView & { token: string }>;
@@ -53,7 +55,7 @@ export interface InstanceService {
   /** Closes every session (graceful shutdown). */
   stopAll(): Promise<void>;
   /** Routes every engine event of every instance here (group sync, status). Set once at wiring. */
-  onEngineEvent(handler: EngineEventHandler): void;
+  onEngineEvent(handler: EngineEventHandler, many?: EngineEventsHandler): void;
   /** True once every sandbox instance is connected and real ones have been started. */
   ready(): boolean;
   /** Registers cleanup run when an instance is deleted (features drop their own rows). */
@@ -86,6 +88,7 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
   const clustered = ownership.clustered;
   const sessions = new Map<string, EngineSession>();
   let handler: EngineEventHandler = async () => {};
+  let handleMany: EngineEventsHandler | undefined;
   let started = false;
   const timers = new Set<NodeJS.Timeout>();
   const deletedHooks: ((instanceId: string) => Promise<void>)[] = [];
@@ -129,23 +132,32 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
     }
     const existing = sessions.get(instance.id);
     if (existing) await existing.close().catch(() => {});
-    const session = await factory.create({
-      instanceId: instance.id,
-      phone: instance.phone ?? undefined,
-      sink: async (event) => {
-        if (sessions.get(instance.id) !== session) return; // a closed session's late events
-        if (event.type === 'connection') {
-          await setStatus(instance, event.status, event.reason, event.phone);
-          return;
-        }
-        try {
-          const fresh = (await store.instances.get(instance.id)) ?? instance;
-          await handler(fresh, event);
-        } catch (err) {
-          logger.error({ err, instanceId: instance.id, event: event.type }, 'applying an engine event failed');
-        }
-      },
-    });
+    const sink: EngineSink = async (event) => {
+      if (sessions.get(instance.id) !== session) return; // a closed session's late events
+      if (event.type === 'connection') {
+        await setStatus(instance, event.status, event.reason, event.phone);
+        return;
+      }
+      try {
+        const fresh = (await store.instances.get(instance.id)) ?? instance;
+        await handler(fresh, event);
+      } catch (err) {
+        logger.error({ err, instanceId: instance.id, event: event.type }, 'applying an engine event failed');
+      }
+    };
+    sink.many = async (events) => {
+      if (!handleMany || events.some((e) => e.type === 'connection')) {
+        for (const event of events) await sink(event);
+        return;
+      }
+      if (sessions.get(instance.id) !== session) return;
+      try {
+        await handleMany((await store.instances.get(instance.id)) ?? instance, events);
+      } catch (err) {
+        logger.error({ err, instanceId: instance.id, events: events.map((e) => e.type) }, 'applying engine events failed');
+      }
+    };
+    const session = await factory.create({ instanceId: instance.id, phone: instance.phone ?? undefined, sink });
     sessions.set(instance.id, session);
     await session.connect();
   }
@@ -342,8 +354,9 @@ export function createInstanceService(deps: InstanceServiceDeps): InstanceServic
       await Promise.all(ids.map((id) => stopSession(id)));
     },
 
-    onEngineEvent(h) {
+    onEngineEvent(h, many) {
       handler = h;
+      handleMany = many;
     },
 
     ready: () => started,

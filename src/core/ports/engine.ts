@@ -227,8 +227,12 @@ export type EngineEvent =
 /** What a receipt says of a sent message. */
 export type MessageReceiptStatus = 'delivered' | 'read' | 'failed';
 
-/** Receives engine events. Must be awaited; the sandbox awaits every member's sink. */
-export type EngineSink = (event: EngineEvent) => Promise<void>;
+/**
+ * Receives engine events. Must be awaited; the sandbox awaits every member's sink. `many`, when a
+ * sink has it, takes several events of one chat at once, in order, exactly as one call each would
+ * (the core then applies them in one store transaction).
+ */
+export type EngineSink = ((event: EngineEvent) => Promise<void>) & { many?: (events: EngineEvent[]) => Promise<void> };
 
 /**
  * One WhatsApp account connection. All group methods require status `connected`, else they throw

@@ -2,7 +2,7 @@
  * The sandbox engine: `EngineSession`s that talk to the in-process `SandboxNetwork` instead of
  * WhatsApp. Connecting never needs a QR: the instance's phone simply attaches to the network.
  */
-import type { ConnectionStatus, EngineFactory, EngineSession, EngineSessionOptions, EngineSink } from '../../../core/ports/engine.js';
+import type { ConnectionStatus, EngineEvent, EngineFactory, EngineSession, EngineSessionOptions, EngineSink } from '../../../core/ports/engine.js';
 import { engineError } from '../../../core/ports/engine.js';
 import { normalizePhone } from './emulator/ids.js';
 import type { SandboxActions, SandboxNetwork } from './emulator/network.js';
@@ -39,7 +39,8 @@ class SandboxSession implements EngineSession {
     private readonly sink: EngineSink,
   ) {
     this.actions = network.as(phone);
-    this.attachedSink = (event) => this.sink(event);
+    const many = sink.many;
+    this.attachedSink = Object.assign((event: EngineEvent) => this.sink(event), many ? { many: (events: EngineEvent[]) => many(events) } : {});
   }
 
   async connect(): Promise<void> {

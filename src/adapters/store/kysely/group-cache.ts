@@ -149,6 +149,9 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           // Inside a transaction, read the transaction's own view, never the cache.
           if (inTransaction) {
             if (!staged) return repo.get(instanceId, groupId);
+            // What this transaction last read or wrote, when no other writer touched it since.
+            const view = views.get(key);
+            if (view && view.version === (versions.get(key) ?? 0) && view.epoch === epoch) return clone(view.group);
             const version = versions.get(key) ?? 0;
             const started = epoch;
             const group = await repo.get(instanceId, groupId);

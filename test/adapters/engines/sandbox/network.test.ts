@@ -189,6 +189,31 @@ describe('sandbox network operations', () => {
     assert.deepEqual(seen, ['two:two-a', 'one:one-a', 'one:one-b']);
   });
 
+  it('hands a sink that takes several the writes that queued behind a delivery in one call, in write order', async () => {
+    const { network } = setup();
+    const { group } = await network.as(A).createGroup('g', [jid(B)]);
+    const calls: string[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const subjects = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'group.update' ? [String(e.changes.subject)] : []));
+    const sink = Object.assign(
+      async (event: EngineEvent) => {
+        calls.push(subjects([event]));
+        if (subjects([event])[0] === 'a') await held;
+      },
+      { many: async (events: EngineEvent[]) => void calls.push(subjects(events)) },
+    );
+    await network.attach(B, sink);
+    const first = network.as(A).setSubject(group.id, 'a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = ['b', 'c', 'd'].map((subject) => network.as(A).setSubject(group.id, subject));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(calls, [['a']], 'the next writes wait for the delivery in flight');
+    release();
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(calls, [['a'], ['b', 'c', 'd']]);
+  });
+
   it('reads a group saved by an earlier version with its removals on the group: they still answer 405', async () => {
     const first = setup();
     const { group } = await first.network.as(A).createGroup('g', [jid(B)]);

@@ -101,8 +101,33 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     return loading;
   };
 
-  /** Per account and chat, the last delivery queued: each chat's events reach a sink in write order. */
-  const lanes = new Map<string, Promise<void>>();
+  /**
+   * Per account and chat, the writes whose events wait for delivery: each chat's events reach a
+   * sink in write order, one delivery at a time. The writes that queue while one is delivered go
+   * together in the next, as one call of a sink that takes several (the core applies them in one
+   * store transaction).
+   */
+  const lanes = new Map<string, { phone: string; queued: { events: SandboxNotice['event'][]; saved: Promise<void>; done: () => void }[] }>();
+  /** Deliveries not yet done, for a write that must wait for everything queued before it. */
+  const inFlight = new Set<Promise<void>>();
+  const drainLane = async (key: string) => {
+    const lane = lanes.get(key)!;
+    while (lane.queued.length > 0) {
+      const batch = lane.queued.splice(0);
+      const events: SandboxNotice['event'][] = [];
+      for (const item of batch) {
+        try {
+          await item.saved;
+          events.push(...item.events);
+        } catch {
+          // an unsaved write sends nothing; the next one still goes
+        }
+      }
+      await deliverTo(state, lane.phone, events).catch(() => undefined);
+      for (const item of batch) item.done();
+    }
+    lanes.delete(key);
+  };
   /** Queues the notices of a write that is being saved (`saved`); resolves once every sink handled them. */
   const dispatch = (notices: readonly SandboxNotice[], saved: Promise<void>): Promise<void> => {
     if (notices.length === 0) return Promise.resolve();
@@ -115,15 +140,14 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
     }
     const done: Promise<void>[] = [];
     for (const [key, { phone, events }] of byLane) {
-      const tail = (lanes.get(key) ?? Promise.resolve())
-        .then(() => saved)
-        .then(() => deliverTo(state, phone, events))
-        .catch(() => undefined); // an unsaved write sends nothing; the next one still goes
-      lanes.set(key, tail);
-      void tail.then(() => {
-        if (lanes.get(key) === tail) lanes.delete(key);
-      });
-      done.push(tail);
+      let lane = lanes.get(key);
+      const idle = !lane;
+      if (!lane) lanes.set(key, (lane = { phone, queued: [] }));
+      const delivered = new Promise<void>((resolve) => lane.queued.push({ events, saved, done: resolve }));
+      inFlight.add(delivered);
+      void delivered.then(() => inFlight.delete(delivered));
+      done.push(delivered);
+      if (idle) void drainLane(key);
     }
     return Promise.all(done).then(() => undefined);
   };
@@ -156,7 +180,7 @@ export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNet
       if (afterCommit) {
         // Rare (attach): everything queued before it is delivered before it takes effect.
         await saved;
-        await Promise.all([delivered, ...lanes.values()]);
+        await Promise.all([delivered, ...inFlight]);
         await afterCommit(value);
       }
       return value;

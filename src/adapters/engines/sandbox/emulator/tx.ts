@@ -199,8 +199,21 @@ export async function deliver(state: NetworkState, notices: readonly SandboxNoti
   await Promise.all([...perPhone].map(([phone, events]) => deliverTo(state, phone, events)));
 }
 
-/** Delivers events to one account's sink (if attached), one after another; waits for the sink. */
+/**
+ * Delivers events to one account's sink (if attached), one after another, or all in one call of a
+ * sink that takes several; waits for the sink.
+ */
 export async function deliverTo(state: NetworkState, phone: string, events: readonly EngineEvent[]): Promise<void> {
+  const sink = state.sinks.get(phone);
+  if (sink?.many && events.length > 1) {
+    try {
+      // A copy per recipient: events share objects while queued, sinks must not see each other's edits.
+      await sink.many(events.map((event) => copyData(event)));
+    } catch (error) {
+      state.config.onSinkError(error, phone, events[0]!);
+    }
+    return;
+  }
   for (const event of events) {
     const sink = state.sinks.get(phone);
     if (!sink) return;
