@@ -150,10 +150,12 @@ async function poster(url: string, count: number) {
     });
   for (let i = 0; i < 200; i++) await post(-1 - i); // warm-up
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < count; i++) await post(i);
   const seconds = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   agent.destroy();
-  send({ type: 'ready', perSec: count / seconds, seconds });
+  send({ type: 'ready', perSec: count / seconds, seconds, cpuUsPerPost: (user + system) / count });
   return { stop: async () => {} };
 }
 

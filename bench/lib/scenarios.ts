@@ -207,7 +207,7 @@ export async function sequentialPostLimit(count = 15_000): Promise<Row> {
       figure: fmt.perSec(rate, 'POSTs/s'),
       value: rate,
       unit: 'POSTs/s',
-      note: `${count} POSTs, one keep-alive connection; receiver saw ${receiver.stats().requests}`,
+      note: `${count} POSTs, one keep-alive connection; client process CPU ${Math.round(Number(child.info.cpuUsPerPost))} us per POST; receiver saw ${receiver.stats().requests}`,
     };
   } finally {
     await receiver.close();
