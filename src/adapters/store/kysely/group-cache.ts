@@ -1,6 +1,7 @@
 import type { StoredGroup } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
 import { afterDeleteParticipants, afterPutParticipants, afterUpdate, readBack, type GroupPageSource } from './groups.js';
+import { lruKeep, lruTouch } from './versioned-cache.js';
 
 /**
  * An in-memory read cache of whole groups (participants included), shared by the store and its
@@ -21,22 +22,6 @@ export interface GroupCache {
    * usually follows a write is a hit. Only where no other write touched the key meanwhile.
    */
   fill(staged: StagedGroups): void;
-}
-
-/** A hit: moves the entry to the end of the map's order, which is least recently used first. */
-function touch<V>(map: Map<string, V>, key: string): V | undefined {
-  const value = map.get(key);
-  if (value !== undefined) {
-    map.delete(key);
-    map.set(key, value);
-  }
-  return value;
-}
-
-/** Keeps an entry, dropping the least recently used one first when the map holds `max`. */
-function keep<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  if (map.size >= max) map.delete(map.keys().next().value as string);
-  map.set(key, value);
 }
 
 const keyOf = (instanceId: string, groupId: string) => `${instanceId}\u0000${groupId}`;
@@ -93,7 +78,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
       for (const [key, { group, version, epoch: at }] of staged) {
         // Exactly one bump since the put: the commit's own invalidate. Anything more is another writer.
         if (at !== epoch || (versions.get(key) ?? 0) !== version + 1) continue;
-        keep(entries, key, group, max);
+        lruKeep(entries, key, group, max);
       }
     },
     wrap(repo, { inTransaction, touched, staged }) {
@@ -159,24 +144,24 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
             else views.delete(key);
             return group;
           }
-          const hit = touch(entries, key);
+          const hit = lruTouch(entries, key);
           if (hit) return clone(hit);
           const version = versions.get(key) ?? 0;
           const started = epoch;
           const group = await repo.get(instanceId, groupId);
-          if (group && (versions.get(key) ?? 0) === version && epoch === started) keep(entries, key, clone(group), max);
+          if (group && (versions.get(key) ?? 0) === version && epoch === started) lruKeep(entries, key, clone(group), max);
           return group;
         },
         async read(instanceId, groupId) {
           if (inTransaction) return wrapped.get(instanceId, groupId);
           // Entries are never changed in place (every write replaces or drops them), so a reader
           // that promises not to change one may have it as it is.
-          return touch(entries, keyOf(instanceId, groupId)) ?? wrapped.get(instanceId, groupId);
+          return lruTouch(entries, keyOf(instanceId, groupId)) ?? wrapped.get(instanceId, groupId);
         },
         async list(instanceId, query) {
           if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
           const key = orderKeyOf(instanceId);
-          let order = touch(orders, key);
+          let order = lruTouch(orders, key);
           if (!order) {
             const version = versions.get(key) ?? 0;
             const started = epoch;
@@ -199,7 +184,7 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
             missing.forEach((id, i) => {
               const key = keyOf(instanceId, id);
               const group = fetched.get(id);
-              if (group && epoch === started && (versions.get(key) ?? 0) === before[i]) keep(rows, key, group, maxRows);
+              if (group && epoch === started && (versions.get(key) ?? 0) === before[i]) lruKeep(rows, key, group, maxRows);
             });
           }
           const items: StoredGroup[] = [];

@@ -1,5 +1,6 @@
 import type { Instance } from '../../../core/instances/instance-model.js';
 import type { InstanceRepository } from '../../../core/ports/store.js';
+import { createVersionedCache } from './versioned-cache.js';
 
 /**
  * An in-memory read cache of instances by id, shared by the store and its transactions. A request
@@ -22,49 +23,28 @@ interface Entry {
 
 /** A cache of at most `max` instances, least recently used dropped first. */
 export function createInstanceCache(max = 10_000): InstanceCache {
-  const entries = new Map<string, Entry>();
-  const versions = new Map<string, number>();
-  const bump = (id: string) => {
-    entries.delete(id);
-    versions.set(id, (versions.get(id) ?? 0) + 1);
-    // Versions only need to outlive reads in flight; a reset drops every entry with them.
-    if (versions.size > max * 4) {
-      versions.clear();
-      entries.clear();
-    }
-  };
+  const cache = createVersionedCache<Entry>(max);
   return {
     invalidate(ids) {
-      for (const id of ids) bump(id);
+      for (const id of ids) cache.bump(id);
     },
     wrap(repo, { inTransaction, touched }) {
-      // Dropped before the write and again after it: a read that ran meanwhile saw either state.
-      const write = async <T>(id: string, run: () => Promise<T>): Promise<T> => {
-        bump(id);
+      const write = <T>(id: string, run: () => Promise<T>): Promise<T> => {
         touched?.add(id);
-        try {
-          return await run();
-        } finally {
-          bump(id);
-        }
+        return cache.write(id, run);
       };
       return {
         ...repo,
         async get(id) {
           // Inside a transaction, read the transaction's own view, never the cache.
           if (inTransaction) return repo.get(id);
-          const hit = entries.get(id);
-          if (hit) {
-            entries.delete(id);
-            entries.set(id, hit);
-            return { ...hit.instance, settings: JSON.parse(hit.settings) as Instance['settings'] };
-          }
-          const version = versions.get(id) ?? 0;
+          const hit = cache.get(id);
+          if (hit) return { ...hit.instance, settings: JSON.parse(hit.settings) as Instance['settings'] };
+          const version = cache.version(id);
           const instance = await repo.get(id);
-          if (instance && (versions.get(id) ?? 0) === version) {
-            if (entries.size >= max) entries.delete(entries.keys().next().value as string);
+          if (instance) {
             const { settings, ...rest } = instance;
-            entries.set(id, { instance: rest, settings: JSON.stringify(settings) });
+            cache.keep(id, { instance: rest, settings: JSON.stringify(settings) }, version);
           }
           return instance;
         },

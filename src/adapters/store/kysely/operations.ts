@@ -11,6 +11,7 @@ import type { OperationStorage } from '../../../core/ports/operation-queue.js';
 import type { Database } from '../schema.js';
 import type { OperationsTable } from '../schema-operations.js';
 import { prepared } from './prepared.js';
+import { createVersionedCache } from './versioned-cache.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ms = (s: string | null) => (s === null ? null : Date.parse(s));
@@ -203,56 +204,34 @@ const readPacingState = prepared((db: Kysely<Database>, instanceId: string) => d
  * instances; a version per instance keeps a read that raced a write from keeping what it read.
  */
 export function createPacingStateRepository(db: Kysely<Database>, cache = 0): PacingStateRepository {
-  const kept = new Map<string, string | null>();
-  const versions = new Map<string, number>();
-  const keep = (instanceId: string, data: string | null) => {
-    if (cache <= 0) return;
-    kept.delete(instanceId);
-    if (kept.size >= cache) kept.delete(kept.keys().next().value as string);
-    kept.set(instanceId, data);
-  };
-  const bump = (instanceId: string) => {
-    kept.delete(instanceId);
-    versions.set(instanceId, (versions.get(instanceId) ?? 0) + 1);
-    if (versions.size > cache * 4) {
-      versions.clear();
-      kept.clear();
-    }
-  };
+  // The JSON each instance last read or wrote; null: no row.
+  const kept = createVersionedCache<string | null>(cache);
   const parse = (data: string | null): PacingState =>
     data !== null ? { ...EMPTY_PACING_STATE, ...(JSON.parse(data) as Partial<PacingState>) } : { ...EMPTY_PACING_STATE, created: [], slots: [] };
   return {
     async get(instanceId) {
       const hit = kept.get(instanceId);
       if (hit !== undefined) return parse(hit);
-      const version = versions.get(instanceId) ?? 0;
+      const version = kept.version(instanceId);
       const row = (await readPacingState(db, instanceId)).rows[0] as { data: string } | undefined;
       const data = row ? row.data : null;
-      if ((versions.get(instanceId) ?? 0) === version) keep(instanceId, data);
+      kept.keep(instanceId, data, version);
       return parse(data);
     },
     async put(instanceId, state, now) {
       const data = JSON.stringify(state);
       const updated_at = iso(now);
-      bump(instanceId);
-      try {
-        await db
+      await kept.write(instanceId, () =>
+        db
           .insertInto('pacing_state')
           .values({ instance_id: instanceId, data, updated_at })
           .onConflict((oc) => oc.column('instance_id').doUpdateSet({ data, updated_at }))
-          .execute();
-      } finally {
-        bump(instanceId);
-      }
-      keep(instanceId, data);
+          .execute(),
+      );
+      kept.keep(instanceId, data, kept.version(instanceId));
     },
     async delete(instanceId) {
-      bump(instanceId);
-      try {
-        await db.deleteFrom('pacing_state').where('instance_id', '=', instanceId).execute();
-      } finally {
-        bump(instanceId);
-      }
+      await kept.write(instanceId, () => db.deleteFrom('pacing_state').where('instance_id', '=', instanceId).execute());
     },
   };
 }
