@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createKyselyStore } from '../../../src/adapters/store/kysely/index.js';
 import { createEventLog } from '../../../src/core/events/event-log.js';
-import type { EventRecord } from '../../../src/core/events/event-model.js';
+import type { StoredGroup } from '../../../src/core/groups/group-model.js';
 import { createGroupSync } from '../../../src/core/groups/group-sync.js';
 import type { Instance } from '../../../src/core/instances/instance-model.js';
 import type { EngineEvent, GroupMetadata } from '../../../src/core/ports/engine.js';
@@ -60,15 +60,20 @@ const notifications = (groupId: string): EngineEvent[] => [
   { type: 'group.participants', groupId, action: 'add', participants: [{ phoneJid: person(3), role: 'member' as const }], actor: ME },
 ];
 
+/** The people and roles every notification above leaves (the rename aside). */
+const MEMBERS_AFTER = [
+  [ME, 'superadmin'],
+  [person(2), 'admin'],
+  [person(3), 'member'],
+];
+const members = (group: StoredGroup | undefined) => group?.participants.map((p) => [p.phoneJid, p.role]);
+
 describe('group sync: several notifications at once', () => {
   const place = useDatabase('sqlite', 'sync-batch');
 
   async function setup(id: string, wrap: (store: Store) => Store = (s) => s) {
     const base = createKyselyStore(place.handle.db);
     const store = wrap(base);
-    const events = createEventLog({ store });
-    const logged: EventRecord[] = [];
-    events.subscribe((event) => void logged.push(event));
     let transactions = 0;
     const counting: Store = { ...store, transaction: (fn, key) => (transactions++, store.transaction(fn, key)) };
     const sync = createGroupSync({ events: createEventLog({ store: counting }), store: counting });
@@ -77,10 +82,10 @@ describe('group sync: several notifications at once', () => {
     const groupId = `1203630000000${id.replace(/\D/g, '').padStart(5, '0')}@g.us`;
     await sync.apply(inst, { type: 'group.upsert', group: metadata(groupId), reason: 'created', actor: ME });
     transactions = 0;
-    return { sync, store: base, inst, groupId, logged, transactions: () => transactions, events };
+    return { sync, store: base, inst, groupId, transactions: () => transactions };
   }
 
-  const shape = (logged: { type: string; data: Record<string, unknown> }[]) => logged.map((e) => `${e.type} ${JSON.stringify(e.data.participants ?? e.data.changes ?? '')}`);
+  const shape = (log: { type: string; data: Record<string, unknown> }[]) => log.map((e) => `${e.type} ${JSON.stringify(e.data.participants ?? e.data.changes ?? '')}`);
 
   it('stores and logs exactly what one apply each does, in one transaction', async () => {
     const one = await setup('inst-one1');
@@ -97,14 +102,7 @@ describe('group sync: several notifications at once', () => {
     assert.deepEqual(shape(allLog), shape(oneLog));
     const group = await all.store.groups.get(all.inst.id, all.groupId);
     assert.equal(group?.subject, 'Renamed');
-    assert.deepEqual(
-      group?.participants.map((p) => [p.phoneJid, p.role]),
-      [
-        [ME, 'superadmin'],
-        [person(2), 'admin'],
-        [person(3), 'member'],
-      ],
-    );
+    assert.deepEqual(members(group), MEMBERS_AFTER);
   });
 
   it('applies the others when one fails, and throws the failure', async () => {
@@ -120,14 +118,7 @@ describe('group sync: several notifications at once', () => {
     await assert.rejects(s.sync.applyAll(s.inst, notifications(s.groupId)), /update refused/);
     const group = await s.store.groups.get(s.inst.id, s.groupId);
     assert.equal(group?.subject, 'Batch');
-    assert.deepEqual(
-      group?.participants.map((p) => [p.phoneJid, p.role]),
-      [
-        [ME, 'superadmin'],
-        [person(2), 'admin'],
-        [person(3), 'member'],
-      ],
-    );
+    assert.deepEqual(members(group), MEMBERS_AFTER);
     const types = (await s.store.events.listAfter(s.inst.id, 0, 100)).slice(1).map((e) => e.type);
     assert.deepEqual(types, ['group.participants.added', 'group.participants.promoted', 'group.participants.removed', 'group.participants.added']);
   });

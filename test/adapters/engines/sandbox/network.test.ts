@@ -190,24 +190,43 @@ describe('sandbox network operations', () => {
   });
 
   it('hands a sink that takes several the writes that queued behind a delivery in one call, in write order', async () => {
-    const { network } = setup();
+    // Counts the saves, so the test can wait for the writes to be saved (and queued for delivery).
+    const inner = createMemoryPersistence();
+    let saves = 0;
+    const savedWaiters: { count: number; resolve: () => void }[] = [];
+    const persistence: SandboxPersistence = {
+      load: () => inner.load(),
+      async commit(changes: SandboxChanges) {
+        await inner.commit(changes);
+        saves++;
+        for (const w of savedWaiters.filter((w) => saves >= w.count)) w.resolve();
+      },
+    };
+    const saved = (count: number) => new Promise<void>((resolve) => (saves >= count ? resolve() : savedWaiters.push({ count, resolve })));
+    const { network } = setup({ persistence });
     const { group } = await network.as(A).createGroup('g', [jid(B)]);
     const calls: string[][] = [];
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
     const subjects = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'group.update' ? [String(e.changes.subject)] : []));
     const sink = Object.assign(
       async (event: EngineEvent) => {
         calls.push(subjects([event]));
-        if (subjects([event])[0] === 'a') await held;
+        if (subjects([event])[0] === 'a') {
+          arrived();
+          await held;
+        }
       },
       { many: async (events: EngineEvent[]) => void calls.push(subjects(events)) },
     );
     await network.attach(B, sink);
+    const before = saves;
     const first = network.as(A).setSubject(group.id, 'a');
-    await new Promise((resolve) => setImmediate(resolve));
+    await firstArrived;
     const rest = ['b', 'c', 'd'].map((subject) => network.as(A).setSubject(group.id, subject));
-    await new Promise((resolve) => setImmediate(resolve));
+    await saved(before + 4);
     assert.deepEqual(calls, [['a']], 'the next writes wait for the delivery in flight');
     release();
     await Promise.all([first, ...rest]);
