@@ -215,6 +215,7 @@ export function afterDeleteParticipants(before: StoredGroup, people: { phoneJid?
   return { ...before, settings: { ...before.settings }, participants: kept, size: kept.length };
 }
 
+const SETTINGS = ['announcement', 'locked', 'memberAddMode', 'approvalMode', 'ephemeralSeconds'] as const satisfies readonly (keyof StoredGroup['settings'])[];
 const PATCHED_FIELDS = ['subject', 'description', 'owner', 'subjectOwner', 'subjectTime', 'myRole', 'inviteCode', 'addressingMode', 'createdAt'] as const;
 
 /** After `update(patch)`. */
@@ -223,7 +224,8 @@ export function afterUpdate(before: StoredGroup, patch: Partial<Omit<StoredGroup
   for (const field of PATCHED_FIELDS) if (patch[field] !== undefined) (next as unknown as Record<string, unknown>)[field] = patch[field];
   if (patch.settings) {
     const s = patch.settings;
-    if (Object.values(s).some((v) => v === undefined) || Object.keys(s).length !== 5) return undefined;
+    // `update` writes each setting as given: one left out would be written as nothing.
+    if (SETTINGS.some((k) => s[k] === undefined)) return undefined;
     next.settings = { announcement: !!s.announcement, locked: !!s.locked, memberAddMode: s.memberAddMode, approvalMode: !!s.approvalMode, ephemeralSeconds: s.ephemeralSeconds };
   }
   return next;
