@@ -12,7 +12,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon, { type AutocannonRequest } from 'autocannon';
-import { benchPhone } from './lib/server.js';
+import { addRemoveRequests, createRequest, groupPath, type AppInfo } from './lib/scenarios.js';
 import { startChild, type Child } from './lib/spawn.js';
 
 const [otherDir, scenario = 'create', db = 'sqlite', slicesArg = '12'] = process.argv.slice(2);
@@ -23,31 +23,10 @@ if (!otherDir || !['create', 'participants', 'get'].includes(scenario) || !['sql
 const slices = Number(slicesArg);
 const other = (await import(pathToFileURL(resolve(otherDir, 'bench/lib/spawn.ts')).href)) as { startChild: typeof startChild };
 
-interface AppInfo {
-  url: string;
-  instance: { id: string; key: string };
-  groupId: string;
-}
-
-let n = 0;
 function requests(info: AppInfo): AutocannonRequest[] {
-  const group = `/api/instances/${info.instance.id}/groups/${encodeURIComponent(info.groupId)}`;
-  if (scenario === 'create') {
-    const body = JSON.stringify({ name: 'Bench create', participants: [benchPhone(11), benchPhone(12), benchPhone(13)] });
-    return [{ method: 'POST', path: `/api/instances/${info.instance.id}/groups`, body }];
-  }
-  if (scenario === 'get') return [{ method: 'GET', path: group }];
-  return [
-    {
-      method: 'POST',
-      path: `${group}/participants`,
-      setupRequest: (req, ctx) => {
-        ctx.phone = benchPhone(100_000 + n++);
-        return { ...req, body: JSON.stringify({ participants: [ctx.phone] }) };
-      },
-    },
-    { method: 'DELETE', path: `${group}/participants`, setupRequest: (req, ctx) => ({ ...req, body: JSON.stringify({ participants: [ctx.phone] }) }) },
-  ];
+  if (scenario === 'create') return [createRequest(info.instance.id)];
+  if (scenario === 'get') return [{ method: 'GET', path: groupPath(info) }];
+  return addRemoveRequests(info);
 }
 
 const cpu = async (child: Child) => Number((await child.request({ type: 'cpu' }, 'cpu')).us);

@@ -15,6 +15,7 @@ import { dropSchema } from '../testkit/place.js';
 import { clusterNodeEnv, startServerProcess, type ServerProcess } from '../testkit/server-process.js';
 import { load, type LoadFigures } from './lib/load.js';
 import { fmt, type Row } from './lib/report.js';
+import { createRequest } from './lib/scenarios.js';
 import { ADMIN_KEY, benchPhone, PG_URL, postgresReachable } from './lib/server.js';
 
 export const REDIS_URL = process.env.GROUPGATE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -159,12 +160,7 @@ export async function cluster(base: number, earlier: Row[]): Promise<Row[]> {
       headers,
       requests: ids.map((id, i) => ({ method: 'GET', path: `/api/instances/${id}/groups/${encodeURIComponent(groups[i]!)}` })),
     }));
-    const body = JSON.stringify({ name: 'Bench create', participants: [benchPhone(11), benchPhone(12), benchPhone(13)] });
-    const create = await loadAll('cluster create group', nodes, (n) => ({
-      url: n.proc.url,
-      headers,
-      requests: ids.map((id) => ({ method: 'POST', path: `/api/instances/${id}/groups`, body })),
-    }));
+    const create = await loadAll('cluster create group', nodes, (n) => ({ url: n.proc.url, headers, requests: ids.map(createRequest) }));
     const single = (start: string) => earlier.find((r) => r.scenario.startsWith(start) && r.scenario.endsWith('(postgres)') && r.value !== null);
     return [
       row('GET group (3-node cluster)', 'req/s', get, base, single('GET group'), `${spread}; any node answers from PostgreSQL`),

@@ -6,11 +6,10 @@ export interface LoadOptions {
   /** Seconds (default BENCH_DURATION or 5). */
   duration?: number;
   connections?: number;
-  method?: string;
+  /** A GET of this path, unless `requests` is given. */
   path?: string;
   headers?: Record<string, string>;
-  body?: unknown;
-  /** A request sequence each connection cycles through (overrides method/path/body). */
+  /** A request sequence each connection cycles through (instead of `path`). */
   requests?: AutocannonRequest[];
   /** Seconds of the same load run first and not counted, so JIT warm-up is not measured (default BENCH_WARMUP or 1). */
   warmup?: number;
@@ -56,11 +55,7 @@ function run(options: LoadOptions, duration: number): Promise<AutocannonResult> 
     timeout: 10,
     ...(options.requests
       ? { requests: options.requests.map((r) => ({ ...r, headers: { ...headers, ...r.headers } })) }
-      : {
-          method: options.method ?? 'GET',
-          headers,
-          requests: [{ method: options.method ?? 'GET', path: options.path ?? '/', ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) }],
-        }),
+      : { method: 'GET', headers, requests: [{ method: 'GET', path: options.path ?? '/' }] }),
   });
 }
 

@@ -2,13 +2,15 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { AutocannonRequest } from 'autocannon';
 import { ADMIN_KEY, benchPhone } from './server.js';
 import { load, type LoadFigures } from './load.js';
 import { atLeast, atMost, below, fmt, type Row } from './report.js';
 import { startChild, type Child } from './spawn.js';
 import { startReceiver } from './webhook-receiver.js';
 
-interface AppInfo {
+/** What an app child answers in its `ready` message. */
+export interface AppInfo {
   url: string;
   instance: { id: string; key: string };
   groupId: string;
@@ -16,7 +18,33 @@ interface AppInfo {
 }
 
 const auth = (info: AppInfo) => ({ authorization: `Bearer ${info.instance.key}` });
-const groupPath = (info: AppInfo) => `/api/instances/${info.instance.id}/groups/${encodeURIComponent(info.groupId)}`;
+export const groupPath = (info: AppInfo) => `/api/instances/${info.instance.id}/groups/${encodeURIComponent(info.groupId)}`;
+
+/** The create rows' request: `POST /api/instances/{id}/groups` with 3 participants. */
+export const createRequest = (instanceId: string): AutocannonRequest => ({
+  method: 'POST',
+  path: `/api/instances/${instanceId}/groups`,
+  body: JSON.stringify({ name: 'Bench create', participants: [benchPhone(11), benchPhone(12), benchPhone(13)] }),
+});
+
+/** People added so far by `addRemoveRequests`, in this process: each add is someone never added before. */
+let added = 0;
+
+/** The add + remove row's requests: each connection adds a person of its own, then removes them. */
+export function addRemoveRequests(info: AppInfo): AutocannonRequest[] {
+  const path = `${groupPath(info)}/participants`;
+  return [
+    {
+      method: 'POST',
+      path,
+      setupRequest: (req, ctx) => {
+        ctx.phone = benchPhone(100_000 + added++);
+        return { ...req, body: JSON.stringify({ participants: [ctx.phone] }) };
+      },
+    },
+    { method: 'DELETE', path, setupRequest: (req, ctx) => ({ ...req, body: JSON.stringify({ participants: [ctx.phone] }) }) },
+  ];
+}
 
 /** Reads a child's process CPU time (microseconds). */
 const cpuOf = (child: Child) => async () => Number((await child.request({ type: 'cpu' }, 'cpu')).us);
@@ -102,11 +130,7 @@ export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise
 export async function createGroups(db: 'sqlite' | 'postgres', base: number): Promise<Row> {
   return withChild(await startChild({ mode: 'app', db }), async (child) => {
     const info = child.info as unknown as AppInfo;
-    const body = { name: 'Bench create', participants: [benchPhone(11), benchPhone(12), benchPhone(13)] };
-    const f = checked(
-      'create group',
-      await load({ url: info.url, method: 'POST', path: `/api/instances/${info.instance.id}/groups`, headers: auth(info), body, cpu: cpuOf(child) }),
-    );
+    const f = checked('create group', await load({ url: info.url, headers: auth(info), requests: [createRequest(info.instance.id)], cpu: cpuOf(child) }));
     return {
       scenario: `POST group, 3 participants (${db})`,
       figure: fmt.perSec(f.okPerSec, 'groups/s'),
@@ -126,27 +150,7 @@ export async function createGroups(db: 'sqlite' | 'postgres', base: number): Pro
 export async function addRemove(base: number): Promise<Row> {
   return withChild(await startChild({ mode: 'app', db: 'sqlite' }), async (child) => {
     const info = child.info as unknown as AppInfo;
-    const path = `${groupPath(info)}/participants`;
-    let n = 0;
-    const f = checked(
-      'add/remove',
-      await load({
-        url: info.url,
-        headers: auth(info),
-        cpu: cpuOf(child),
-        requests: [
-          {
-            method: 'POST',
-            path,
-            setupRequest: (req, ctx) => {
-              ctx.phone = benchPhone(100_000 + n++);
-              return { ...req, body: JSON.stringify({ participants: [ctx.phone] }) };
-            },
-          },
-          { method: 'DELETE', path, setupRequest: (req, ctx) => ({ ...req, body: JSON.stringify({ participants: [ctx.phone] }) }) },
-        ],
-      }),
-    );
+    const f = checked('add/remove', await load({ url: info.url, headers: auth(info), cpu: cpuOf(child), requests: addRemoveRequests(info) }));
     return {
       scenario: 'add + remove one participant (sqlite)',
       figure: fmt.perSec(f.okPerSec, 'ops/s'),
