@@ -183,6 +183,17 @@ export function readBack(group: StoredGroup): StoredGroup | undefined {
 
 const pkeyOf = (p: { phoneJid?: string | null; lid?: string | null }): string => (p.phoneJid ?? p.lid)!;
 
+/** A participant's row, its values in the order of PARTICIPANT_COLUMNS. */
+const participantRow = (instanceId: string, groupId: string, p: StoredParticipant, position: number): unknown[] => [
+  instanceId,
+  groupId,
+  pkeyOf(p),
+  p.phoneJid ?? null,
+  p.lid ?? null,
+  p.role,
+  position,
+];
+
 /*
  * What `get` answers after a change, computed from what it answered before, for the read cache
  * (group-cache.ts): each mirrors the statements of the method it is named after. Undefined where
@@ -249,7 +260,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
   async function insertParticipants(instanceId: string, groupId: string, people: StoredParticipant[], start: number): Promise<void> {
     // Chunked so a 1024-member group stays under SQLite's bound-parameter limit.
     for (let i = 0; i < people.length; i += 100) {
-      const chunk = people.slice(i, i + 100).map((p, j) => [instanceId, groupId, pkeyOf(p), p.phoneJid ?? null, p.lid ?? null, p.role, start + i + j]);
+      const chunk = people.slice(i, i + 100).map((p, j) => participantRow(instanceId, groupId, p, start + i + j));
       await upsertParticipants(db, chunk);
     }
   }
@@ -303,7 +314,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
     async insertNew(group) {
       const row = toRow(group, new Date().toISOString());
       const values = GROUP_COLUMNS.map((c) => row[c]);
-      const people = group.participants.map((p, i) => [group.instanceId, group.id, pkeyOf(p), p.phoneJid ?? null, p.lid ?? null, p.role, i]);
+      const people = group.participants.map((p, i) => participantRow(group.instanceId, group.id, p, i));
       if (postgres && people.length > 0 && people.length <= 100 && new Set(people.map((p) => p[2])).size === people.length) {
         const { rows } = await insertNewPostgres(people.length)(db, ...values, ...people.flat());
         return Number((rows[0] as { inserted: number } | undefined)?.inserted ?? 0) === 1;
