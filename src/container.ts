@@ -11,8 +11,8 @@ import { createGroupService, type GroupService } from './core/groups/group-servi
 import { createInstanceService, type InstanceService } from './core/instances/instance-service.js';
 import { createMessageService, type MessageService } from './core/messages/message-service.js';
 import { createParticipantService, type ParticipantService } from './core/participants/participant-service.js';
-import type { EngineEvent, EngineFactory } from './core/ports/engine.js';
-import type { Instance } from './core/instances/instance-model.js';
+import type { EngineFactory } from './core/ports/engine.js';
+import { engineEventHandlers } from './core/instances/engine-events.js';
 import { createSandboxNetwork, type SandboxNetwork } from './adapters/engines/sandbox/emulator/index.js';
 import { createKyselySandboxPersistence, createSharedSandboxPersistence } from './adapters/engines/sandbox/kysely-persistence.js';
 import { createSandboxEngineFactory } from './adapters/engines/sandbox/sandbox-engine.js';
@@ -209,12 +209,8 @@ export async function createContainer(config: Config, logger: Logger, options: C
   const instances = createInstanceService({ store, events, access, engines, logger: logger.child({ component: 'instances' }), ownership: cluster });
   const sync = createGroupSync({ events, store });
   const messages = createMessageService({ instances, events });
-  const applyEngineEvent = (instance: Instance, event: EngineEvent) => (event.type === 'message.status' ? messages.applyReceipt(instance, event) : sync.apply(instance, event));
-  instances.onEngineEvent(applyEngineEvent, async (instance, events) => {
-    // Receipts go to the message service one by one; group events of one chat in one transaction.
-    if (events.some((event) => event.type === 'message.status')) for (const event of events) await applyEngineEvent(instance, event);
-    else await sync.applyAll(instance, events);
-  });
+  const engineEvents = engineEventHandlers({ sync, messages });
+  instances.onEngineEvent(engineEvents.one, engineEvents.many);
   const groups = createGroupService({ store, instances, sync });
   const participants = createParticipantService({ instances, groups, sync, events });
 
