@@ -5,6 +5,7 @@ import type { EngineEvent } from '../../../../src/core/ports/engine.js';
 import { EngineError } from '../../../../src/core/ports/engine.js';
 import { createMemoryPersistence } from '../../../../src/adapters/engines/sandbox/emulator/memory-persistence.js';
 import { createSandboxNetwork } from '../../../../src/adapters/engines/sandbox/emulator/network.js';
+import { newGroupId } from '../../../../src/adapters/engines/sandbox/emulator/ids.js';
 import type { SandboxChanges, SandboxNetworkOptions, SandboxPersistence } from '../../../../src/adapters/engines/sandbox/emulator/types.js';
 
 const [A, B, C] = ['15550000001', '15550000002', '15550000003'];
@@ -86,6 +87,36 @@ describe('sandbox network operations', () => {
     assert.equal(network.group(group.id)?.metadata.participants.length, 51);
     const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => network.as(B).createGroup(`g${i}`, [])));
     assert.equal(new Set(ids.map((created) => created.group.id)).size, 20);
+  });
+
+  it('issues group ids that grow with creation, as WhatsApp does, never one already taken', async () => {
+    const { network, clock } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i === 15) clock.ms += 3_600_000;
+      ids.push((await network.as(A).createGroup(`g${i}`, [])).group.id);
+    }
+    for (const id of ids) assert.match(id, /^120363\d{12}@g\.us$/);
+    const serials = ids.map((id) => Number(id.slice(6, 18)));
+    assert.deepEqual(
+      [...serials].sort((a, b) => a - b),
+      serials,
+      'ordered by creation',
+    );
+    // An hour later the serial is at least 1,000 per second past 2023-01-01 (3.6 million past the first hour's).
+    const hourStart = (Date.UTC(2025, 0, 1) / 1000 + 3600 - 1_672_531_200) * 1000;
+    assert.ok(serials[15]! >= hourStart && serials[14]! < hourStart);
+  });
+
+  it('a new group id skips ids already taken', () => {
+    const taken = new Set<string>();
+    const serial = { last: 0 };
+    // Randomness that always steps by one: the next id is predictable, so it can be taken first.
+    const random = (size: number) => Buffer.alloc(size);
+    const first = newGroupId(random, (id) => taken.has(id), 1_700_000_000, serial);
+    taken.add(`120363${String(serial.last + 1).padStart(12, '0')}@g.us`);
+    const second = newGroupId(random, (id) => taken.has(id), 1_700_000_000, serial);
+    assert.equal(Number(second.slice(6, 18)) - Number(first.slice(6, 18)), 2);
   });
 
   it('saves before dispatching, and sinks may read the network while handling an event', async () => {

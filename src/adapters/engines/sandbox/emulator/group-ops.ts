@@ -31,7 +31,7 @@ export function createGroup(tx: Tx, actor: string, subject: string, participants
   countCreation(tx, actor);
   const now = tx.nowSec();
   const group: SandboxGroupRecord = {
-    id: newGroupId(tx.config.random, (id) => tx.findGroup(id) !== undefined),
+    id: newGroupId(tx.config.random, (id) => tx.findGroup(id) !== undefined, now, tx.state.groupSerial),
     subject,
     subjectOwner: actor,
     subjectTime: now,

@@ -45,10 +45,22 @@ export function randomMessageId(random: RandomBytes): string {
   return `3EB0${Buffer.from(random(9)).toString('hex').toUpperCase()}`;
 }
 
-/** A fresh group id, not yet used according to `taken`. */
-export function newGroupId(random: RandomBytes, taken: (id: string) => boolean): string {
+/** Seconds before which no new-style id is issued (2023-01-01); the id's serial counts from here. */
+const SERIAL_EPOCH_SECONDS = 1_672_531_200;
+
+/**
+ * A fresh group id, not yet used according to `taken`. WhatsApp's new-style ids grow with time, and
+ * so do these: the 12 digits are a serial that is at least a thousand per second since 2023 and
+ * steps ahead of `serial.last` (the network's last) by a random 1-64, so ids are ordered by
+ * creation. Ordered ids keep a store's inserts on the last pages of its indexes: a batch of creates
+ * writes a few pages, not a few per create. Another process's ids may interleave; `taken` (the
+ * network's state, caught up with every process's writes in shared mode) keeps them unique.
+ */
+export function newGroupId(random: RandomBytes, taken: (id: string) => boolean, nowSec: number, serial: { last: number }): string {
   for (;;) {
-    const id = `120363${randomDigits(random, 12)}@g.us`;
+    const floor = Math.max(0, Math.floor(nowSec) - SERIAL_EPOCH_SECONDS) * 1000;
+    serial.last = Math.max(serial.last, floor) + 1 + (random(1)[0]! & 63);
+    const id = `120363${String(serial.last % 1e12).padStart(12, '0')}@g.us`;
     if (!taken(id)) return id;
   }
 }

@@ -21,6 +21,8 @@ export class NetworkState {
   readonly codes = new Map<string, CodeEntry>();
   /** Phone -> the sink of the sandbox instance connected for it. */
   readonly sinks = new Map<string, EngineSink>();
+  /** The serial of the last group id this process issued (ids grow with it: `newGroupId`). */
+  readonly groupSerial = { last: 0 };
 
   constructor(readonly config: SandboxConfig) {}
 
