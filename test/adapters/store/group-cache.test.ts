@@ -132,7 +132,7 @@ describe('group read cache', () => {
     const tx = cache.wrap(f.repo, { inTransaction: true, touched, staged });
     await tx.put({ ...group('put'), participants: [{ phoneJid: '15550001111@s.whatsapp.net', lid: null, role: 'superadmin' }] });
     cache.invalidate(touched);
-    cache.fill(staged);
+    cache.fill(staged, true);
     const hit = await root.get('i1', 'g1@g.us');
     assert.equal(f.calls.get, 0);
     assert.equal(hit?.subject, 'put');
@@ -150,7 +150,7 @@ describe('group read cache', () => {
     await tx.put(group('put'));
     await tx.update('i1', 'g1@g.us', { subject: 'updated' });
     cache.invalidate(touched);
-    cache.fill(staged);
+    cache.fill(staged, true);
     assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'updated');
     assert.equal(f.calls.get, 0);
     // Another writer between this put and its commit.
@@ -160,7 +160,7 @@ describe('group read cache', () => {
     await tx2.put(group('stale'));
     await root.update('i1', 'g1@g.us', { subject: 'other' });
     cache.invalidate(touched2);
-    cache.fill(staged2);
+    cache.fill(staged2, true);
     assert.equal((await root.get('i1', 'g1@g.us'))?.subject, 'other');
     assert.equal(f.calls.get, 1);
   });
@@ -175,7 +175,7 @@ describe('group read cache', () => {
       const staged: StagedGroups = new Map();
       await body(cache.wrap(f.repo, { inTransaction: true, touched, staged }));
       cache.invalidate(touched);
-      cache.fill(staged);
+      cache.fill(staged, true);
     };
     await commit(async (tx) => {
       await tx.get('i1', 'g1@g.us');
@@ -194,5 +194,27 @@ describe('group read cache', () => {
     assert.equal(f.calls.get, reads + 2, 'the transaction read, then a miss');
     assert.equal(after?.description, 'by another writer');
     assert.equal(after?.subject, 'mine');
+  });
+
+  it('serialized (one connection): a transaction reads a cached group without a query, and the last of two writers in one batch is cached', async () => {
+    const f = fakeRepo();
+    const cache = createGroupCache();
+    const root = cache.wrap(f.repo, { inTransaction: false, serialized: true });
+    await root.put(group('start'));
+    await root.get('i1', 'g1@g.us');
+    const reads = f.calls.get;
+    // Two transactions of one batch, one after the other on the connection, both changing the group.
+    const batch = [new Set<string>(), new Set<string>()].map((touched) => ({ touched, staged: new Map() as StagedGroups }));
+    const [first, second] = batch.map(({ touched, staged }) => cache.wrap(f.repo, { inTransaction: true, touched, staged, serialized: true }));
+    assert.equal((await first!.get('i1', 'g1@g.us'))?.subject, 'start');
+    assert.equal(f.calls.get, reads, 'the first transaction read the cached group');
+    await first!.update('i1', 'g1@g.us', { subject: 'first' });
+    assert.equal((await second!.get('i1', 'g1@g.us'))?.subject, 'first', 'the second reads the database: the entry went with the write');
+    await second!.update('i1', 'g1@g.us', { description: 'second' });
+    // The batch commits: no invalidation after it; each fills what it staged, in order.
+    for (const { staged } of batch) cache.fill(staged, false);
+    const hit = await root.get('i1', 'g1@g.us');
+    assert.equal(f.calls.get, reads + 1, 'a hit');
+    assert.deepEqual([hit?.subject, hit?.description], ['first', 'second']);
   });
 });

@@ -216,9 +216,9 @@ for (const kind of kinds) {
       const groups = createGroupCache();
       const fill = groups.fill.bind(groups);
       let staged: StagedGroups = new Map();
-      groups.fill = (s) => {
+      groups.fill = (s, invalidated) => {
         staged = new Map(s);
-        fill(s);
+        fill(s, invalidated);
       };
       const cached = createKyselyStore(handle.db, { groups, instances: createInstanceCache() });
       const direct = createGroupRepository(handle.db);
@@ -279,6 +279,54 @@ for (const kind of kinds) {
       }
       assert.ok(compared >= 50, `the cache kept the changed group in ${compared} of 60 rounds`);
       await cached.groups.deleteAll('icache');
+    });
+
+    it('groups: concurrent transactions on one group, some rolled back, and reads between them: the cache answers as the database does', async () => {
+      const cached = createKyselyStore(handle.db, { groups: createGroupCache(), instances: createInstanceCache() });
+      const direct = createGroupRepository(handle.db);
+      await cached.instances.insert(instance('iconc'));
+      const id = '120363000000000019@g.us';
+      await cached.groups.put(group('iconc', id, '2026-01-01T00:00:00.000Z'));
+      let seed = 11;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return (seed >>> 16) % n;
+      };
+      const person = (n: number): StoredParticipant => ({ phoneJid: `1555000${4000 + n}@s.whatsapp.net`, lid: null, role: random(2) ? 'admin' : 'member' });
+      let reads = 0;
+      for (let round = 0; round < 30; round++) {
+        // Several writers at once (one batch on SQLite, separate connections on PostgreSQL), with reads in between.
+        const work: Promise<unknown>[] = [];
+        for (let w = 0; w < 2 + random(4); w++) {
+          const fails = random(4) === 0;
+          const change = random(3);
+          const who = random(6);
+          work.push(
+            cached
+              .transaction(async (tx) => {
+                await tx.groups.get('iconc', id);
+                if (change === 0) await tx.groups.putParticipants('iconc', id, [person(who)]);
+                else if (change === 1) await tx.groups.deleteParticipants('iconc', id, [{ phoneJid: person(who).phoneJid }]);
+                else await tx.groups.update('iconc', id, { subject: `Round ${round}.${w}` });
+                // A read outside the transaction after its write, before its commit: on PostgreSQL it
+                // answers the state before the write (another connection); nothing may keep that.
+                if (random(2)) {
+                  work.push(cached.groups.get('iconc', id).then(() => reads++));
+                  await new Promise((resolve) => setTimeout(resolve, 2));
+                }
+                await tx.groups.get('iconc', id);
+                if (fails) throw new Error('roll back');
+              })
+              .catch((error: unknown) => assert.match(String(error), /roll back/)),
+          );
+          if (random(2)) work.push(cached.groups.get('iconc', id).then(() => reads++));
+        }
+        // Reads started inside the bodies join `work` later.
+        while (work.length > 0) await Promise.all(work.splice(0));
+        assert.deepEqual(await cached.groups.get('iconc', id), await direct.get('iconc', id), `round ${round}`);
+      }
+      assert.ok(reads > 10);
+      await cached.groups.deleteAll('iconc');
     });
 
     it('events: gapless seq per instance, in one transaction with the store, rolled back together', async () => {

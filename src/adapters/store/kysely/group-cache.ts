@@ -14,14 +14,20 @@ import { lruKeep, lruTouch } from './versioned-cache.js';
 export type StagedGroups = Map<string, { group: StoredGroup; version: number; epoch: number }>;
 
 export interface GroupCache {
-  wrap(repo: GroupRepository & Partial<GroupPageSource>, options: { inTransaction: boolean; touched?: Set<string>; staged?: StagedGroups }): GroupRepository;
+  /**
+   * `serialized`: every query waits while a transaction is open (SQLite's one connection), so a
+   * read can never see a write before its commit. An entry is then the database's state as every
+   * query sees it, and a transaction may read it too; no entry needs dropping again after a commit.
+   */
+  wrap(repo: GroupRepository & Partial<GroupPageSource>, options: { inTransaction: boolean; touched?: Set<string>; staged?: StagedGroups; serialized?: boolean }): GroupRepository;
   /** Drops keys again once the transaction that wrote them has committed. */
   invalidate(keys: Iterable<string>): void;
   /**
-   * After the commit and `invalidate`: caches the groups the transaction wrote, so the read that
-   * usually follows a write is a hit. Only where no other write touched the key meanwhile.
+   * After the commit (and `invalidate`, when `invalidated`): caches the groups the transaction
+   * wrote, so the read that usually follows a write is a hit. Only where no other write touched
+   * the key meanwhile.
    */
-  fill(staged: StagedGroups): void;
+  fill(staged: StagedGroups, invalidated: boolean): void;
 }
 
 const keyOf = (instanceId: string, groupId: string) => `${instanceId}\u0000${groupId}`;
@@ -74,14 +80,15 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
     invalidate(keys) {
       for (const key of keys) bump(key);
     },
-    fill(staged) {
+    fill(staged, invalidated) {
+      // No bump since the put but the commit's own invalidate, if any: anything more is another writer.
+      const own = invalidated ? 1 : 0;
       for (const [key, { group, version, epoch: at }] of staged) {
-        // Exactly one bump since the put: the commit's own invalidate. Anything more is another writer.
-        if (at !== epoch || (versions.get(key) ?? 0) !== version + 1) continue;
+        if (at !== epoch || (versions.get(key) ?? 0) !== version + own) continue;
         lruKeep(entries, key, group, max);
       }
     },
-    wrap(repo, { inTransaction, touched, staged }) {
+    wrap(repo, { inTransaction, touched, staged, serialized = false }) {
       /**
        * In a transaction that stages: each group as this transaction last read or wrote it, and the
        * version that left. A change to it is then staged as the group it makes (the mirrors in
@@ -138,6 +145,12 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
             const view = views.get(key);
             if (view && view.version === (versions.get(key) ?? 0) && view.epoch === epoch) return clone(view.group);
             const version = versions.get(key) ?? 0;
+            // Serialized, an entry is the state this transaction would read.
+            const hit = serialized ? lruTouch(entries, key) : undefined;
+            if (hit) {
+              views.set(key, { group: clone(hit), version, epoch });
+              return clone(hit);
+            }
             const started = epoch;
             const group = await repo.get(instanceId, groupId);
             if (group && (versions.get(key) ?? 0) === version && epoch === started) views.set(key, { group: clone(group), version, epoch });

@@ -25,7 +25,9 @@ export function createKyselyStore(
 ): Store {
   const cache = caches.groups;
   // Root stores commit concurrent transactions together (see commit-group.ts).
-  const commits = tx ? undefined : createCommitGroup(db, db.getExecutor().adapter instanceof SqliteAdapter ? 1 : 4);
+  // SQLite: one connection, which a transaction holds until it ends, so every query is serialized with it.
+  const serialized = db.getExecutor().adapter instanceof SqliteAdapter;
+  const commits = tx ? undefined : createCommitGroup(db, serialized ? 1 : 4);
   // Made on first use: a transaction usually touches two or three of them.
   let settings: Store['settings'] | undefined;
   let keys: Store['keys'] | undefined;
@@ -43,7 +45,7 @@ export function createKyselyStore(
       return (instances ??= caches.instances.wrap(createInstanceRepository(db), { inTransaction: !!tx, touched: tx?.touchedInstances }));
     },
     get groups() {
-      return (groups ??= cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched, staged: tx?.staged }));
+      return (groups ??= cache.wrap(createGroupRepository(db), { inTransaction: !!tx, touched: tx?.touched, staged: tx?.staged, serialized }));
     },
     get events() {
       return (events ??= createEventRepository(db));
@@ -54,11 +56,12 @@ export function createKyselyStore(
       const touchedInstances = new Set<string>();
       const staged: StagedGroups = new Map();
       const outcome = await commits!.run((trx) => fn(createKyselyStore(trx, caches, { touched, touchedInstances, staged })), instanceId);
-      // Again after the commit (or rollback): a concurrent read may have re-filled an entry meanwhile.
-      cache.invalidate(touched);
+      // Again after the commit (or rollback): a concurrent read on another connection may have
+      // re-filled an entry meanwhile with what it read before the commit. Serialized, none could.
+      if (!serialized) cache.invalidate(touched);
       caches.instances.invalidate(touchedInstances);
       if (!outcome.ok) throw outcome.error;
-      cache.fill(staged);
+      cache.fill(staged, !serialized);
       return outcome.value;
     },
   };
