@@ -44,12 +44,13 @@ const LOCK_CLASS = 4242002;
 
 /**
  * Persistence of the sandbox network in the app database (any schema type: only the two tables are
- * used). Commits that arrive while one is being written are saved together, in arrival order, in the
- * next transaction (group commit): the network hands over its writes without waiting for each other.
+ * used). Commits that arrive while one is being written are saved together in the next write (group
+ * commit), each record as the last of them left it: one multi-row statement per table, in one
+ * transaction when there are several. The network hands over its writes without waiting for each other.
  */
 export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPersistence {
   const db = anyDb as unknown as Kysely<SandboxTables>;
-  let waiting: { statements: Statement[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let waiting: { changes: SandboxChanges; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let writing = false;
   const flush = async (): Promise<void> => {
     writing = true;
@@ -57,7 +58,8 @@ export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPe
       while (waiting.length > 0) {
         const batch = waiting;
         waiting = [];
-        const statements = batch.flatMap((item) => item.statements);
+        // The batch's records as they end up: one multi-row statement per table, not one per write.
+        const statements = saveStatements(lastOf(batch.map((item) => item.changes)));
         try {
           // A single statement is atomic on its own; the explicit transaction would only add two round trips.
           if (statements.length === 1) await statements[0]!(db);
@@ -78,10 +80,9 @@ export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPe
   return {
     load: () => loadSnapshot(db),
     commit(changes: SandboxChanges) {
-      const statements = saveStatements(changes);
-      if (statements.length === 0) return Promise.resolve();
+      if (changes.accounts.length === 0 && changes.groups.length === 0 && changes.deletedGroupIds.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        waiting.push({ statements, resolve, reject });
+        waiting.push({ changes, resolve, reject });
         // On the next turn of the event loop, with whatever other writes arrive in this one.
         if (!writing) {
           writing = true;
@@ -102,6 +103,28 @@ async function loadSnapshot(db: Kysely<SandboxTables>): Promise<SandboxSnapshot>
 }
 
 type Statement = (q: Kysely<SandboxTables>) => Promise<unknown>;
+
+/**
+ * Several writes' changes as one: each record as the last of them left it (a group deleted after
+ * it was saved is only deleted, one saved again after its deletion only saved).
+ */
+export function lastOf(list: SandboxChanges[]): SandboxChanges {
+  if (list.length === 1) return list[0]!;
+  const accounts = new Map<string, SandboxAccountRecord>();
+  const groups = new Map<string, SandboxGroupRecord | null>();
+  for (const changes of list) {
+    for (const account of changes.accounts) accounts.set(account.phone, account);
+    for (const group of changes.groups) groups.set(group.id, group);
+    for (const id of changes.deletedGroupIds) groups.set(id, null);
+  }
+  const saved: SandboxGroupRecord[] = [];
+  const deletedGroupIds: string[] = [];
+  for (const [id, group] of groups) {
+    if (group) saved.push(group);
+    else deletedGroupIds.push(id);
+  }
+  return { accounts: [...accounts.values()], groups: saved, deletedGroupIds };
+}
 
 /** The statements that save one operation's changes: one multi-row upsert per table (chunked under SQLite's bound-parameter limit), fewer round trips per write. */
 function saveStatements(changes: SandboxChanges): Statement[] {

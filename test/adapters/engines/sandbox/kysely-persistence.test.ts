@@ -64,6 +64,39 @@ describe('kysely sandbox persistence', () => {
     await db.deleteFrom('sandbox_groups').where('id', '=', 'batched@g.us').execute();
   });
 
+  it('writes handed over together are one statement per table when they only save: no transaction around it', async () => {
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get(target, key) {
+        if (key === 'transaction') transactions++;
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const persistence = createKyselySandboxPersistence(counted);
+    const group = (id: string, subject: string) => ({ accounts: [], groups: [{ id, subject } as never], deletedGroupIds: [] });
+    await persistence.commit({ accounts: [], groups: [], deletedGroupIds: ['again@g.us'] });
+    transactions = 0;
+    await Promise.all([
+      persistence.commit(group('one@g.us', 'v1')),
+      persistence.commit(group('two@g.us', 'v1')),
+      persistence.commit({ accounts: [], groups: [], deletedGroupIds: ['one@g.us'] }),
+      // Saved again after its deletion in the same batch: saved.
+      persistence.commit(group('one@g.us', 'v2')),
+      persistence.commit(group('two@g.us', 'v2')),
+    ]);
+    assert.equal(transactions, 0, 'one multi-row upsert, atomic on its own');
+    const { groups } = await persistence.load();
+    assert.deepEqual(
+      groups.filter((g) => g.id === 'one@g.us' || g.id === 'two@g.us').map((g) => [g.id, g.subject]),
+      [
+        ['one@g.us', 'v2'],
+        ['two@g.us', 'v2'],
+      ],
+    );
+    await db.deleteFrom('sandbox_groups').where('id', 'in', ['one@g.us', 'two@g.us']).execute();
+  });
+
   it('a reloaded network has the same accounts, LIDs, groups, codes and recently-left state', async () => {
     const first = open();
     await first.load();
