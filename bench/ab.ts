@@ -4,7 +4,7 @@
  * machine does weighs on both alike. Prints each side's throughput and server CPU per operation,
  * and their ratios.
  *
- *   node --import tsx bench/ab.ts <other checkout> <create|participants|get> [sqlite|postgres] [slices]
+ *   node --import tsx bench/ab.ts <other checkout> <create|participants|get|list> [sqlite|postgres] [slices]
  *
  * The other checkout needs its dependencies (a `node_modules` link to this one's will do) and its
  * generated files (`dist/dashboard`, `packages/client/src/schema.d.ts`), as `npm install` leaves them.
@@ -12,12 +12,12 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon, { type AutocannonRequest } from 'autocannon';
-import { addRemoveRequests, createRequest, groupPath, type AppInfo } from './lib/scenarios.js';
+import { addRemoveRequests, createRequest, groupPath, listRequest, type AppInfo } from './lib/scenarios.js';
 import { startChild, type Child } from './lib/spawn.js';
 
 const [otherDir, scenario = 'create', db = 'sqlite', slicesArg = '12'] = process.argv.slice(2);
-if (!otherDir || !['create', 'participants', 'get'].includes(scenario) || !['sqlite', 'postgres'].includes(db)) {
-  console.error('usage: node --import tsx bench/ab.ts <other checkout> <create|participants|get> [sqlite|postgres] [slices]');
+if (!otherDir || !['create', 'participants', 'get', 'list'].includes(scenario) || !['sqlite', 'postgres'].includes(db)) {
+  console.error('usage: node --import tsx bench/ab.ts <other checkout> <create|participants|get|list> [sqlite|postgres] [slices]');
   process.exit(2);
 }
 const slices = Number(slicesArg);
@@ -26,11 +26,14 @@ const other = (await import(pathToFileURL(resolve(otherDir, 'bench/lib/spawn.ts'
 function requests(info: AppInfo): AutocannonRequest[] {
   if (scenario === 'create') return [createRequest(info.instance.id)];
   if (scenario === 'get') return [{ method: 'GET', path: groupPath(info) }];
+  if (scenario === 'list') return [listRequest(info, LISTED)];
   return addRemoveRequests(info);
 }
 
 const cpu = async (child: Child) => Number((await child.request({ type: 'cpu' }, 'cpu')).us);
-const spec = { mode: 'app' as const, db: db as 'sqlite' | 'postgres' };
+/** Groups the list load pages through (as the bench's list row). */
+const LISTED = 10_000;
+const spec = { mode: 'app' as const, db: db as 'sqlite' | 'postgres', ...(scenario === 'list' ? { seedGroups: LISTED } : {}) };
 const sides = [
   { name: 'other', child: await other.startChild(spec), ok: 0, seconds: 0, cpuUs: 0 },
   { name: 'this', child: await startChild(spec), ok: 0, seconds: 0, cpuUs: 0 },

@@ -166,20 +166,17 @@ export async function addRemove(base: number): Promise<Row> {
   });
 }
 
+/** The list row's request: a page of 50 of the instance's `count` groups, at a random offset. */
+export function listRequest(info: AppInfo, count: number): AutocannonRequest {
+  const path = `/api/instances/${info.instance.id}/groups`;
+  return { method: 'GET', path, setupRequest: (req) => ({ ...req, path: `${path}?limit=50&offset=${50 * Math.floor(Math.random() * (count / 50))}` }) };
+}
+
 /** A page of 50 from an instance holding 10,000 groups, at random offsets. */
 export async function listGroups(base: number, count = 10_000): Promise<Row> {
   return withChild(await startChild({ mode: 'app', db: 'sqlite', seedGroups: count }), async (child) => {
     const info = child.info as unknown as AppInfo;
-    const path = `/api/instances/${info.instance.id}/groups`;
-    const f = checked(
-      'list groups',
-      await load({
-        url: info.url,
-        headers: auth(info),
-        cpu: cpuOf(child),
-        requests: [{ method: 'GET', path, setupRequest: (req) => ({ ...req, path: `${path}?limit=50&offset=${50 * Math.floor(Math.random() * (count / 50))}` }) }],
-      }),
-    );
+    const f = checked('list groups', await load({ url: info.url, headers: auth(info), cpu: cpuOf(child), requests: [listRequest(info, count)] }));
     return {
       scenario: `list groups, page of 50 of ${count.toLocaleString('en-US')} (sqlite)`,
       figure: `p99 ${fmt.ms(f.p99)} ms (${Math.round(f.okPerSec).toLocaleString('en-US')} req/s)`,
