@@ -52,6 +52,20 @@ export function groupView(g: Readonly<StoredGroup>): GroupView {
   };
 }
 
+type ListQuery = { limit?: number; offset?: number; search?: string };
+/** A page of groups, newest first. */
+export interface GroupPage<V> {
+  groups: V[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** A group as lists show it: its view without participants. */
+function summaryView(g: Readonly<StoredGroup>): GroupView {
+  return { ...groupView(g), participants: [] as GroupParticipantView[] };
+}
+
 export const SUBJECT_MAX = 100;
 export const DESCRIPTION_MAX = 2048;
 export const EPHEMERAL_VALUES = [0, 86400, 604800, 7776000];
@@ -74,12 +88,31 @@ export function createGroupService(deps: GroupServiceDeps) {
 
   // Views of the store's shared (never changed) group objects, made once per object.
   const views = new WeakMap<object, GroupView>();
+  const summaries = new WeakMap<object, GroupView>();
   const myJid = (instance: Instance) => (instance.phone ? phoneToJid(instance.phone) : undefined);
 
   async function stored(instanceId: string, groupId: string): Promise<StoredGroup> {
     const g = await store.groups.get(instanceId, groupId);
     if (!g) throw new DomainError('group_not_found', `group ${groupId} not found, or the instance is not a member`);
     return g;
+  }
+
+  async function listGroups(instanceId: string, query: ListQuery, shared: boolean): Promise<GroupPage<GroupView>> {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const offset = Math.max(query.offset ?? 0, 0);
+    const q = { limit, offset, search: query.search || undefined };
+    const read = shared && store.groups.readPage;
+    const { items, total } = read ? await store.groups.readPage!(instanceId, q) : await store.groups.list(instanceId, q);
+    // Stored groups imply their instance (see `get`): only an empty answer needs to tell a missing instance.
+    if (total === 0) await instances.get(instanceId);
+    const groups = read
+      ? items.map((g) => {
+          let v = summaries.get(g);
+          if (!v) summaries.set(g, (v = summaryView(g)));
+          return v;
+        })
+      : items.map(summaryView);
+    return { groups, total, limit, offset };
   }
 
   /** Runs an engine call, mapping refusals to domain errors. */
@@ -137,14 +170,13 @@ export function createGroupService(deps: GroupServiceDeps) {
     },
 
     /** Groups from the store, newest first. */
-    async list(instanceId: string, query: { limit?: number; offset?: number; search?: string }) {
-      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-      const offset = Math.max(query.offset ?? 0, 0);
-      const { items, total } = await store.groups.list(instanceId, { limit, offset, search: query.search || undefined });
-      // Stored groups imply their instance (see `get`): only an empty answer needs to tell a missing instance.
-      if (total === 0) await instances.get(instanceId);
-      return { groups: items.map((g) => ({ ...groupView(g), participants: [] as GroupParticipantView[] })), total, limit, offset };
-    },
+    list: (instanceId: string, query: ListQuery) => listGroups(instanceId, query, false),
+
+    /**
+     * As `list`, with views shared between readers (never change them): a row the store's cache
+     * holds is turned into its view once, not on every page.
+     */
+    page: (instanceId: string, query: ListQuery): Promise<GroupPage<Readonly<GroupView>>> => listGroups(instanceId, query, true),
 
     /** Renames and/or re-describes a group. */
     async update(instanceId: string, groupId: string, input: { name?: string; description?: string }): Promise<GroupView> {

@@ -58,6 +58,8 @@ export interface GroupRepository {
   read?(instanceId: string, groupId: string): Promise<Readonly<StoredGroup> | undefined>;
   /** Newest first, without participants (`participants` is empty). */
   list(instanceId: string, query: GroupListQuery): Promise<{ items: StoredGroup[]; total: number }>;
+  /** Like `list`, but the items may be shared with a cache: the caller must never change them. Where absent, `list` serves. */
+  readPage?(instanceId: string, query: GroupListQuery): Promise<{ items: readonly Readonly<StoredGroup>[]; total: number }>;
   listIds(instanceId: string): Promise<string[]>;
   /**
    * Inserts the group with its participants unless the instance has one with its id; answers

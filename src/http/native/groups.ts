@@ -73,9 +73,21 @@ function groupBody(g: GroupView, participants: boolean) {
   };
 }
 
-/** A page of `GroupSummary`s as JSON text (the list route's body). */
-export function groupPageJson(page: { groups: GroupView[]; total: number; limit: number; offset: number }): string {
-  return JSON.stringify({ groups: page.groups.map((g) => groupBody(g, false)), total: page.total, limit: page.limit, offset: page.offset });
+/** Each shared view's `GroupSummary` JSON, made once per view (views are never changed). */
+const summaryJson = new WeakMap<object, string>();
+
+/**
+ * A page of `GroupSummary`s as JSON text (the list route's body): exactly `JSON.stringify` of the
+ * page, with each group's text made once per view when the views are shared (`shared`).
+ */
+export function groupPageJson(page: { groups: readonly Readonly<GroupView>[]; total: number; limit: number; offset: number }, shared = false): string {
+  const parts = page.groups.map((g) => {
+    if (!shared) return JSON.stringify(groupBody(g, false));
+    let text = summaryJson.get(g);
+    if (text === undefined) summaryJson.set(g, (text = JSON.stringify(groupBody(g, false))));
+    return text;
+  });
+  return `{"groups":[${parts.join(',')}],"total":${JSON.stringify(page.total)},"limit":${JSON.stringify(page.limit)},"offset":${JSON.stringify(page.offset)}}`;
 }
 
 /** Groups: create, list, read, update, leave, invite codes, settings, picture, join, refresh. */
@@ -142,7 +154,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
     },
     async (request, reply) => {
       auth(request, request.params.id);
-      return sendJson(reply, groupPageJson(await groups.list(request.params.id, request.query)));
+      return sendJson(reply, groupPageJson(await groups.page(request.params.id, request.query), true));
     },
   );
 

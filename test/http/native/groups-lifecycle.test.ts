@@ -101,6 +101,14 @@ for (const db of await databaseKinds()) {
     });
 
     it('A promotes B; B, now admin, renames; both see it', async () => {
+      // A page read before the change (each group's text is kept for the next page), then after it.
+      const page = async () => (await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups?limit=10` })).json();
+      const summary = async () => {
+        const { participants: _p, ...details } = (await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${enc(groupId)}` })).json();
+        return details;
+      };
+      assert.deepEqual((await page()).groups[0], await summary());
+      assert.deepEqual((await page()).groups[0], await summary(), 'the same page again');
       const promoted = await t.request({ method: 'POST', url: `/api/instances/${A.id}/groups/${enc(groupId)}/participants/promote`, payload: { participants: [`+${B.phone}`] } });
       assert.equal(promoted.statusCode, 200);
       assert.equal(promoted.json().outcomes[0].status, 'promoted');
@@ -109,6 +117,9 @@ for (const db of await databaseKinds()) {
       assert.equal(renamed.statusCode, 200);
       assert.equal(renamed.json().name, 'Launch team 2');
       assert.equal((await t.request({ method: 'GET', url: `/api/instances/${A.id}/groups/${enc(groupId)}` })).json().name, 'Launch team 2');
+      const after = await page();
+      assert.equal(after.groups[0].name, 'Launch team 2');
+      assert.deepEqual(after.groups[0], await summary());
       const updates = (await eventsOf(t, A)).filter((e) => e.type === 'group.updated' && e.data.changes.name);
       assert.equal(updates.length, 1);
       assert.equal(updates[0]!.data.changes.name, 'Launch team 2');

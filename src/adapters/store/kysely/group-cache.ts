@@ -173,6 +173,13 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
         },
         async list(instanceId, query) {
           if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
+          const page = await wrapped.readPage!(instanceId, query);
+          // A copy of the known shape: callers own what they get.
+          return { items: page.items.map(clone), total: page.total };
+        },
+        // Rows as the row cache holds them (never changed in place: every write replaces or drops them).
+        async readPage(instanceId, query) {
+          if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
           const key = orderKeyOf(instanceId);
           let order = lruTouch(orders, key);
           if (!order) {
@@ -187,7 +194,8 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           }
           // Rows come from the row cache; only the ones it lacks are read (by key), then kept.
           const ids = order.slice(query.offset, query.offset + query.limit);
-          const missing = ids.filter((id) => !rows.has(keyOf(instanceId, id)));
+          const keys = ids.map((id) => keyOf(instanceId, id));
+          const missing = ids.filter((_, i) => !rows.has(keys[i]!));
           const fetched = new Map<string, StoredGroup>();
           if (missing.length > 0) {
             const before = missing.map((id) => versions.get(keyOf(instanceId, id)) ?? 0);
@@ -201,11 +209,10 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
             });
           }
           const items: StoredGroup[] = [];
-          for (const id of ids) {
-            const group = rows.get(keyOf(instanceId, id)) ?? fetched.get(id);
-            // A copy of the known shape: callers own what they get.
-            if (group) items.push(clone(group));
-          }
+          ids.forEach((id, i) => {
+            const group = rows.get(keys[i]!) ?? fetched.get(id);
+            if (group) items.push(group);
+          });
           return { items, total: order.length };
         },
         async put(group, options) {
