@@ -73,16 +73,12 @@ function groupBody(g: GroupView, participants: boolean) {
   };
 }
 
-/** Each shared view's `GroupSummary` JSON, made once per view (views are never changed). */
+/** Each view's `GroupSummary` JSON, made once per view (views are never changed; the service shares them between pages). */
 const summaryJson = new WeakMap<object, string>();
 
-/**
- * A page of `GroupSummary`s as JSON text (the list route's body): exactly `JSON.stringify` of the
- * page, with each group's text made once per view when the views are shared (`shared`).
- */
-export function groupPageJson(page: { groups: readonly Readonly<GroupView>[]; total: number; limit: number; offset: number }, shared = false): string {
+/** A page of `GroupSummary`s as JSON text (the list route's body): exactly `JSON.stringify` of the page. */
+export function groupPageJson(page: { groups: readonly Readonly<GroupView>[]; total: number; limit: number; offset: number }): string {
   const parts = page.groups.map((g) => {
-    if (!shared) return JSON.stringify(groupBody(g, false));
     let text = summaryJson.get(g);
     if (text === undefined) summaryJson.set(g, (text = JSON.stringify(groupBody(g, false))));
     return text;
@@ -154,7 +150,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
     },
     async (request, reply) => {
       auth(request, request.params.id);
-      return sendJson(reply, groupPageJson(await groups.page(request.params.id, request.query), true));
+      return sendJson(reply, groupPageJson(await groups.page(request.params.id, request.query)));
     },
   );
 
