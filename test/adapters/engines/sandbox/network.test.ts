@@ -108,6 +108,18 @@ describe('sandbox network operations', () => {
     assert.ok(serials[15]! >= hourStart && serials[14]! < hourStart);
   });
 
+  it('after a restart, new group ids still follow the ones saved before, even with the clock behind them', async () => {
+    const { network, persistence, clock } = setup();
+    const before = [];
+    for (let i = 0; i < 5; i++) before.push((await network.as(A).createGroup(`g${i}`, [])).group.id);
+    const reopened = createSandboxNetwork({ persistence, now: () => clock.ms - 3_600_000 });
+    const next = (await reopened.as(A).createGroup('after restart', [])).group.id;
+    assert.ok(
+      before.every((id) => Number(id.slice(6, 18)) < Number(next.slice(6, 18))),
+      `${next} follows ${before.join(', ')}`,
+    );
+  });
+
   it('a new group id skips ids already taken', () => {
     const taken = new Set<string>();
     const serial = { last: 0 };

@@ -65,6 +65,11 @@ export function newGroupId(random: RandomBytes, taken: (id: string) => boolean, 
   }
 }
 
+/** The serial of a new-style group id (`120363` + 12 digits); undefined for any other id. */
+export function groupSerialOf(id: string): number | undefined {
+  return GROUP_ID_PATTERN.test(id) ? Number(id.slice(6, 18)) : undefined;
+}
+
 /** A fresh LID (15 digits, never starting with 0), not yet used according to `taken`. */
 export function newLid(random: RandomBytes, taken: (lid: string) => boolean): string {
   for (;;) {

@@ -1,6 +1,7 @@
 /** The committed state of the network and its lookup indexes. */
 import type { EngineSink } from '../../../../core/ports/engine.js';
 import type { SandboxAccountRecord, SandboxChanges, SandboxConfig, SandboxGroupRecord, SandboxSnapshot } from './types.js';
+import { groupSerialOf } from './ids.js';
 
 /** Where an invite-link code points; `revoked` = an old code of that group (410). */
 export interface CodeEntry {
@@ -21,7 +22,7 @@ export class NetworkState {
   readonly codes = new Map<string, CodeEntry>();
   /** Phone -> the sink of the sandbox instance connected for it. */
   readonly sinks = new Map<string, EngineSink>();
-  /** The serial of the last group id this process issued (ids grow with it: `newGroupId`). */
+  /** The highest serial of the group ids issued here or installed (loaded, or made by another process): new ids follow it (`newGroupId`). */
   readonly groupSerial = { last: 0 };
 
   constructor(readonly config: SandboxConfig) {}
@@ -57,6 +58,8 @@ export class NetworkState {
     for (const group of changes.groups) {
       const old = this.groups.get(group.id);
       if (old) this.unindexCodes(old);
+      // Loaded, or made by another process (shared mode): later ids still follow it.
+      else this.groupSerial.last = Math.max(this.groupSerial.last, groupSerialOf(group.id) ?? 0);
       this.groups.set(group.id, group);
       this.codes.set(group.inviteCode, { groupId: group.id, revoked: false });
       for (const code of group.revokedInviteCodes) this.codes.set(code, { groupId: group.id, revoked: true });
