@@ -78,6 +78,9 @@ export interface GroupParticipant {
   role: ParticipantRole;
 }
 
+/** Every key of `GroupSettings`, in the order the API shows them. */
+export const GROUP_SETTING_KEYS = ['announcement', 'locked', 'memberAddMode', 'approvalMode', 'ephemeralSeconds'] as const satisfies readonly (keyof GroupSettings)[];
+
 export interface GroupSettings {
   /** Only admins may send messages. */
   announcement: boolean;

@@ -8,7 +8,7 @@
  * diffed against what we held; ephemeral changes arrive as chats.update and are handled the same way.
  */
 import type { BaileysEventMap, BinaryNode, GroupMetadata as WaGroupMetadata } from 'baileys';
-import type { EngineEvent, EngineSink, GroupMetadata, Jid, SettingsChange } from '../../../core/ports/engine.js';
+import { GROUP_SETTING_KEYS, type EngineEvent, type EngineSink, type GroupMetadata, type Jid, type SettingsChange } from '../../../core/ports/engine.js';
 import { isLid, isPn, normalizeJid, personPhone, toMetadata, toParticipant } from './convert.js';
 import type { LidMap } from './lid-map.js';
 
@@ -253,7 +253,7 @@ export function diff(before: GroupMetadata, after: GroupMetadata): Partial<Pick<
   const changes: Partial<Pick<GroupMetadata, 'subject' | 'description'>> & SettingsChange = {};
   if (before.subject !== after.subject) changes.subject = after.subject;
   if (before.description !== after.description) changes.description = after.description;
-  for (const key of ['announcement', 'locked', 'memberAddMode', 'approvalMode', 'ephemeralSeconds'] as const) {
+  for (const key of GROUP_SETTING_KEYS) {
     if (before.settings[key] !== after.settings[key]) (changes as Record<string, unknown>)[key] = after.settings[key];
   }
   return changes;

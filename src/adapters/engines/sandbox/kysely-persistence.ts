@@ -80,7 +80,7 @@ export function createKyselySandboxPersistence<DB>(anyDb: Kysely<DB>): SandboxPe
   return {
     load: () => loadSnapshot(db),
     commit(changes: SandboxChanges) {
-      if (changes.accounts.length === 0 && changes.groups.length === 0 && changes.deletedGroupIds.length === 0) return Promise.resolve();
+      if (!hasChanges(changes)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         waiting.push({ changes, resolve, reject });
         // On the next turn of the event loop, with whatever other writes arrive in this one.

@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import type { ParticipantRole } from '../../../core/ports/engine.js';
+import { GROUP_SETTING_KEYS, type ParticipantRole } from '../../../core/ports/engine.js';
 import type { StoredGroup, StoredParticipant } from '../../../core/groups/group-model.js';
 import type { GroupRepository } from '../../../core/ports/store.js';
 import type { Database } from '../schema.js';
@@ -226,7 +226,6 @@ export function afterDeleteParticipants(before: StoredGroup, people: { phoneJid?
   return { ...before, settings: { ...before.settings }, participants: kept, size: kept.length };
 }
 
-const SETTINGS = ['announcement', 'locked', 'memberAddMode', 'approvalMode', 'ephemeralSeconds'] as const satisfies readonly (keyof StoredGroup['settings'])[];
 const PATCHED_FIELDS = ['subject', 'description', 'owner', 'subjectOwner', 'subjectTime', 'myRole', 'inviteCode', 'addressingMode', 'createdAt'] as const;
 
 /** After `update(patch)`. */
@@ -236,7 +235,7 @@ export function afterUpdate(before: StoredGroup, patch: Partial<Omit<StoredGroup
   if (patch.settings) {
     const s = patch.settings;
     // `update` writes each setting as given: one left out would be written as nothing.
-    if (SETTINGS.some((k) => s[k] === undefined)) return undefined;
+    if (GROUP_SETTING_KEYS.some((k) => s[k] === undefined)) return undefined;
     next.settings = { announcement: !!s.announcement, locked: !!s.locked, memberAddMode: s.memberAddMode, approvalMode: !!s.approvalMode, ephemeralSeconds: s.ephemeralSeconds };
   }
   return next;
