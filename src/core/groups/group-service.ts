@@ -89,6 +89,11 @@ export function createGroupService(deps: GroupServiceDeps) {
   // Views of the store's shared (never changed) group objects, made once per object.
   const views = new WeakMap<object, GroupView>();
   const summaries = new WeakMap<object, GroupView>();
+  const once = (made: WeakMap<object, GroupView>, g: Readonly<StoredGroup>, make: (g: Readonly<StoredGroup>) => GroupView): GroupView => {
+    let v = made.get(g);
+    if (!v) made.set(g, (v = make(g)));
+    return v;
+  };
   const myJid = (instance: Instance) => (instance.phone ? phoneToJid(instance.phone) : undefined);
 
   async function stored(instanceId: string, groupId: string): Promise<StoredGroup> {
@@ -105,13 +110,7 @@ export function createGroupService(deps: GroupServiceDeps) {
     const { items, total } = read ? await store.groups.readPage!(instanceId, q) : await store.groups.list(instanceId, q);
     // Stored groups imply their instance (see `get`): only an empty answer needs to tell a missing instance.
     if (total === 0) await instances.get(instanceId);
-    const groups = read
-      ? items.map((g) => {
-          let v = summaries.get(g);
-          if (!v) summaries.set(g, (v = summaryView(g)));
-          return v;
-        })
-      : items.map(summaryView);
+    const groups = read ? items.map((g) => once(summaries, g, summaryView)) : items.map(summaryView);
     return { groups, total, limit, offset };
   }
 
@@ -164,9 +163,7 @@ export function createGroupService(deps: GroupServiceDeps) {
         await instances.get(instanceId);
         return groupView(await stored(instanceId, groupId));
       }
-      let v = views.get(g);
-      if (!v) views.set(g, (v = groupView(g)));
-      return v;
+      return once(views, g, groupView);
     },
 
     /** Groups from the store, newest first. */

@@ -134,6 +134,9 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
         touched?.add(key);
       };
       const { listOrder, listByIds } = repo;
+      const source = !inTransaction && listOrder && listByIds ? { listOrder, listByIds } : undefined;
+      /** What a page is made of when it comes from the list order and the row cache; undefined: the repository reads it whole. */
+      const pageSource = (query: { search?: string }) => (query.search ? undefined : source);
       const wrapped: GroupRepository = {
         ...repo,
         async get(instanceId, groupId) {
@@ -172,20 +175,21 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           return lruTouch(entries, keyOf(instanceId, groupId)) ?? wrapped.get(instanceId, groupId);
         },
         async list(instanceId, query) {
-          if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
+          if (!pageSource(query)) return repo.list(instanceId, query);
           const page = await wrapped.readPage!(instanceId, query);
           // A copy of the known shape: callers own what they get.
           return { items: page.items.map(clone), total: page.total };
         },
         // Rows as the row cache holds them (never changed in place: every write replaces or drops them).
         async readPage(instanceId, query) {
-          if (inTransaction || query.search || !listOrder || !listByIds) return repo.list(instanceId, query);
+          const pages = pageSource(query);
+          if (!pages) return repo.list(instanceId, query);
           const key = orderKeyOf(instanceId);
           let order = lruTouch(orders, key);
           if (!order) {
             const version = versions.get(key) ?? 0;
             const started = epoch;
-            order = await listOrder(instanceId);
+            order = await pages.listOrder(instanceId);
             if ((versions.get(key) ?? 0) === version && epoch === started && !orders.has(key) && order.length <= maxOrderedIds) {
               while (orderedIds + order.length > maxOrderedIds && orders.size > 0) dropOrder(orders.keys().next().value as string);
               orders.set(key, order);
@@ -195,15 +199,17 @@ export function createGroupCache(max = 5_000, maxOrderedIds = 1_000_000, maxRows
           // Rows come from the row cache; only the ones it lacks are read (by key), then kept.
           const ids = order.slice(query.offset, query.offset + query.limit);
           const keys = ids.map((id) => keyOf(instanceId, id));
-          const missing = ids.filter((_, i) => !rows.has(keys[i]!));
+          const missing = ids.flatMap((id, i) => (rows.has(keys[i]!) ? [] : [{ id, key: keys[i]! }]));
           const fetched = new Map<string, StoredGroup>();
           if (missing.length > 0) {
-            const before = missing.map((id) => versions.get(keyOf(instanceId, id)) ?? 0);
+            const before = missing.map(({ key }) => versions.get(key) ?? 0);
             const started = epoch;
-            const read = await listByIds(instanceId, missing);
+            const read = await pages.listByIds(
+              instanceId,
+              missing.map(({ id }) => id),
+            );
             for (const group of read) fetched.set(group.id, group);
-            missing.forEach((id, i) => {
-              const key = keyOf(instanceId, id);
+            missing.forEach(({ id, key }, i) => {
               const group = fetched.get(id);
               if (group && epoch === started && (versions.get(key) ?? 0) === before[i]) lruKeep(rows, key, group, maxRows);
             });
