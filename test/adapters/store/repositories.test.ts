@@ -309,10 +309,13 @@ for (const kind of kinds) {
                 else if (change === 1) await tx.groups.deleteParticipants('iconc', id, [{ phoneJid: person(who).phoneJid }]);
                 else await tx.groups.update('iconc', id, { subject: `Round ${round}.${w}` });
                 // A read outside the transaction after its write, before its commit: on PostgreSQL it
-                // answers the state before the write (another connection); nothing may keep that.
+                // answers the state before the write (another connection), and the transaction waits
+                // for that answer before it commits; nothing may keep it. On SQLite the read waits for
+                // the connection, so only after the commit can it answer.
                 if (random(2)) {
-                  work.push(cached.groups.get('iconc', id).then(() => reads++));
-                  await new Promise((resolve) => setTimeout(resolve, 2));
+                  const outside = cached.groups.get('iconc', id).then(() => void reads++);
+                  if (kind === 'postgres') await outside;
+                  else work.push(outside);
                 }
                 await tx.groups.get('iconc', id);
                 if (fails) throw new Error('roll back');

@@ -33,20 +33,24 @@ describe('kysely sandbox persistence', () => {
     await db.destroy();
   });
 
-  it('saves commits handed over together in one transaction, the later ones replacing the earlier', async () => {
-    let transactions = 0;
-    // Counts the transactions the persistence opens on the app database.
+  /** A persistence over the app database, counting the transactions it opens there. */
+  const counting = () => {
+    const opened = { transactions: 0 };
     const counted = new Proxy(db, {
       get(target, key) {
-        if (key === 'transaction') transactions++;
+        if (key === 'transaction') opened.transactions++;
         const value = Reflect.get(target, key, target) as unknown;
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const persistence = createKyselySandboxPersistence(counted);
-    const group = (id: string, subject: string) => ({ accounts: [], groups: [{ id, subject } as never], deletedGroupIds: [] });
+    return { persistence: createKyselySandboxPersistence(counted), opened };
+  };
+  const group = (id: string, subject: string) => ({ accounts: [], groups: [{ id, subject } as never], deletedGroupIds: [] });
+
+  it('saves commits handed over together in one transaction, the later ones replacing the earlier', async () => {
+    const { persistence, opened } = counting();
     await persistence.commit(group('gone@g.us', 'saved before'));
-    transactions = 0;
+    opened.transactions = 0;
     // Handed over together: one write of what the last of them left (later ones replace earlier ones).
     await Promise.all([
       persistence.commit(group('batched@g.us', 'v1')),
@@ -54,7 +58,7 @@ describe('kysely sandbox persistence', () => {
       persistence.commit(group('batched@g.us', 'v2')),
       persistence.commit({ accounts: [], groups: [], deletedGroupIds: ['other@g.us', 'gone@g.us'] }),
     ]);
-    assert.equal(transactions, 1);
+    assert.equal(opened.transactions, 1);
     const { groups } = await persistence.load();
     assert.equal(groups.find((g) => g.id === 'batched@g.us')?.subject, 'v2');
     assert.equal(
@@ -65,18 +69,9 @@ describe('kysely sandbox persistence', () => {
   });
 
   it('writes handed over together are one statement per table when they only save: no transaction around it', async () => {
-    let transactions = 0;
-    const counted = new Proxy(db, {
-      get(target, key) {
-        if (key === 'transaction') transactions++;
-        const value = Reflect.get(target, key, target) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const persistence = createKyselySandboxPersistence(counted);
-    const group = (id: string, subject: string) => ({ accounts: [], groups: [{ id, subject } as never], deletedGroupIds: [] });
+    const { persistence, opened } = counting();
     await persistence.commit({ accounts: [], groups: [], deletedGroupIds: ['again@g.us'] });
-    transactions = 0;
+    opened.transactions = 0;
     await Promise.all([
       persistence.commit(group('one@g.us', 'v1')),
       persistence.commit(group('two@g.us', 'v1')),
@@ -85,7 +80,7 @@ describe('kysely sandbox persistence', () => {
       persistence.commit(group('one@g.us', 'v2')),
       persistence.commit(group('two@g.us', 'v2')),
     ]);
-    assert.equal(transactions, 0, 'one multi-row upsert, atomic on its own');
+    assert.equal(opened.transactions, 0, 'one multi-row upsert, atomic on its own');
     const { groups } = await persistence.load();
     assert.deepEqual(
       groups.filter((g) => g.id === 'one@g.us' || g.id === 'two@g.us').map((g) => [g.id, g.subject]),
