@@ -4,7 +4,9 @@
  * Writes bench/results.json and prints a markdown table at the end.
  *
  * Env: BENCH_DURATION (seconds per load, default 5), BENCH_WARMUP (seconds of uncounted load before each, default 1), BENCH_ONLY (comma-separated scenario keys:
- * baseline, get, create, participants, list, post-limit, webhooks, webhooks-10, memory, baileys-idle, pg-get, pg-create),
+ * baseline, get, create-limit, create, participants-limit, participants, list, post-limit, webhooks, webhooks-10, memory,
+ * baileys-idle, pg-get, pg-create-limit, pg-create, cluster); a create or add + remove row shows its ratio to the write limit
+ * when that limit ran in the same invocation.
  * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
  * `baileys-idle` is idle Baileys sessions through the wire-level WhatsApp double (bench/baileys-idle.ts;
  * alone: `npm run bench:baileys-idle`).
@@ -12,7 +14,7 @@
 import { fileURLToPath } from 'node:url';
 import { cluster } from './cluster.js';
 import { markdownTable, writeResults, type Row } from './lib/report.js';
-import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, sequentialPostLimit, webhookDelivery } from './lib/scenarios.js';
+import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, sequentialPostLimit, webhookDelivery, writeLimit } from './lib/scenarios.js';
 import { postgresReachable } from './lib/server.js';
 
 const started = new Date();
@@ -44,8 +46,20 @@ await step('baseline', 'baseline', async () => {
   return row;
 });
 await step('get', 'GET group (sqlite)', () => getGroup('sqlite', base));
-await step('create', 'POST group (sqlite)', () => createGroups('sqlite', base));
-await step('participants', 'add + remove participant (sqlite)', () => addRemove(base));
+/** Runs a write-limit step and answers its figure (NaN when it did not run). */
+async function limitStep(key: string, name: string, fn: () => Promise<Row>): Promise<number> {
+  let value = Number.NaN;
+  await step(key, name, async () => {
+    const row = await fn();
+    value = row.value ?? Number.NaN;
+    return row;
+  });
+  return value;
+}
+const createLimit = await limitStep('create-limit', 'write limit of a create (sqlite)', () => writeLimit('sqlite', 'create', base));
+await step('create', 'POST group (sqlite)', () => createGroups('sqlite', base, createLimit));
+const changeLimit = await limitStep('participants-limit', 'write limit of a change (sqlite)', () => writeLimit('sqlite', 'change', base));
+await step('participants', 'add + remove participant (sqlite)', () => addRemove(base, changeLimit));
 await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
 let postLimit = Number.NaN;
 await step('post-limit', 'sequential POST limit', async () => {
@@ -60,8 +74,9 @@ await step('baileys-idle', 'idle Baileys sessions through the wire-level double'
 const pg = await postgresReachable();
 if (pg) {
   await step('pg-get', 'GET group (postgres)', () => getGroup('postgres', base));
-  await step('pg-create', 'POST group (postgres)', () => createGroups('postgres', base));
-} else if (wanted('pg-get') || wanted('pg-create')) {
+  const pgCreateLimit = await limitStep('pg-create-limit', 'write limit of a create (postgres)', () => writeLimit('postgres', 'create', base));
+  await step('pg-create', 'POST group (postgres)', () => createGroups('postgres', base, pgCreateLimit));
+} else if (wanted('pg-get') || wanted('pg-create-limit') || wanted('pg-create')) {
   rows.push({ scenario: 'PostgreSQL scenarios', figure: 'n/a (PostgreSQL not reachable)', value: null, unit: '' });
 }
 await step('cluster', '3-node cluster (GET, creates)', () => cluster(base, rows));

@@ -8,9 +8,14 @@ import http from 'node:http';
 import Fastify from 'fastify';
 import type { StoredGroup } from '../../src/core/groups/group-model.js';
 import { adminCall, benchInstance, benchPhone, freshPlace, startServer, type BenchServer } from './server.js';
+import { startWriteLimit, type LimitKind } from './write-limit.js';
 
 export type ChildSpec =
-  { mode: 'baseline' } | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number } | { mode: 'memory'; instances: number } | { mode: 'poster'; url: string; count: number };
+  | { mode: 'baseline' }
+  | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number }
+  | { mode: 'write-limit'; db: 'sqlite' | 'postgres'; kind: LimitKind }
+  | { mode: 'memory'; instances: number }
+  | { mode: 'poster'; url: string; count: number };
 
 export type ChildMessage = { type: 'stop' } | { type: 'cpu' } | { type: 'append'; count: number; instanceIds?: string[]; batch?: number };
 
@@ -111,6 +116,13 @@ async function appServer(db: 'sqlite' | 'postgres', seed: number) {
   return { stop: () => server.close(true) };
 }
 
+/** The write limit of a create or a change (write-limit.ts) on a fresh place. */
+async function writeLimit(db: 'sqlite' | 'postgres', kind: LimitKind) {
+  const limit = await startWriteLimit(freshPlace(db), kind);
+  send({ type: 'ready', ...limit.info });
+  return limit;
+}
+
 /**
  * The sequential-POST limit: a bare client POSTing `count` webhook-sized JSON bodies one after
  * another over one keep-alive connection (node:http, as the webhook transport does), each with
@@ -207,9 +219,11 @@ async function main() {
       ? await baseline()
       : spec.mode === 'app'
         ? await appServer(spec.db, spec.seedGroups ?? 0)
-        : spec.mode === 'poster'
-          ? await poster(spec.url, spec.count)
-          : await memory(spec.instances);
+        : spec.mode === 'write-limit'
+          ? await writeLimit(spec.db, spec.kind)
+          : spec.mode === 'poster'
+            ? await poster(spec.url, spec.count)
+            : await memory(spec.instances);
   process.on('message', (m: ChildMessage) => {
     if (m.type !== 'stop') return;
     void handle.stop().finally(() => {

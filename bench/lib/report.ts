@@ -14,6 +14,8 @@ export interface Row {
   vsBaseline?: number;
   /** Throughput relative to the same scenario on one node in the same run (the cluster rows). */
   vsSingleNode?: number;
+  /** Throughput relative to the write limit of the same operation measured in the same run (write-limit.ts). */
+  vsLimit?: number;
   target?: { text: string; met: boolean; ratio: number };
   note?: string;
   raw?: unknown;
@@ -35,17 +37,20 @@ export const below = (value: number, max: number, text: string) => ({ text, met:
 
 /** The markdown table printed at the end and quoted in docs/benchmarks.md. */
 export function markdownTable(rows: Row[]): string {
-  // The "vs single node" column appears only when a row has that ratio (the cluster scenario).
+  // The "vs write limit" and "vs single node" columns appear only when a row has that ratio.
+  const limit = rows.some((r) => r.vsLimit !== undefined);
   const single = rows.some((r) => r.vsSingleNode !== undefined);
+  const ratio = (shown: boolean, x: number | undefined) => (!shown ? '' : ` ${x === undefined ? '' : `${x.toFixed(2)}x`} |`);
   const lines = [
-    `| Scenario | Figure | p50 ms | p99 ms | vs baseline |${single ? ' vs single node |' : ''} Target | Meets (x of target) |`,
-    `|---|---|---:|---:|---:|${single ? '---:|' : ''}---|---|`,
+    `| Scenario | Figure | p50 ms | p99 ms | vs baseline |${limit ? ' vs write limit |' : ''}${single ? ' vs single node |' : ''} Target | Meets (x of target) |`,
+    `|---|---|---:|---:|---:|${limit ? '---:|' : ''}${single ? '---:|' : ''}---|---|`,
   ];
   for (const r of rows) {
     const meets = r.target ? `${r.target.met ? 'yes' : 'NO'} (${r.target.ratio.toFixed(2)}x)` : '';
     const vs = r.vsBaseline === undefined ? '' : `${r.vsBaseline.toFixed(2)}x`;
-    const vsSingle = !single ? '' : ` ${r.vsSingleNode === undefined ? '' : `${r.vsSingleNode.toFixed(2)}x`} |`;
-    lines.push(`| ${r.scenario} | ${r.figure} | ${fmt.ms(r.p50Ms)} | ${fmt.ms(r.p99Ms)} | ${vs} |${vsSingle} ${r.target?.text ?? ''} | ${meets} |`);
+    lines.push(
+      `| ${r.scenario} | ${r.figure} | ${fmt.ms(r.p50Ms)} | ${fmt.ms(r.p99Ms)} | ${vs} |${ratio(limit, r.vsLimit)}${ratio(single, r.vsSingleNode)} ${r.target?.text ?? ''} | ${meets} |`,
+    );
   }
   return lines.join('\n');
 }

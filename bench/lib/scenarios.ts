@@ -8,6 +8,7 @@ import { load, type LoadFigures } from './load.js';
 import { atLeast, atMost, below, fmt, type Row } from './report.js';
 import { startChild, type Child } from './spawn.js';
 import { startReceiver } from './webhook-receiver.js';
+import type { LimitKind } from './write-limit.js';
 
 /** What an app child answers in its `ready` message. */
 export interface AppInfo {
@@ -126,11 +127,43 @@ export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise
   });
 }
 
-/** `POST /api/instances/{id}/groups` with 3 participants. */
-export async function createGroups(db: 'sqlite' | 'postgres', base: number): Promise<Row> {
+/**
+ * The write limit of creates or of participant changes (write-limit.ts): the create or add + remove
+ * row's own load against a bare server making the same durable writes, in the same run.
+ */
+export async function writeLimit(db: 'sqlite' | 'postgres', kind: LimitKind, base: number): Promise<Row> {
+  return withChild(await startChild({ mode: 'write-limit', db, kind }), async (child) => {
+    const info = child.info as unknown as AppInfo;
+    const requests = kind === 'create' ? [createRequest(info.instance.id)] : addRemoveRequests(info);
+    const f = checked(`${kind} write limit`, await load({ url: info.url, headers: auth(info), requests, cpu: cpuOf(child) }));
+    const unit = kind === 'create' ? 'groups/s' : 'ops/s';
+    return {
+      scenario: `write limit: bare Fastify + ${kind === 'create' ? "a create's" : "a change's"} writes (${db})`,
+      figure: fmt.perSec(f.okPerSec, unit),
+      value: f.okPerSec,
+      unit,
+      p50Ms: f.p50,
+      p99Ms: f.p99,
+      vsBaseline: f.okPerSec / base,
+      note: cpuNote(f, kind),
+      raw: f,
+    };
+  });
+}
+
+/** The ratio to a write limit measured in the same run, and how the target stands to that limit. */
+function againstLimit(rate: number, limit: number, target: number): Pick<Row, 'vsLimit'> & { text: string } {
+  if (!Number.isFinite(limit)) return { text: '' };
+  return { vsLimit: rate / limit, text: `; the write limit (same run) ${fmt.perSec(limit, '/s')}, the target ${(target / limit).toFixed(2)}x it` };
+}
+
+/** `POST /api/instances/{id}/groups` with 3 participants; `limit` is the same run's create write limit. */
+export async function createGroups(db: 'sqlite' | 'postgres', base: number, limit = Number.NaN): Promise<Row> {
   return withChild(await startChild({ mode: 'app', db }), async (child) => {
     const info = child.info as unknown as AppInfo;
     const f = checked('create group', await load({ url: info.url, headers: auth(info), requests: [createRequest(info.instance.id)], cpu: cpuOf(child) }));
+    const target = db === 'sqlite' ? 5000 : 2000;
+    const { text, ...vs } = againstLimit(f.okPerSec, limit, target);
     return {
       scenario: `POST group, 3 participants (${db})`,
       figure: fmt.perSec(f.okPerSec, 'groups/s'),
@@ -139,18 +172,20 @@ export async function createGroups(db: 'sqlite' | 'postgres', base: number): Pro
       p50Ms: f.p50,
       p99Ms: f.p99,
       vsBaseline: f.okPerSec / base,
-      target: db === 'sqlite' ? atLeast(f.okPerSec, 5000, '>= 5,000 creates/s') : atLeast(f.okPerSec, 2000, '>= 2,000 creates/s'),
-      note: `pacing ${info.routes.pacing}; ${cpuNote(f, 'create')}`,
+      ...vs,
+      target: atLeast(f.okPerSec, target, `>= ${target.toLocaleString('en-US')} creates/s`),
+      note: `pacing ${info.routes.pacing}; ${cpuNote(f, 'create')}${text}`,
       raw: f,
     };
   });
 }
 
-/** Add then remove one participant, each connection with its own person. */
-export async function addRemove(base: number): Promise<Row> {
+/** Add then remove one participant, each connection with its own person; `limit` is the same run's change write limit. */
+export async function addRemove(base: number, limit = Number.NaN): Promise<Row> {
   return withChild(await startChild({ mode: 'app', db: 'sqlite' }), async (child) => {
     const info = child.info as unknown as AppInfo;
     const f = checked('add/remove', await load({ url: info.url, headers: auth(info), cpu: cpuOf(child), requests: addRemoveRequests(info) }));
+    const { text, ...vs } = againstLimit(f.okPerSec, limit, 3000);
     return {
       scenario: 'add + remove one participant (sqlite)',
       figure: fmt.perSec(f.okPerSec, 'ops/s'),
@@ -159,8 +194,9 @@ export async function addRemove(base: number): Promise<Row> {
       p50Ms: f.p50,
       p99Ms: f.p99,
       vsBaseline: f.okPerSec / base,
+      ...vs,
       target: atLeast(f.okPerSec, 3000, '>= 3,000 ops/s'),
-      note: cpuNote(f, 'change'),
+      note: `${cpuNote(f, 'change')}${text}`,
       raw: f,
     };
   });

@@ -19,7 +19,7 @@ export interface Child {
  * writes a V8 CPU profile (open it in Chrome DevTools) to bench/profiles/.
  */
 export async function startChild(spec: ChildSpec, timeoutMs = 120_000): Promise<Child> {
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean)];
   if (process.env.BENCH_CPU_PROF === '1') {
     mkdirSync(PROFILE_DIR, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
