@@ -173,6 +173,48 @@ for (const kind of kinds) {
       assert.equal((await store.groups.listIds('ig')).length, 0);
     });
 
+    it('groups: participants deleted by phone, by LID or both, few or many at once, leave exactly the others', async () => {
+      const id = '120363000000000009@g.us';
+      await store.groups.put({ ...group('ig', id, '2026-01-09T00:00:00.000Z', 'Many'), participants: [] });
+      const phone = (n: number) => `1555001${String(n).padStart(4, '0')}@s.whatsapp.net`;
+      const lid = (n: number) => `9${n}@lid`;
+      // 12 known by phone and LID, 12 by LID only.
+      await store.groups.putParticipants('ig', id, [
+        ...Array.from({ length: 12 }, (_, n) => ({ phoneJid: phone(n), lid: lid(n), role: 'member' as const })),
+        ...Array.from({ length: 12 }, (_, n) => ({ phoneJid: null, lid: lid(100 + n), role: 'member' as const })),
+      ]);
+      const left = async () => {
+        const g = await store.groups.get('ig', id);
+        assert.equal(g?.size, g?.participants.length);
+        return g!.participants.map((p) => p.lid).sort();
+      };
+      const expected = new Set([...Array.from({ length: 12 }, (_, n) => lid(n)), ...Array.from({ length: 12 }, (_, n) => lid(100 + n))]);
+      const gone = async (people: { phoneJid?: string; lid?: string }[], lids: string[]) => {
+        await store.groups.deleteParticipants('ig', id, people);
+        for (const l of lids) expected.delete(l);
+        assert.deepEqual(await left(), [...expected].sort());
+      };
+      await gone([{ phoneJid: phone(0) }], [lid(0)]);
+      await gone([{ lid: lid(100) }], [lid(100)]);
+      await gone([{ phoneJid: phone(1) }, { lid: lid(101) }], [lid(1), lid(101)]);
+      // One, then the other nine LID-only people become known by phone at once: still one row each.
+      const known = (from: number, count: number) => Array.from({ length: count }, (_, n) => ({ phoneJid: phone(from + n), lid: lid(from + n), role: 'member' as const }));
+      await store.groups.putParticipants('ig', id, known(102, 1));
+      await store.groups.putParticipants('ig', id, known(103, 9));
+      assert.deepEqual(await left(), [...expected].sort());
+      assert.equal((await store.groups.get('ig', id))?.participants.find((p) => p.lid === lid(110))?.phoneJid, phone(110));
+      // More than a few at once: nine by phone and two by LID.
+      await gone(
+        [...Array.from({ length: 9 }, (_, n) => ({ phoneJid: phone(2 + n) })), { lid: lid(11) }, { lid: lid(111) }],
+        [...Array.from({ length: 9 }, (_, n) => lid(2 + n)), lid(11), lid(111)],
+      );
+      await gone(
+        Array.from({ length: 9 }, (_, n) => ({ phoneJid: phone(102 + n) })),
+        Array.from({ length: 9 }, (_, n) => lid(102 + n)),
+      );
+      assert.deepEqual(await left(), []);
+    });
+
     it('groups: insertNew stores a group that is not there, with its participants, and changes nothing when it is', async () => {
       await store.instances.insert(instance('inew'));
       const repo = createGroupRepository(handle.db);

@@ -102,6 +102,29 @@ const groupsByIds = preparedPerCount(
         .where('instance_id', '=', instanceId as string)
         .where('group_id', 'in', (ids as string[]).slice(0, count)),
 );
+/**
+ * Deleting participant rows: by key (`pkey in`), or by phone JID or LID (`phone_jid in ... or lid
+ * in ...`). A participant request names a few people, so up to `PREPARED_PEOPLE` of each the
+ * statement is prepared per count (`keys`, or `phones * 100 + lids`); a larger sync builds its own.
+ */
+const PREPARED_PEOPLE = 8;
+function deleteRows(q: Kysely<Database>, instanceId: string, groupId: string, by: { keys: string[] } | { phones: string[]; lids: string[] }) {
+  const base = q.deleteFrom('group_participants').where('instance_id', '=', instanceId).where('group_id', '=', groupId);
+  if ('keys' in by) return base.where('pkey', 'in', by.keys);
+  return base.where((eb) => eb.or([...(by.phones.length ? [eb('phone_jid', 'in', by.phones)] : []), ...(by.lids.length ? [eb('lid', 'in', by.lids)] : [])]));
+}
+const deleteByKeys = preparedPerCount(
+  (count) =>
+    (q: Kysely<Database>, instanceId: unknown, groupId: unknown, ...keys: unknown[]) =>
+      deleteRows(q, instanceId as string, groupId as string, { keys: (keys as string[]).slice(0, count) }),
+);
+const deleteByPerson = preparedPerCount((counts) => (q: Kysely<Database>, instanceId: unknown, groupId: unknown, ...values: unknown[]) => {
+  const phones = Math.floor(counts / 100);
+  return deleteRows(q, instanceId as string, groupId as string, {
+    phones: (values as string[]).slice(0, phones),
+    lids: (values as string[]).slice(phones, phones + (counts % 100)),
+  });
+});
 const maxPosition = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
   db
     .selectFrom('group_participants')
@@ -349,7 +372,8 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       // A person first known by LID only and now by phone too must stay one row.
       const lidKeys = participants.filter((p) => p.phoneJid && p.lid).map((p) => p.lid!);
       if (lidKeys.length) {
-        await db.deleteFrom('group_participants').where('instance_id', '=', instanceId).where('group_id', '=', groupId).where('pkey', 'in', lidKeys).execute();
+        if (lidKeys.length <= PREPARED_PEOPLE) await deleteByKeys(lidKeys.length)(db, instanceId, groupId, ...lidKeys);
+        else await deleteRows(db, instanceId, groupId, { keys: lidKeys }).execute();
       }
       await insertParticipants(instanceId, groupId, participants, Number(max?.m ?? -1) + 1);
       await refreshSize(instanceId, groupId);
@@ -358,17 +382,8 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       const phones = people.map((p) => p.phoneJid).filter((x): x is string => !!x);
       const lids = people.map((p) => p.lid).filter((x): x is string => !!x);
       if (phones.length === 0 && lids.length === 0) return;
-      await db
-        .deleteFrom('group_participants')
-        .where('instance_id', '=', instanceId)
-        .where('group_id', '=', groupId)
-        .where((eb) => {
-          const ors = [];
-          if (phones.length) ors.push(eb('phone_jid', 'in', phones));
-          if (lids.length) ors.push(eb('lid', 'in', lids));
-          return eb.or(ors);
-        })
-        .execute();
+      if (phones.length <= PREPARED_PEOPLE && lids.length <= PREPARED_PEOPLE) await deleteByPerson(phones.length * 100 + lids.length)(db, instanceId, groupId, ...phones, ...lids);
+      else await deleteRows(db, instanceId, groupId, { phones, lids }).execute();
       await refreshSize(instanceId, groupId);
     },
     async delete(instanceId, groupId) {
