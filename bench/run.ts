@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every scenario once, each on a fresh server in its own process; figures are
- * printed beside their targets and as ratios to a bare Fastify server measured in the same run.
+ * printed beside their targets and as ratios to their limits measured in the same run: a bare
+ * Fastify server (the GET rows load it in alternating slices beside the app, the others divide by
+ * the baseline row), the write limits of a create and of a change (loaded in alternating slices
+ * beside the app's creates and changes), the sequential-POST limit for one webhook lane.
  * Writes bench/results.json and prints a markdown table at the end.
  *
  * Env: BENCH_DURATION (seconds per load, default 5), BENCH_WARMUP (seconds of uncounted load before each, default 1), BENCH_ONLY (comma-separated scenario keys:
- * baseline, get, create-limit, create, participants-limit, participants, list, post-limit, webhooks, webhooks-10, memory,
- * baileys-idle, pg-get, pg-create-limit, pg-create, cluster); a create or add + remove row shows its ratio to the write limit
- * when that limit ran in the same invocation.
+ * baseline, get, create, participants, list, post-limit, webhooks, webhooks-10, memory, baileys-idle, pg-get, pg-create,
+ * cluster), BENCH_CHILD_FLAGS (Node flags for every server child, e.g. `--trace-gc`).
  * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
  * `baileys-idle` is idle Baileys sessions through the wire-level WhatsApp double (bench/baileys-idle.ts;
  * alone: `npm run bench:baileys-idle`).
@@ -14,7 +16,7 @@
 import { fileURLToPath } from 'node:url';
 import { cluster } from './cluster.js';
 import { markdownTable, writeResults, type Row } from './lib/report.js';
-import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, sequentialPostLimit, webhookDelivery, writeLimit } from './lib/scenarios.js';
+import { addRemove, baileysIdle, baseline, createGroups, getGroup, listGroups, memory, sequentialPostLimit, webhookDelivery } from './lib/scenarios.js';
 import { postgresReachable } from './lib/server.js';
 
 const started = new Date();
@@ -45,21 +47,9 @@ await step('baseline', 'baseline', async () => {
   base = row.value ?? Number.NaN;
   return row;
 });
-await step('get', 'GET group (sqlite)', () => getGroup('sqlite', base));
-/** Runs a write-limit step and answers its figure (NaN when it did not run). */
-async function limitStep(key: string, name: string, fn: () => Promise<Row>): Promise<number> {
-  let value = Number.NaN;
-  await step(key, name, async () => {
-    const row = await fn();
-    value = row.value ?? Number.NaN;
-    return row;
-  });
-  return value;
-}
-const createLimit = await limitStep('create-limit', 'write limit of a create (sqlite)', () => writeLimit('sqlite', 'create', base));
-await step('create', 'POST group (sqlite)', () => createGroups('sqlite', base, createLimit));
-const changeLimit = await limitStep('participants-limit', 'write limit of a change (sqlite)', () => writeLimit('sqlite', 'change', base));
-await step('participants', 'add + remove participant (sqlite)', () => addRemove(base, changeLimit));
+await step('get', 'GET group (sqlite)', () => getGroup('sqlite'));
+await step('create', 'POST group (sqlite) beside its write limit', () => createGroups('sqlite', base));
+await step('participants', 'add + remove participant (sqlite) beside its write limit', () => addRemove(base));
 await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
 let postLimit = Number.NaN;
 await step('post-limit', 'sequential POST limit', async () => {
@@ -73,10 +63,9 @@ await step('memory', 'memory and restart', () => memory());
 await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());
 const pg = await postgresReachable();
 if (pg) {
-  await step('pg-get', 'GET group (postgres)', () => getGroup('postgres', base));
-  const pgCreateLimit = await limitStep('pg-create-limit', 'write limit of a create (postgres)', () => writeLimit('postgres', 'create', base));
-  await step('pg-create', 'POST group (postgres)', () => createGroups('postgres', base, pgCreateLimit));
-} else if (wanted('pg-get') || wanted('pg-create-limit') || wanted('pg-create')) {
+  await step('pg-get', 'GET group (postgres)', () => getGroup('postgres'));
+  await step('pg-create', 'POST group (postgres) beside its write limit', () => createGroups('postgres', base));
+} else if (wanted('pg-get') || wanted('pg-create')) {
   rows.push({ scenario: 'PostgreSQL scenarios', figure: 'n/a (PostgreSQL not reachable)', value: null, unit: '' });
 }
 await step('cluster', '3-node cluster (GET, creates)', () => cluster(base, rows));

@@ -46,6 +46,55 @@ export async function load(options: LoadOptions): Promise<LoadFigures> {
   return figures;
 }
 
+/**
+ * Several loads on servers that run at once, in alternating one-second slices (`slices` each, the
+ * order reversed every round), so that whatever else the machine does weighs on all of them alike:
+ * their ratios hold on a machine whose speed drifts, where loads run one after the other would not.
+ * Three times BENCH_WARMUP rounds come first, uncounted: on a slow machine a fresh server needs
+ * two to three seconds of load before its JIT has compiled the hot paths. Per load: the 2xx rate
+ * over its slices, the median of the slices' p50 and the worst slice's p99, and the server CPU per
+ * 2xx over its slices.
+ */
+export async function alternate(loads: LoadOptions[], slices = defaultDuration()): Promise<LoadFigures[]> {
+  const totals = loads.map(() => ({ ok: 0, non2xx: 0, errors: 0, seconds: 0, cpuUs: 0, p50s: [] as number[], p99: 0, statuses: {} as Record<string, number> }));
+  const warmupRounds = Math.round(3 * defaultWarmup());
+  for (let round = -warmupRounds; round < slices; round++) {
+    const order = loads.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const i of order) {
+      const options = loads[i]!;
+      if (round < 0) {
+        await run(options, 1);
+        continue;
+      }
+      const cpuBefore = await options.cpu?.();
+      const slice = summarise(await run(options, 1));
+      const cpuAfter = await options.cpu?.();
+      const total = totals[i]!;
+      total.ok += slice.ok;
+      total.non2xx += slice.non2xx;
+      total.errors += slice.errors;
+      total.seconds += slice.seconds;
+      if (cpuBefore !== undefined && cpuAfter !== undefined) total.cpuUs += cpuAfter - cpuBefore;
+      total.p50s.push(slice.p50);
+      total.p99 = Math.max(total.p99, slice.p99);
+      for (const [status, count] of Object.entries(slice.statuses)) total.statuses[status] = (total.statuses[status] ?? 0) + count;
+    }
+  }
+  return totals.map((t, i) => ({
+    okPerSec: t.ok / t.seconds,
+    reqPerSec: (t.ok + t.non2xx) / t.seconds,
+    p50: t.p50s.sort((a, b) => a - b)[Math.floor(t.p50s.length / 2)] ?? 0,
+    p99: t.p99,
+    ok: t.ok,
+    non2xx: t.non2xx,
+    errors: t.errors,
+    statuses: t.statuses,
+    seconds: t.seconds,
+    ...(loads[i]!.cpu && t.ok > 0 ? { cpuUsPerOk: t.cpuUs / t.ok } : {}),
+  }));
+}
+
 function run(options: LoadOptions, duration: number): Promise<AutocannonResult> {
   const headers = { 'content-type': 'application/json', ...options.headers };
   return autocannon({

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AutocannonRequest } from 'autocannon';
 import { ADMIN_KEY, benchPhone } from './server.js';
-import { load, type LoadFigures } from './load.js';
+import { alternate, load, type LoadFigures } from './load.js';
 import { atLeast, atMost, below, fmt, type Row } from './report.js';
 import { startChild, type Child } from './spawn.js';
 import { startReceiver } from './webhook-receiver.js';
@@ -86,119 +86,138 @@ export async function baseline(): Promise<Row> {
   });
 }
 
+/** Fails loudly when any of the loads saw errors. */
+const checkedAll = (names: string[], figures: LoadFigures[]) => figures.map((f, i) => checked(names[i]!, f));
+
 /**
  * `GET /api/instances/{id}/groups/{groupId}` with a scoped API key; on SQLite also `/healthz` on
  * the same server, the floor of the app's own stack (hooks, logging, metrics) without auth or data.
+ * Each is loaded in alternating slices with a bare Fastify server (the baseline) running beside it,
+ * and its ratio is to that baseline's rate in the same slices.
  */
-export async function getGroup(db: 'sqlite' | 'postgres', base: number): Promise<Row[]> {
-  return withChild(await startChild({ mode: 'app', db }), async (child) => {
-    const info = child.info as unknown as AppInfo;
-    const rows: Row[] = [];
-    if (db === 'sqlite') {
-      const h = checked('healthz', await load({ url: info.url, path: '/healthz', cpu: cpuOf(child) }));
+export async function getGroup(db: 'sqlite' | 'postgres'): Promise<Row[]> {
+  const bare = await startChild({ mode: 'baseline' });
+  try {
+    return await withChild(await startChild({ mode: 'app', db }), async (child) => {
+      const info = child.info as unknown as AppInfo;
+      const baseline = { url: String(bare.info.url), path: '/group', cpu: cpuOf(bare) };
+      const beside = (b: LoadFigures) => `; the baseline in the same slices ${fmt.perSec(b.okPerSec, 'req/s')}, ${Math.round(b.cpuUsPerOk ?? 0)} us per request`;
+      const rows: Row[] = [];
+      if (db === 'sqlite') {
+        const [b, h] = checkedAll(['baseline', 'healthz'], await alternate([baseline, { url: info.url, path: '/healthz', cpu: cpuOf(child) }])) as [LoadFigures, LoadFigures];
+        const ratio = h.okPerSec / b.okPerSec;
+        rows.push({
+          scenario: 'app floor: GET /healthz through the full app',
+          figure: fmt.perSec(h.okPerSec, 'req/s'),
+          value: h.okPerSec,
+          unit: 'req/s',
+          p50Ms: h.p50,
+          p99Ms: h.p99,
+          vsBaseline: ratio,
+          target: atLeast(ratio, 0.8, '>= 0.8x baseline'),
+          note: `${cpuNote(h)}${beside(b)}`,
+          raw: { app: h, baseline: b },
+        });
+      }
+      const get = { url: info.url, path: groupPath(info), headers: auth(info), cpu: cpuOf(child) };
+      const [b, f] = checkedAll(['baseline', 'get group'], await alternate([baseline, get])) as [LoadFigures, LoadFigures];
+      const ratio = f.okPerSec / b.okPerSec;
       rows.push({
-        scenario: 'app floor: GET /healthz through the full app',
-        figure: fmt.perSec(h.okPerSec, 'req/s'),
-        value: h.okPerSec,
+        scenario: `GET group (${db})`,
+        figure: fmt.perSec(f.okPerSec, 'req/s'),
+        value: f.okPerSec,
         unit: 'req/s',
-        p50Ms: h.p50,
-        p99Ms: h.p99,
-        vsBaseline: h.okPerSec / base,
-        target: atLeast(h.okPerSec / base, 0.8, '>= 0.8x baseline'),
-        note: cpuNote(h),
-        raw: h,
+        p50Ms: f.p50,
+        p99Ms: f.p99,
+        vsBaseline: ratio,
+        target: atLeast(ratio, 0.6, '>= 0.6x baseline'),
+        note: `${cpuNote(f)}${beside(b)}`,
+        raw: { app: f, baseline: b },
       });
-    }
-    const f = checked('get group', await load({ url: info.url, path: groupPath(info), headers: auth(info), cpu: cpuOf(child) }));
-    const ratio = f.okPerSec / base;
-    rows.push({
-      scenario: `GET group (${db})`,
-      figure: fmt.perSec(f.okPerSec, 'req/s'),
-      value: f.okPerSec,
-      unit: 'req/s',
-      p50Ms: f.p50,
-      p99Ms: f.p99,
-      vsBaseline: ratio,
-      target: atLeast(ratio, 0.6, '>= 0.6x baseline'),
-      note: cpuNote(f),
-      raw: f,
+      return rows;
     });
-    return rows;
-  });
+  } finally {
+    await bare.stop();
+  }
 }
 
 /**
- * The write limit of creates or of participant changes (write-limit.ts): the create or add + remove
- * row's own load against a bare server making the same durable writes, in the same run.
+ * An app load and the same load against its write limit (write-limit.ts), both servers running at
+ * once and loaded in alternating slices: the limit's row, then the app's with its ratio to the limit.
  */
-export async function writeLimit(db: 'sqlite' | 'postgres', kind: LimitKind, base: number): Promise<Row> {
-  return withChild(await startChild({ mode: 'write-limit', db, kind }), async (child) => {
-    const info = child.info as unknown as AppInfo;
-    const requests = kind === 'create' ? [createRequest(info.instance.id)] : addRemoveRequests(info);
-    const f = checked(`${kind} write limit`, await load({ url: info.url, headers: auth(info), requests, cpu: cpuOf(child) }));
-    const unit = kind === 'create' ? 'groups/s' : 'ops/s';
-    return {
-      scenario: `write limit: bare Fastify + ${kind === 'create' ? "a create's" : "a change's"} writes (${db})`,
-      figure: fmt.perSec(f.okPerSec, unit),
-      value: f.okPerSec,
-      unit,
-      p50Ms: f.p50,
-      p99Ms: f.p99,
-      vsBaseline: f.okPerSec / base,
-      note: cpuNote(f, kind),
-      raw: f,
-    };
+async function againstWriteLimit(
+  db: 'sqlite' | 'postgres',
+  kind: LimitKind,
+  base: number,
+  app: { scenario: string; unit: string; what: string; target: number; targetText: string; requests: (info: AppInfo) => AutocannonRequest[]; note?: (info: AppInfo) => string },
+): Promise<Row[]> {
+  const bare = await startChild({ mode: 'write-limit', db, kind });
+  try {
+    return await withChild(await startChild({ mode: 'app', db }), async (child) => {
+      const limitInfo = bare.info as unknown as AppInfo;
+      const info = child.info as unknown as AppInfo;
+      const [l, f] = checkedAll(
+        [`${kind} write limit`, app.scenario],
+        await alternate([
+          { url: limitInfo.url, headers: auth(limitInfo), requests: app.requests(limitInfo), cpu: cpuOf(bare) },
+          { url: info.url, headers: auth(info), requests: app.requests(info), cpu: cpuOf(child) },
+        ]),
+      ) as [LoadFigures, LoadFigures];
+      return [
+        {
+          scenario: `write limit: bare Fastify + ${kind === 'create' ? "a create's" : "a change's"} writes (${db})`,
+          figure: fmt.perSec(l.okPerSec, app.unit),
+          value: l.okPerSec,
+          unit: app.unit,
+          p50Ms: l.p50,
+          p99Ms: l.p99,
+          vsBaseline: l.okPerSec / base,
+          note: cpuNote(l, app.what),
+          raw: l,
+        },
+        {
+          scenario: app.scenario,
+          figure: fmt.perSec(f.okPerSec, app.unit),
+          value: f.okPerSec,
+          unit: app.unit,
+          p50Ms: f.p50,
+          p99Ms: f.p99,
+          vsBaseline: f.okPerSec / base,
+          vsLimit: f.okPerSec / l.okPerSec,
+          target: atLeast(f.okPerSec, app.target, app.targetText),
+          note: `${app.note?.(info) ?? ''}${cpuNote(f, app.what)}; the target is ${(app.target / l.okPerSec).toFixed(2)}x the write limit of the same slices`,
+          raw: f,
+        },
+      ];
+    });
+  } finally {
+    await bare.stop();
+  }
+}
+
+/** `POST /api/instances/{id}/groups` with 3 participants, beside the write limit of a create. */
+export function createGroups(db: 'sqlite' | 'postgres', base: number): Promise<Row[]> {
+  const target = db === 'sqlite' ? 5000 : 2000;
+  return againstWriteLimit(db, 'create', base, {
+    scenario: `POST group, 3 participants (${db})`,
+    unit: 'groups/s',
+    what: 'create',
+    target,
+    targetText: `>= ${target.toLocaleString('en-US')} creates/s`,
+    requests: (info) => [createRequest(info.instance.id)],
+    note: (info) => `pacing ${info.routes.pacing}; `,
   });
 }
 
-/** The ratio to a write limit measured in the same run, and how the target stands to that limit. */
-function againstLimit(rate: number, limit: number, target: number): Pick<Row, 'vsLimit'> & { text: string } {
-  if (!Number.isFinite(limit)) return { text: '' };
-  return { vsLimit: rate / limit, text: `; the write limit (same run) ${fmt.perSec(limit, '/s')}, the target ${(target / limit).toFixed(2)}x it` };
-}
-
-/** `POST /api/instances/{id}/groups` with 3 participants; `limit` is the same run's create write limit. */
-export async function createGroups(db: 'sqlite' | 'postgres', base: number, limit = Number.NaN): Promise<Row> {
-  return withChild(await startChild({ mode: 'app', db }), async (child) => {
-    const info = child.info as unknown as AppInfo;
-    const f = checked('create group', await load({ url: info.url, headers: auth(info), requests: [createRequest(info.instance.id)], cpu: cpuOf(child) }));
-    const target = db === 'sqlite' ? 5000 : 2000;
-    const { text, ...vs } = againstLimit(f.okPerSec, limit, target);
-    return {
-      scenario: `POST group, 3 participants (${db})`,
-      figure: fmt.perSec(f.okPerSec, 'groups/s'),
-      value: f.okPerSec,
-      unit: 'groups/s',
-      p50Ms: f.p50,
-      p99Ms: f.p99,
-      vsBaseline: f.okPerSec / base,
-      ...vs,
-      target: atLeast(f.okPerSec, target, `>= ${target.toLocaleString('en-US')} creates/s`),
-      note: `pacing ${info.routes.pacing}; ${cpuNote(f, 'create')}${text}`,
-      raw: f,
-    };
-  });
-}
-
-/** Add then remove one participant, each connection with its own person; `limit` is the same run's change write limit. */
-export async function addRemove(base: number, limit = Number.NaN): Promise<Row> {
-  return withChild(await startChild({ mode: 'app', db: 'sqlite' }), async (child) => {
-    const info = child.info as unknown as AppInfo;
-    const f = checked('add/remove', await load({ url: info.url, headers: auth(info), cpu: cpuOf(child), requests: addRemoveRequests(info) }));
-    const { text, ...vs } = againstLimit(f.okPerSec, limit, 3000);
-    return {
-      scenario: 'add + remove one participant (sqlite)',
-      figure: fmt.perSec(f.okPerSec, 'ops/s'),
-      value: f.okPerSec,
-      unit: 'ops/s',
-      p50Ms: f.p50,
-      p99Ms: f.p99,
-      vsBaseline: f.okPerSec / base,
-      ...vs,
-      target: atLeast(f.okPerSec, 3000, '>= 3,000 ops/s'),
-      note: `${cpuNote(f, 'change')}${text}`,
-      raw: f,
-    };
+/** Add then remove one participant, each connection with its own person, beside the write limit of a change. */
+export function addRemove(base: number): Promise<Row[]> {
+  return againstWriteLimit('sqlite', 'change', base, {
+    scenario: 'add + remove one participant (sqlite)',
+    unit: 'ops/s',
+    what: 'change',
+    target: 3000,
+    targetText: '>= 3,000 ops/s',
+    requests: addRemoveRequests,
   });
 }
 
