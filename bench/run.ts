@@ -7,7 +7,7 @@
  * Writes bench/results.json and prints a markdown table at the end.
  *
  * Env: BENCH_DURATION (seconds per load, default 5), BENCH_WARMUP (seconds of uncounted load before each, default 1), BENCH_ONLY (comma-separated scenario keys:
- * baseline, get, create, participants, list, post-limit, webhooks, webhooks-10, memory, baileys-idle, pg-get, pg-create,
+ * baseline, get, create, participants, list, post-limit, webhooks, post-limit-10, webhooks-10, memory, baileys-idle, pg-get, pg-create,
  * cluster), BENCH_CHILD_FLAGS (Node flags for every server child, e.g. `--trace-gc`).
  * BENCH_CPU_PROF=1 (V8 CPU profiles of every server child in bench/profiles/).
  * `baileys-idle` is idle Baileys sessions through the wire-level WhatsApp double (bench/baileys-idle.ts;
@@ -58,7 +58,13 @@ await step('post-limit', 'sequential POST limit', async () => {
   return row;
 });
 await step('webhooks', 'webhook delivery, one lane', () => webhookDelivery(12_000, 1, postLimit));
-await step('webhooks-10', 'webhook delivery, ten lanes', () => webhookDelivery(10_000, 10));
+let tenLanes = Number.NaN;
+await step('post-limit-10', 'ten sequential POST lanes at once', async () => {
+  const row = await sequentialPostLimit(20_000, 10);
+  tenLanes = row.value ?? Number.NaN;
+  return row;
+});
+await step('webhooks-10', 'webhook delivery, ten lanes', () => webhookDelivery(10_000, 10, tenLanes));
 await step('memory', 'memory and restart', () => memory());
 await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());
 const pg = await postgresReachable();

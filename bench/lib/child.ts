@@ -15,7 +15,7 @@ export type ChildSpec =
   | { mode: 'app'; db: 'sqlite' | 'postgres'; seedGroups?: number }
   | { mode: 'write-limit'; db: 'sqlite' | 'postgres'; kind: LimitKind }
   | { mode: 'memory'; instances: number }
-  | { mode: 'poster'; url: string; count: number };
+  | { mode: 'poster'; url: string; count: number; lanes?: number };
 
 export type ChildMessage = { type: 'stop' } | { type: 'cpu' } | { type: 'append'; count: number; instanceIds?: string[]; batch?: number };
 
@@ -126,10 +126,11 @@ async function writeLimit(db: 'sqlite' | 'postgres', kind: LimitKind) {
 /**
  * The sequential-POST limit: a bare client POSTing `count` webhook-sized JSON bodies one after
  * another over one keep-alive connection (node:http, as the webhook transport does), each with
- * headers like a signed delivery's. Sends the rate as `ready`.
+ * headers like a signed delivery's; with `lanes` > 1, that many such sequences at once, each on a
+ * connection of its own. Sends the rate as `ready`.
  */
-async function poster(url: string, count: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+async function poster(url: string, count: number, lanes = 1) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: lanes });
   const target = new URL(url);
   const post = (i: number) =>
     new Promise<void>((resolve, reject) => {
@@ -160,10 +161,18 @@ async function poster(url: string, count: number) {
       req.on('error', reject);
       req.end(body);
     });
-  for (let i = 0; i < 200; i++) await post(-1 - i); // warm-up
+  // Each lane posts its share in order; the lanes run at once.
+  const lanesOf = async (first: number, total: number) => {
+    let next = first;
+    const lane = async () => {
+      for (let i = next++; i < first + total; i = next++) await post(i);
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+  };
+  await lanesOf(-200 * lanes, 200 * lanes); // warm-up
   const started = performance.now();
   const cpu = process.cpuUsage();
-  for (let i = 0; i < count; i++) await post(i);
+  await lanesOf(0, count);
   const seconds = (performance.now() - started) / 1000;
   const { user, system } = process.cpuUsage(cpu);
   agent.destroy();
@@ -222,7 +231,7 @@ async function main() {
         : spec.mode === 'write-limit'
           ? await writeLimit(spec.db, spec.kind)
           : spec.mode === 'poster'
-            ? await poster(spec.url, spec.count)
+            ? await poster(spec.url, spec.count, spec.lanes)
             : await memory(spec.instances);
   process.on('message', (m: ChildMessage) => {
     if (m.type !== 'stop') return;

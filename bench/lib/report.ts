@@ -14,7 +14,7 @@ export interface Row {
   vsBaseline?: number;
   /** Throughput relative to the same scenario on one node in the same run (the cluster rows). */
   vsSingleNode?: number;
-  /** Throughput relative to the write limit of the same operation measured in the same run (write-limit.ts). */
+  /** Throughput relative to the limit of the same work measured in the same run: a write limit (write-limit.ts), a sequential-POST limit. */
   vsLimit?: number;
   target?: { text: string; met: boolean; ratio: number };
   note?: string;
@@ -37,12 +37,12 @@ export const below = (value: number, max: number, text: string) => ({ text, met:
 
 /** The markdown table printed at the end and quoted in docs/benchmarks.md. */
 export function markdownTable(rows: Row[]): string {
-  // The "vs write limit" and "vs single node" columns appear only when a row has that ratio.
+  // The "vs limit" and "vs single node" columns appear only when a row has that ratio.
   const limit = rows.some((r) => r.vsLimit !== undefined);
   const single = rows.some((r) => r.vsSingleNode !== undefined);
   const ratio = (shown: boolean, x: number | undefined) => (!shown ? '' : ` ${x === undefined ? '' : `${x.toFixed(2)}x`} |`);
   const lines = [
-    `| Scenario | Figure | p50 ms | p99 ms | vs baseline |${limit ? ' vs write limit |' : ''}${single ? ' vs single node |' : ''} Target | Meets (x of target) |`,
+    `| Scenario | Figure | p50 ms | p99 ms | vs baseline |${limit ? ' vs limit |' : ''}${single ? ' vs single node |' : ''} Target | Meets (x of target) |`,
     `|---|---|---:|---:|---:|${limit ? '---:|' : ''}${single ? '---:|' : ''}---|---|`,
   ];
   for (const r of rows) {
