@@ -3,7 +3,6 @@
  * health probes and the OpenAPI document, over a wired Container. `server.ts` only starts it.
  */
 import type { Server as HttpServer } from 'node:http';
-import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -117,7 +116,7 @@ export async function buildApp(core: Container, options: AppOptions = {}): Promi
   });
   app.addHook('preValidation', checkInput);
 
-  await app.register(multipart, { limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 20 } });
+  // Multipart bodies only where a route reads them (http/multipart.ts).
   for (const type of ['image/jpeg', 'image/png']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }

@@ -52,6 +52,35 @@ for (const db of await databaseKinds()) {
       assert.ok(green.statusCode >= 400 && green.statusCode < 500, green.body);
     });
 
+    it('a multipart body is 415 on a route that reads JSON, and changes nothing; the picture routes still read one', async () => {
+      const before = await t.request({ method: 'GET', url: `/api/instances/${inst.id}/groups` });
+      const boundary = 'x0123456789';
+      const form = (name: string, value: string) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n--${boundary}--\r\n`;
+      const create = await t.request({
+        method: 'POST',
+        url: `/api/instances/${inst.id}/groups`,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: form('name', 'from a form'),
+      });
+      assert.equal(create.statusCode, 415, create.body);
+      assert.equal(create.json().error.code, 'unsupported_media_type');
+      const after = await t.request({ method: 'GET', url: `/api/instances/${inst.id}/groups` });
+      assert.equal(after.json().total, before.json().total);
+      // The picture route takes the multipart body and reads its parts: a form without a file is named as such.
+      assert.equal((await t.request({ method: 'PATCH', url: `/api/instances/${inst.id}/pacing`, payload: { enabled: false } })).statusCode, 200);
+      const group = await t.request({ method: 'POST', url: `/api/instances/${inst.id}/groups`, payload: { name: 'pictures 2', participants: ['+15550000002'] } });
+      assert.equal(group.statusCode, 201, group.body);
+      const gid = encodeURIComponent(group.json().id as string);
+      const picture = await t.request({
+        method: 'PUT',
+        url: `/api/instances/${inst.id}/groups/${gid}/picture`,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: form('note', 'no file here'),
+      });
+      assert.equal(picture.statusCode, 400, picture.body);
+      assert.match(picture.json().error.message, /multipart file/);
+    });
+
     it('a 404 does not echo the path, and no secret-shaped value reaches the log wherever it is in the URL', async () => {
       const secret = inst.token;
       const res = await t.request({ method: 'GET', url: `/nosuch/${secret}` });

@@ -3,7 +3,7 @@
  * group...) are HTTP 200 with the method's flag false, as on Green API; malformed requests are 400.
  */
 import { imageKind } from '../../core/groups/group-picture.js';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/common/errors.js';
@@ -11,6 +11,7 @@ import { parseGroupId } from '../../core/groups/group-service.js';
 import type { OutcomeStatus } from '../../core/outcomes/outcomes.js';
 import { greenChatId, greenPerson } from './wire-format.js';
 import type { ApiServices } from '../../http/deps.js';
+import { acceptMultipart } from '../../http/multipart.js';
 import { instanceOf } from './auth.js';
 import { GROUP_REFUSALS, flagged as flaggedBy } from '../kit/refusals.js';
 import { greenReply } from './errors.js';
@@ -231,44 +232,48 @@ export const greenGroupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'grou
     },
   );
 
-  app.post(
-    path('setGroupPicture'),
-    {
-      schema: {
-        tags,
-        summary: 'Set the group picture (multipart: groupId, file as JPEG or PNG)',
-        consumes: ['multipart/form-data'],
-        params: Params,
-        response: {
-          200: flagBody('setGroupPicture', { urlAvatar: urlAvatarField, reason: reasonField }),
-          ...errors(400, 401, 403, 413, 429),
+  // The one Green API route that reads multipart bodies, in a context of its own (http/multipart.ts).
+  await app.register(async (scope) => {
+    await acceptMultipart(scope);
+    scope.withTypeProvider<TypeBoxTypeProvider>().post(
+      path('setGroupPicture'),
+      {
+        schema: {
+          tags,
+          summary: 'Set the group picture (multipart: groupId, file as JPEG or PNG)',
+          consumes: ['multipart/form-data'],
+          params: Params,
+          response: {
+            200: flagBody('setGroupPicture', { urlAvatar: urlAvatarField, reason: reasonField }),
+            ...errors(400, 401, 403, 413, 429),
+          },
         },
       },
-    },
-    async (request) => {
-      if (!request.isMultipart()) throw new DomainError('validation_failed', 'send multipart/form-data with "groupId" and "file"');
-      let file: Buffer | undefined;
-      let rawGroupId: unknown;
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          const data = await part.toBuffer();
-          if (part.fieldname === 'file') file = data;
-        } else if (part.fieldname === 'groupId') rawGroupId = part.value;
-      }
-      if (rawGroupId === undefined) throw new DomainError('validation_failed', '"groupId" is required');
-      const groupId = parseGroupId(rawGroupId);
-      if (!file) throw new DomainError('validation_failed', '"file" is required');
-      // Green API's documented 400 answers for these two.
-      if (file.length === 0) throw greenReply(400, 'File is empty');
-      // Recognised by its bytes: the official v1 client labels every file image/jpeg, PNGs included.
-      if (!imageKind(file)) throw greenReply(400, 'Unsupported media type');
-      const image = file;
-      const { ok, code } = await flagged(async () => (await groups.setPicture(idOf(request), groupId, image), true));
-      // groupgate hosts no pictures, so there is no URL to give: urlAvatar is "" on success.
-      return ok
-        ? { setGroupPicture: true, urlAvatar: '', reason: '' }
-        : // "Timed Out" is what Green API documents for a wrong groupId; not being an admin has no documented words.
-          { setGroupPicture: false, urlAvatar: null, reason: code === 'not_group_admin' ? 'NOT_ENOUGH_RIGHTS' : 'Timed Out' };
-    },
-  );
+      async (request) => {
+        if (!request.isMultipart()) throw new DomainError('validation_failed', 'send multipart/form-data with "groupId" and "file"');
+        let file: Buffer | undefined;
+        let rawGroupId: unknown;
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            const data = await part.toBuffer();
+            if (part.fieldname === 'file') file = data;
+          } else if (part.fieldname === 'groupId') rawGroupId = part.value;
+        }
+        if (rawGroupId === undefined) throw new DomainError('validation_failed', '"groupId" is required');
+        const groupId = parseGroupId(rawGroupId);
+        if (!file) throw new DomainError('validation_failed', '"file" is required');
+        // Green API's documented 400 answers for these two.
+        if (file.length === 0) throw greenReply(400, 'File is empty');
+        // Recognised by its bytes: the official v1 client labels every file image/jpeg, PNGs included.
+        if (!imageKind(file)) throw greenReply(400, 'Unsupported media type');
+        const image = file;
+        const { ok, code } = await flagged(async () => (await groups.setPicture(idOf(request), groupId, image), true));
+        // groupgate hosts no pictures, so there is no URL to give: urlAvatar is "" on success.
+        return ok
+          ? { setGroupPicture: true, urlAvatar: '', reason: '' }
+          : // "Timed Out" is what Green API documents for a wrong groupId; not being an admin has no documented words.
+            { setGroupPicture: false, urlAvatar: null, reason: code === 'not_group_admin' ? 'NOT_ENOUGH_RIGHTS' : 'Timed Out' };
+      },
+    );
+  });
 };

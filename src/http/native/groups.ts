@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/common/errors.js';
 import { parseGroupId, type GroupView } from '../../core/groups/group-service.js';
 import { requireInstance } from '../auth.js';
 import { requestKeyOf } from '../idempotency.js';
+import { acceptMultipart } from '../multipart.js';
 import { imageKind } from '../../core/groups/group-picture.js';
 import type { ApiServices } from '../deps.js';
 import { AcceptedBody, sendAccepted } from './operations.js';
@@ -264,27 +265,31 @@ export const groupRoutes: FastifyPluginAsyncTypebox<Pick<ApiServices, 'access' |
     },
   );
 
-  app.put(
-    '/instances/:id/groups/:groupId/picture',
-    {
-      schema: {
-        tags: ['groups'],
-        summary: 'Set the group picture: multipart file, raw image/jpeg|png body, or JSON {image: base64}',
-        params: GroupParams,
-        response: {
-          200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [true] }) }),
-          ...errorResponses(400, 401, 403, 404, 409, 415),
+  // The one native route that reads multipart bodies, in a context of its own (http/multipart.ts).
+  await app.register(async (scope) => {
+    await acceptMultipart(scope);
+    scope.withTypeProvider<TypeBoxTypeProvider>().put(
+      '/instances/:id/groups/:groupId/picture',
+      {
+        schema: {
+          tags: ['groups'],
+          summary: 'Set the group picture: multipart file, raw image/jpeg|png body, or JSON {image: base64}',
+          params: GroupParams,
+          response: {
+            200: Type.Object({ pictureSet: Type.Boolean({ description: 'Whether the group now has a picture', examples: [true] }) }),
+            ...errorResponses(400, 401, 403, 404, 409, 415),
+          },
         },
       },
-    },
-    async (request) => {
-      auth(request, request.params.id);
-      const groupId = parseGroupId(request.params.groupId);
-      const image = await readImage(request);
-      await groups.setPicture(request.params.id, groupId, image);
-      return { pictureSet: true };
-    },
-  );
+      async (request) => {
+        auth(request, request.params.id);
+        const groupId = parseGroupId(request.params.groupId);
+        const image = await readImage(request);
+        await groups.setPicture(request.params.id, groupId, image);
+        return { pictureSet: true };
+      },
+    );
+  });
 
   app.delete(
     '/instances/:id/groups/:groupId/picture',
