@@ -41,29 +41,25 @@ async function step(key: string, name: string, fn: () => Promise<Row | Row[]>): 
   }
 }
 
-let base = Number.NaN;
-await step('baseline', 'baseline', async () => {
-  const row = await baseline();
-  base = row.value ?? Number.NaN;
-  return row;
-});
+/** A step whose one row is a limit later rows are divided by: answers its value (NaN when it did not run or failed). */
+async function limitStep(key: string, name: string, fn: () => Promise<Row>): Promise<number> {
+  let value = Number.NaN;
+  await step(key, name, async () => {
+    const row = await fn();
+    value = row.value ?? Number.NaN;
+    return row;
+  });
+  return value;
+}
+
+const base = await limitStep('baseline', 'baseline', baseline);
 await step('get', 'GET group (sqlite)', () => getGroup('sqlite'));
 await step('create', 'POST group (sqlite) beside its write limit', () => createGroups('sqlite', base));
 await step('participants', 'add + remove participant (sqlite) beside its write limit', () => addRemove(base));
 await step('list', 'list groups of 10,000 (sqlite)', () => listGroups(base));
-let postLimit = Number.NaN;
-await step('post-limit', 'sequential POST limit', async () => {
-  const row = await sequentialPostLimit();
-  postLimit = row.value ?? Number.NaN;
-  return row;
-});
+const postLimit = await limitStep('post-limit', 'sequential POST limit', () => sequentialPostLimit());
 await step('webhooks', 'webhook delivery, one lane', () => webhookDelivery(12_000, 1, postLimit));
-let tenLanes = Number.NaN;
-await step('post-limit-10', 'ten sequential POST lanes at once', async () => {
-  const row = await sequentialPostLimit(20_000, 10);
-  tenLanes = row.value ?? Number.NaN;
-  return row;
-});
+const tenLanes = await limitStep('post-limit-10', 'ten sequential POST lanes at once', () => sequentialPostLimit(20_000, 10));
 await step('webhooks-10', 'webhook delivery, ten lanes', () => webhookDelivery(10_000, 10, tenLanes));
 await step('memory', 'memory and restart', () => memory());
 await step('baileys-idle', 'idle Baileys sessions through the wire-level double', () => baileysIdle());

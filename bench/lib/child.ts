@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import Fastify from 'fastify';
 import type { StoredGroup } from '../../src/core/groups/group-model.js';
-import { adminCall, benchInstance, benchPhone, freshPlace, startServer, type BenchServer } from './server.js';
+import { benchGroup, benchInstance, benchPhone, freshPlace, startServer, type BenchServer } from './server.js';
 import { startWriteLimit, type LimitKind } from './write-limit.js';
 
 export type ChildSpec =
@@ -86,17 +86,13 @@ async function appServer(db: 'sqlite' | 'postgres', seed: number) {
   const place = freshPlace(db);
   const server = await startServer(place);
   const instance = await benchInstance(server.app);
-  const group = await adminCall(server.app, 'POST', `/api/instances/${instance.id}/groups`, {
-    name: 'Bench group',
-    participants: [benchPhone(1), benchPhone(2), benchPhone(3)],
-  });
-  if (group.status !== 201) throw new Error(`create group: ${group.status} ${JSON.stringify(group.body)}`);
+  const groupId = await benchGroup(server.app, instance.id);
   if (seed > 0) await seedGroups(server, instance.id, instance.phone, seed);
   const routes = {
     webhooks: server.app.hasRoute({ method: 'POST', url: '/api/webhooks' }),
     pacing: instance.pacing,
   };
-  send({ type: 'ready', url: server.url, instance, groupId: String(group.body.id), routes });
+  send({ type: 'ready', url: server.url, instance, groupId, routes });
   process.on('message', (m: ChildMessage) => {
     if (m.type !== 'append') return;
     void (async () => {
@@ -106,7 +102,7 @@ async function appServer(db: 'sqlite' | 'postgres', seed: number) {
       for (let i = 0; i < m.count; i += batch) {
         await server.core.events.transact(async (_tx, emit) => {
           for (let j = i; j < Math.min(m.count, i + batch); j++) {
-            await emit(m.instanceIds?.[j % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: String(group.body.id), text: `bench ${j}`, bench: true });
+            await emit(m.instanceIds?.[j % m.instanceIds.length] ?? instance.id, 'message.received', { chatId: groupId, text: `bench ${j}`, bench: true });
           }
         });
       }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AutocannonRequest } from 'autocannon';
 import { ADMIN_KEY, benchPhone } from './server.js';
-import { alternate, load, type LoadFigures } from './load.js';
+import { alternate, load, type LoadFigures, type LoadOptions } from './load.js';
 import { atLeast, atMost, below, fmt, type Row } from './report.js';
 import { startChild, type Child } from './spawn.js';
 import { startReceiver } from './webhook-receiver.js';
@@ -96,49 +96,33 @@ const checkedAll = (names: string[], figures: LoadFigures[]) => figures.map((f, 
  * and its ratio is to that baseline's rate in the same slices.
  */
 export async function getGroup(db: 'sqlite' | 'postgres'): Promise<Row[]> {
-  const bare = await startChild({ mode: 'baseline' });
-  try {
-    return await withChild(await startChild({ mode: 'app', db }), async (child) => {
+  return withChild(await startChild({ mode: 'baseline' }), async (bare) =>
+    withChild(await startChild({ mode: 'app', db }), async (child) => {
       const info = child.info as unknown as AppInfo;
       const baseline = { url: String(bare.info.url), path: '/group', cpu: cpuOf(bare) };
-      const beside = (b: LoadFigures) => `; the baseline in the same slices ${fmt.perSec(b.okPerSec, 'req/s')}, ${Math.round(b.cpuUsPerOk ?? 0)} us per request`;
-      const rows: Row[] = [];
-      if (db === 'sqlite') {
-        const [b, h] = checkedAll(['baseline', 'healthz'], await alternate([baseline, { url: info.url, path: '/healthz', cpu: cpuOf(child) }])) as [LoadFigures, LoadFigures];
-        const ratio = h.okPerSec / b.okPerSec;
-        rows.push({
-          scenario: 'app floor: GET /healthz through the full app',
-          figure: fmt.perSec(h.okPerSec, 'req/s'),
-          value: h.okPerSec,
+      /** `load` beside the baseline, as a row whose ratio is to the baseline's rate in the same slices. */
+      const besideBaseline = async (scenario: string, load: LoadOptions, min: number): Promise<Row> => {
+        const [b, f] = checkedAll(['baseline', scenario], await alternate([baseline, load])) as [LoadFigures, LoadFigures];
+        const ratio = f.okPerSec / b.okPerSec;
+        return {
+          scenario,
+          figure: fmt.perSec(f.okPerSec, 'req/s'),
+          value: f.okPerSec,
           unit: 'req/s',
-          p50Ms: h.p50,
-          p99Ms: h.p99,
+          p50Ms: f.p50,
+          p99Ms: f.p99,
           vsBaseline: ratio,
-          target: atLeast(ratio, 0.8, '>= 0.8x baseline'),
-          note: `${cpuNote(h)}${beside(b)}`,
-          raw: { app: h, baseline: b },
-        });
-      }
-      const get = { url: info.url, path: groupPath(info), headers: auth(info), cpu: cpuOf(child) };
-      const [b, f] = checkedAll(['baseline', 'get group'], await alternate([baseline, get])) as [LoadFigures, LoadFigures];
-      const ratio = f.okPerSec / b.okPerSec;
-      rows.push({
-        scenario: `GET group (${db})`,
-        figure: fmt.perSec(f.okPerSec, 'req/s'),
-        value: f.okPerSec,
-        unit: 'req/s',
-        p50Ms: f.p50,
-        p99Ms: f.p99,
-        vsBaseline: ratio,
-        target: atLeast(ratio, 0.6, '>= 0.6x baseline'),
-        note: `${cpuNote(f)}${beside(b)}`,
-        raw: { app: f, baseline: b },
-      });
+          target: atLeast(ratio, min, `>= ${min}x baseline`),
+          note: `${cpuNote(f)}; the baseline in the same slices ${fmt.perSec(b.okPerSec, 'req/s')}, ${Math.round(b.cpuUsPerOk ?? 0)} us per request`,
+          raw: { app: f, baseline: b },
+        };
+      };
+      const rows: Row[] = [];
+      if (db === 'sqlite') rows.push(await besideBaseline('app floor: GET /healthz through the full app', { url: info.url, path: '/healthz', cpu: cpuOf(child) }, 0.8));
+      rows.push(await besideBaseline(`GET group (${db})`, { url: info.url, path: groupPath(info), headers: auth(info), cpu: cpuOf(child) }, 0.6));
       return rows;
-    });
-  } finally {
-    await bare.stop();
-  }
+    }),
+  );
 }
 
 /**
@@ -151,9 +135,8 @@ async function againstWriteLimit(
   base: number,
   app: { scenario: string; unit: string; what: string; target: number; targetText: string; requests: (info: AppInfo) => AutocannonRequest[]; note?: (info: AppInfo) => string },
 ): Promise<Row[]> {
-  const bare = await startChild({ mode: 'write-limit', db, kind });
-  try {
-    return await withChild(await startChild({ mode: 'app', db }), async (child) => {
+  return withChild(await startChild({ mode: 'write-limit', db, kind }), async (bare) =>
+    withChild(await startChild({ mode: 'app', db }), async (child) => {
       const limitInfo = bare.info as unknown as AppInfo;
       const info = child.info as unknown as AppInfo;
       const [l, f] = checkedAll(
@@ -189,10 +172,8 @@ async function againstWriteLimit(
           raw: f,
         },
       ];
-    });
-  } finally {
-    await bare.stop();
-  }
+    }),
+  );
 }
 
 /** `POST /api/instances/{id}/groups` with 3 participants, beside the write limit of a create. */

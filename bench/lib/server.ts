@@ -96,5 +96,12 @@ export async function benchInstance(app: FastifyInstance) {
   return { id, token: String(created.body.token), phone: String(created.body.phone), key: String(key.body.key), pacing };
 }
 
+/** The group every app child starts with (3 participants besides the instance's own number); answers its id. */
+export async function benchGroup(app: FastifyInstance, instanceId: string): Promise<string> {
+  const group = await adminCall(app, 'POST', `/api/instances/${instanceId}/groups`, { name: 'Bench group', participants: [benchPhone(1), benchPhone(2), benchPhone(3)] });
+  if (group.status !== 201) throw new Error(`create group: ${group.status} ${JSON.stringify(group.body)}`);
+  return String(group.body.id);
+}
+
 /** Sandbox numbers that are never a real subscriber: +1 555 02xx xxxx. */
 export const benchPhone = (n: number) => `+1555${String(2_000_000 + n).padStart(7, '0')}`;

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { adminCall, benchInstance, benchPhone, startServer, type Place } from './server.js';
+import { jidToPhone, phoneToJid } from '../../src/core/common/phone.js';
+import { benchGroup, benchInstance, benchPhone, startServer, type Place } from './server.js';
 
 export type LimitKind = 'create' | 'change';
 
@@ -118,9 +119,9 @@ const SIZE = 'update groups set size = size + ?, updated_at = ? where instance_i
 const SANDBOX_GROUP = 'insert into sandbox_groups (id, data) values (?, ?) on conflict (id) do update set data = excluded.data';
 const SANDBOX_ACCOUNT = 'insert into sandbox_accounts (phone, data) values (?, ?) on conflict (phone) do update set data = excluded.data';
 
-const jidOf = (phone: string) => `${phone.replace(/^\+/, '')}@s.whatsapp.net`;
+const jidOf = (phone: string) => phoneToJid(phone.replace(/^\+/, ''));
 const lid = () => `${100_000_000_000_000 + Math.floor(Math.random() * 8e14)}@lid`;
-const person = (jid: string, personLid: string) => ({ jid, phone: `+${jid.split('@')[0]}`, lid: personLid });
+const person = (jid: string, personLid: string) => ({ jid, phone: `+${jidToPhone(jid)}`, lid: personLid });
 
 /**
  * Boots the app once on `place` to make the schema, the instance and a group, closes it, and serves
@@ -129,13 +130,11 @@ const person = (jid: string, personLid: string) => ({ jid, phone: `+${jid.split(
 export async function startWriteLimit(place: Place, kind: LimitKind) {
   const app = await startServer(place);
   const instance = await benchInstance(app.app);
-  const created = await adminCall(app.app, 'POST', `/api/instances/${instance.id}/groups`, { name: 'Bench group', participants: [benchPhone(1), benchPhone(2), benchPhone(3)] });
-  if (created.status !== 201) throw new Error(`create group: ${created.status} ${JSON.stringify(created.body)}`);
-  const groupId = String(created.body.id);
+  const groupId = await benchGroup(app.app, instance.id);
   await app.close(false);
 
   const writer = place.db === 'sqlite' ? sqliteWriter(join(place.dir!, 'groupgate.db')) : postgresWriter(place);
-  const owner = `${instance.phone.replace(/^\+/, '')}@s.whatsapp.net`;
+  const owner = jidOf(instance.phone);
   const ownerLid = lid();
   // The sandbox's records keep the shapes the emulator saved for the group made above.
   const record = async (text: string, key: string) => JSON.parse(String((await writer.read(text, [key]))[0]!.data)) as Record<string, unknown>;
@@ -195,7 +194,7 @@ export async function startWriteLimit(place: Place, kind: LimitKind) {
   const change = (add: boolean) => async (req: { body: { participants: string[] } }) =>
     enqueue((write, event) => {
       const phone = req.body.participants[0]!.replace(/^\+/, '');
-      const jid = jidOf(phone);
+      const jid = phoneToJid(phone);
       const now = new Date().toISOString();
       if (add) {
         members.set(phone, { phone, role: 'member' });
