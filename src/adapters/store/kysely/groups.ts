@@ -125,6 +125,14 @@ const deleteByPerson = preparedPerCount((counts) => (q: Kysely<Database>, instan
     lids: (values as string[]).slice(phones, phones + (counts % 100)),
   });
 });
+/** Deletes the rows of these keys: prepared for a few, built for more. */
+const deleteKeys = (q: Kysely<Database>, instanceId: string, groupId: string, keys: string[]): Promise<unknown> =>
+  keys.length <= PREPARED_PEOPLE ? deleteByKeys(keys.length)(q, instanceId, groupId, ...keys) : deleteRows(q, instanceId, groupId, { keys }).execute();
+/** Deletes the rows of these phone JIDs and LIDs: prepared for a few, built for more. */
+const deletePeople = (q: Kysely<Database>, instanceId: string, groupId: string, phones: string[], lids: string[]): Promise<unknown> =>
+  phones.length <= PREPARED_PEOPLE && lids.length <= PREPARED_PEOPLE
+    ? deleteByPerson(phones.length * 100 + lids.length)(q, instanceId, groupId, ...phones, ...lids)
+    : deleteRows(q, instanceId, groupId, { phones, lids }).execute();
 const maxPosition = prepared((db: Kysely<Database>, instanceId: string, groupId: string) =>
   db
     .selectFrom('group_participants')
@@ -372,8 +380,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       // A person first known by LID only and now by phone too must stay one row.
       const lidKeys = participants.filter((p) => p.phoneJid && p.lid).map((p) => p.lid!);
       if (lidKeys.length) {
-        if (lidKeys.length <= PREPARED_PEOPLE) await deleteByKeys(lidKeys.length)(db, instanceId, groupId, ...lidKeys);
-        else await deleteRows(db, instanceId, groupId, { keys: lidKeys }).execute();
+        await deleteKeys(db, instanceId, groupId, lidKeys);
       }
       await insertParticipants(instanceId, groupId, participants, Number(max?.m ?? -1) + 1);
       await refreshSize(instanceId, groupId);
@@ -382,8 +389,7 @@ export function createGroupRepository(db: Kysely<Database>): GroupRepository & G
       const phones = people.map((p) => p.phoneJid).filter((x): x is string => !!x);
       const lids = people.map((p) => p.lid).filter((x): x is string => !!x);
       if (phones.length === 0 && lids.length === 0) return;
-      if (phones.length <= PREPARED_PEOPLE && lids.length <= PREPARED_PEOPLE) await deleteByPerson(phones.length * 100 + lids.length)(db, instanceId, groupId, ...phones, ...lids);
-      else await deleteRows(db, instanceId, groupId, { phones, lids }).execute();
+      await deletePeople(db, instanceId, groupId, phones, lids);
       await refreshSize(instanceId, groupId);
     },
     async delete(instanceId, groupId) {
